@@ -1,0 +1,34 @@
+# flint — build, test and run targets. `make dev` and `make test` are the two
+# commands a newcomer needs; both install what they need through hack/.
+
+GO       ?= go
+BIN      ?= bin/flint
+PKGS     ?= ./...
+TESTFLAGS ?= -count=1 -timeout 15m
+
+.PHONY: all build test bench lint dev deps clean
+
+all: build
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+deps:
+	@bash hack/deps.sh
+
+test: deps
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./test/bench/
+
+lint: deps
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+dev: build
+	./$(BIN) dev -f examples/webhook/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,8 @@
+// Package builtin registers every trigger type flint ships; hosts import it
+// for its side effect.
+package builtin
+
+import (
+	_ "github.com/flintevents/flint/triggers/http" // key "http"
+	_ "github.com/flintevents/flint/triggers/log"  // key "log"
+)
