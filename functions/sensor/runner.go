@@ -27,7 +27,7 @@ type runner struct {
 	dlq      *runner
 	tmpl     []byte // the template as JSON, the document trigger-level parameters apply to
 	deps     []string
-	cond     condition
+	cond     *v1alpha1.Conditions
 	stateful bool
 	limiter  *rate.Limiter
 
@@ -62,11 +62,12 @@ func newRunner(sensor string, t *v1alpha1.Trigger, allDeps []string, deps trigge
 		// Argo's default: every dependency of the sensor is required.
 		expr = strings.Join(allDeps, " && ")
 	}
-	if r.cond, r.deps, err = parseCondition(expr); err != nil {
+	if r.cond, err = v1alpha1.ParseConditions(expr); err != nil {
 		return nil, fmt.Errorf("%s.template.conditions: %w", path, err)
 	}
-	r.deps = unique(r.deps)
-	r.stateful = needsState(expr)
+	r.deps = r.cond.Dependencies()
+	// Without an `&&` every satisfying event fires on its own, as in Argo.
+	r.stateful = strings.Contains(expr, "&&")
 
 	if rl := t.RateLimit; rl != nil && rl.RequestsPerUnit > 0 {
 		unit := time.Second
@@ -100,7 +101,7 @@ func (r *runner) offer(passed map[string]*event.Event) map[string]*event.Event {
 				events[d] = ev
 			}
 		}
-		if len(events) == 0 || !r.cond.eval(func(d string) bool { _, ok := events[d]; return ok }) {
+		if len(events) == 0 || !r.cond.Eval(func(d string) bool { _, ok := events[d]; return ok }) {
 			return nil
 		}
 		return events
@@ -114,7 +115,7 @@ func (r *runner) offer(passed map[string]*event.Event) map[string]*event.Event {
 			touched = true
 		}
 	}
-	if !touched || !r.cond.eval(func(d string) bool { _, ok := r.pending[d]; return ok }) {
+	if !touched || !r.cond.Eval(func(d string) bool { _, ok := r.pending[d]; return ok }) {
 		return nil
 	}
 	events := r.pending
@@ -243,16 +244,4 @@ func eventIDs(events map[string]*event.Event) []string {
 	}
 	sort.Strings(ids)
 	return ids
-}
-
-func unique(in []string) []string {
-	seen := map[string]bool{}
-	out := in[:0]
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -1,0 +1,51 @@
+package filter
+
+import (
+	"fmt"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+)
+
+// anyFilter passes when at least one of its filters passes.
+type anyFilter []Filter
+
+// Match implements Filter.
+func (fs anyFilter) Match(ev *cloudevents.Event) bool {
+	for _, f := range fs {
+		if f.Match(ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// newAny compiles an `any` dialect found at path.
+func newAny(list []eventingv1.SubscriptionsAPIFilter, path string) (Filter, error) {
+	if len(list) == 0 {
+		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+	}
+	return compileList(list, path, joinAny)
+}
+
+// joinAny joins filters with OR: filters that never pass are dropped, one
+// that always passes decides, and nothing left never passes.
+func joinAny(fs []Filter) Filter {
+	kept := make(anyFilter, 0, len(fs))
+	for _, f := range fs {
+		if c, ok := f.(constant); ok {
+			if c {
+				return c
+			}
+			continue
+		}
+		kept = append(kept, f)
+	}
+	switch len(kept) {
+	case 0:
+		return constant(false)
+	case 1:
+		return kept[0]
+	}
+	return kept
+}
