@@ -26,6 +26,7 @@ type runner struct {
 	impl     triggers.Trigger
 	dlq      *runner
 	tmpl     []byte // the template as JSON, the document trigger-level parameters apply to
+	params   *engine.Parameters
 	deps     []string
 	cond     *v1alpha1.Conditions
 	stateful bool
@@ -56,6 +57,11 @@ func newRunner(sensor string, t *v1alpha1.Trigger, allDeps []string, deps trigge
 		return nil, fmt.Errorf("%s.template: encoding: %w", path, err)
 	}
 	r := &runner{name: t.Template.Name, spec: t, impl: impl, tmpl: tmpl, pending: map[string]*event.Event{}}
+	if len(t.Parameters) > 0 {
+		if r.params, err = engine.CompileParameters(t.Parameters); err != nil {
+			return nil, fmt.Errorf("%s.parameters: %w", path, err)
+		}
+	}
 
 	expr := strings.TrimSpace(t.Template.Conditions)
 	if expr == "" {
@@ -181,8 +187,8 @@ func (r *runner) once(ctx context.Context, sensor, key string, events map[string
 		}
 	}
 	tmpl := r.spec.Template
-	if len(r.spec.Parameters) > 0 {
-		doc, err := engine.ApplyParameters(r.tmpl, r.spec.Parameters, events)
+	if r.params != nil {
+		doc, err := r.params.Apply(r.tmpl, events)
 		if err != nil {
 			return triggers.Result{}, fmt.Errorf("applying parameters: %w", err)
 		}

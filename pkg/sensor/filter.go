@@ -1,0 +1,147 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/event"
+)
+
+// verdict is the outcome of a filter on one event: it passed, or it did not
+// and reason says why, or it could not be evaluated (err).
+type verdict struct {
+	pass   bool
+	reason string
+	err    error
+}
+
+// input is one event as the filters read it; the data is converted to a
+// string and checked for JSON validity once, when a filter first needs it.
+type input struct {
+	ev      *event.Event
+	data    string
+	hasData bool
+	valid   int8 // 0 unknown, 1 valid JSON, -1 not JSON
+}
+
+func (in *input) json() string {
+	if !in.hasData {
+		in.data, in.hasData = string(in.ev.Data), true
+	}
+	return in.data
+}
+
+func (in *input) validJSON() bool {
+	if in.valid == 0 {
+		in.valid = -1
+		if gjson.Valid(in.json()) {
+			in.valid = 1
+		}
+	}
+	return in.valid == 1
+}
+
+// filterKind is one kind of filter (exprs, data, context, time, script).
+type filterKind interface {
+	eval(ctx context.Context, in *input) verdict
+}
+
+// filterSet is the compiled `filters` of a dependency together with its
+// filtersLogicalOperator; kinds are in Argo Events' evaluation order.
+type filterSet struct {
+	or    bool
+	kinds []filterKind
+}
+
+func newFilterSet(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator) (*filterSet, error) {
+	or, err := isOr(op)
+	errs := []error{atField("filtersLogicalOperator", err)}
+	fs := &filterSet{or: or}
+	add := func(k filterKind, path string, err error) {
+		if err != nil {
+			errs = append(errs, atField(path, err))
+			return
+		}
+		fs.kinds = append(fs.kinds, k)
+	}
+	if len(f.Exprs) > 0 {
+		k, err := newExprFilters(f.Exprs, f.ExprLogicalOperator)
+		add(k, "filters", err)
+	}
+	if len(f.Data) > 0 {
+		k, err := newDataFilters(f.Data, f.DataLogicalOperator)
+		add(k, "filters", err)
+	}
+	if f.Context != nil {
+		k, err := newContextFilter(f.Context)
+		add(k, "filters.context", err)
+	}
+	if f.Time != nil {
+		k, err := newTimeFilter(f.Time)
+		add(k, "filters.time", err)
+	}
+	if f.Script != "" {
+		k, err := newScriptFilter(f.Script)
+		add(k, "filters.script", err)
+	}
+	return fs, errors.Join(errs...)
+}
+
+// isOr reads a logical operator: "and" or "" is false, "or" is true.
+func isOr(op v1alpha1.LogicalOperator) (bool, error) {
+	switch op {
+	case v1alpha1.EmptyLogicalOperator, v1alpha1.AndLogicalOperator:
+		return false, nil
+	case v1alpha1.OrLogicalOperator:
+		return true, nil
+	default:
+		return false, fmt.Errorf("unsupported logical operator %q", op)
+	}
+}
+
+// eval runs the filter kinds in Argo Events' order (exprs, data, context,
+// time, script) and combines them as it does. With "and" (the default) an
+// error stops evaluation and every kind must pass. With "or" one defined kind
+// passing is enough; the errors of the exprs, data and time kinds are
+// collected (the event still passes when another kind did), while a script
+// error always fails the event.
+func (f *filterSet) eval(ctx context.Context, ev *event.Event) verdict {
+	in := &input{ev: ev}
+	var errs []error
+	var reasons []string
+	pass := !f.or
+	for _, k := range f.kinds {
+		v := k.eval(ctx, in)
+		if _, script := k.(*scriptFilter); script && v.err != nil {
+			return v
+		}
+		switch {
+		case v.err != nil && !f.or:
+			return v
+		case v.err != nil:
+			errs = append(errs, v.err)
+		case v.pass:
+			pass = pass || f.or
+		default:
+			pass = pass && f.or
+			reasons = append(reasons, v.reason)
+		}
+	}
+	switch {
+	case len(errs) > 0:
+		return verdict{pass: pass, err: joinErrors(errs)}
+	case pass:
+		return verdict{pass: true}
+	case len(reasons) == 0:
+		return verdict{reason: "no filter is defined to pass with filtersLogicalOperator or"}
+	case !f.or:
+		return verdict{reason: reasons[0]}
+	default:
+		return verdict{reason: strings.Join(reasons, " / ")}
+	}
+}

@@ -1,0 +1,50 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/event"
+)
+
+// contextFilter passes events whose context equals the non-empty fields among
+// type, subject, source and datacontenttype (id, specversion and time are
+// not compared, as in Argo Events).
+type contextFilter struct {
+	fields []contextField
+}
+
+type contextField struct {
+	name string
+	want string
+	get  func(*event.Context) string
+}
+
+func newContextFilter(c *v1alpha1.EventContext) (*contextFilter, error) {
+	f := &contextFilter{}
+	for _, fld := range []contextField{
+		{"type", c.Type, func(c *event.Context) string { return c.Type }},
+		{"subject", c.Subject, func(c *event.Context) string { return c.Subject }},
+		{"source", c.Source, func(c *event.Context) string { return c.Source }},
+		{"datacontenttype", c.DataContentType, func(c *event.Context) string { return c.DataContentType }},
+	} {
+		if fld.want != "" {
+			f.fields = append(f.fields, fld)
+		}
+	}
+	if len(f.fields) == 0 {
+		return nil, errors.New("no fields specified: set type, subject, source or datacontenttype")
+	}
+	return f, nil
+}
+
+func (f *contextFilter) eval(_ context.Context, in *input) verdict {
+	for _, fld := range f.fields {
+		if got := fld.get(&in.ev.Context); got != fld.want {
+			return verdict{reason: fmt.Sprintf("context filter %s: %q is not %q", fld.name, got, fld.want)}
+		}
+	}
+	return verdict{pass: true}
+}

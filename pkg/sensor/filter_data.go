@@ -1,0 +1,265 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// dataFilters are the data filters of a dependency and how they combine.
+type dataFilters struct {
+	or      bool
+	filters []*dataFilter
+}
+
+// dataFilter compares the value at a gjson path of the event data with a list
+// of values, as Argo Events' DataFilter does.
+type dataFilter struct {
+	path    string
+	typ     v1alpha1.JSONType
+	cmp     v1alpha1.Comparator
+	values  []string // as written, for reasons
+	regexps []*regexp.Regexp
+	numbers []float64
+	bools   []bool
+	tmpl    *template.Template
+}
+
+func newDataFilters(fs []v1alpha1.DataFilter, op v1alpha1.LogicalOperator) (*dataFilters, error) {
+	or, err := isOr(op)
+	if err != nil {
+		return nil, atField("dataLogicalOperator", err)
+	}
+	d := &dataFilters{or: or}
+	var errs []error
+	for i := range fs {
+		f, err := newDataFilter(&fs[i])
+		if err != nil {
+			errs = append(errs, atField(fmt.Sprintf("data[%d]", i), err))
+			continue
+		}
+		d.filters = append(d.filters, f)
+	}
+	return d, errors.Join(errs...)
+}
+
+func newDataFilter(f *v1alpha1.DataFilter) (*dataFilter, error) {
+	var errs []error
+	if f.Path == "" {
+		errs = append(errs, atField("path", errors.New("must not be empty")))
+	}
+	switch f.Comparator {
+	case v1alpha1.EmptyComparator, v1alpha1.EqualTo, v1alpha1.NotEqualTo, v1alpha1.GreaterThan,
+		v1alpha1.GreaterThanOrEqualTo, v1alpha1.LessThan, v1alpha1.LessThanOrEqualTo:
+	default:
+		errs = append(errs, atField("comparator", fmt.Errorf("unsupported comparator %q", f.Comparator)))
+	}
+	if len(f.Value) == 0 {
+		errs = append(errs, atField("value", errors.New("no values specified")))
+	}
+	d := &dataFilter{path: f.Path, typ: f.Type, cmp: f.Comparator, values: f.Value}
+	for i, v := range f.Value {
+		field := fmt.Sprintf("value[%d]", i)
+		if v == "" {
+			errs = append(errs, atField(field, errors.New("must not be empty")))
+			continue
+		}
+		switch f.Type {
+		case v1alpha1.JSONTypeString:
+			re, err := regexp.Compile(v)
+			if err != nil {
+				errs = append(errs, atField(field, err))
+			}
+			d.regexps = append(d.regexps, re)
+		case v1alpha1.JSONTypeNumber:
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				errs = append(errs, atField(field, err))
+			}
+			d.numbers = append(d.numbers, n)
+		case v1alpha1.JSONTypeBool:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, atField(field, err))
+			}
+			d.bools = append(d.bools, b)
+		}
+	}
+	switch f.Type {
+	case v1alpha1.JSONTypeString, v1alpha1.JSONTypeNumber, v1alpha1.JSONTypeBool:
+	default:
+		errs = append(errs, atField("type", fmt.Errorf("unsupported JSON type %q", f.Type)))
+	}
+	if f.Template != "" {
+		t, err := compileTemplate("data", f.Template)
+		if err != nil {
+			errs = append(errs, atField("template", err))
+		}
+		d.tmpl = t
+	}
+	return d, errors.Join(errs...)
+}
+
+// eval runs the data filters on the event data; no data (nil or empty)
+// passes, as in Argo Events. With "and" the first error or mismatch decides;
+// with "or" the first match passes and otherwise the errors, if any, are the
+// result.
+func (d *dataFilters) eval(_ context.Context, in *input) verdict {
+	if len(in.ev.Data) == 0 {
+		return verdict{pass: true}
+	}
+	if !in.validJSON() {
+		return verdict{err: fmt.Errorf("data filters: %w", ErrDataNotJSON)}
+	}
+	var errs []error
+	var reasons []string
+	for _, f := range d.filters {
+		v := f.eval(in.json())
+		switch {
+		case v.err != nil && !d.or:
+			return v
+		case v.err != nil:
+			errs = append(errs, v.err)
+		case v.pass && d.or:
+			return v
+		case !v.pass && !d.or:
+			return v
+		case !v.pass:
+			reasons = append(reasons, v.reason)
+		}
+	}
+	if !d.or {
+		return verdict{pass: true}
+	}
+	if len(errs) > 0 {
+		return verdict{err: joinErrors(errs)}
+	}
+	return verdict{reason: strings.Join(reasons, " / ")}
+}
+
+// eval runs one data filter on JSON data.
+func (f *dataFilter) eval(data string) verdict {
+	res := gjson.Get(data, f.path)
+	if !res.Exists() {
+		return verdict{err: fmt.Errorf("data filter %s: %w", f.path, ErrPathNotFound)}
+	}
+	if f.tmpl != nil {
+		out, err := renderTemplate(f.tmpl, res.String())
+		if err != nil {
+			return verdict{err: fmt.Errorf("data filter %s: template: %w", f.path, err)}
+		}
+		res = gjson.Result{Type: gjson.String, Str: out}
+	}
+	switch f.typ {
+	case v1alpha1.JSONTypeBool:
+		got := res.Bool()
+		for _, b := range f.bools {
+			if b == got {
+				return verdict{pass: true}
+			}
+		}
+		return f.fail("%t does not equal %s", got, f.list())
+	case v1alpha1.JSONTypeNumber:
+		return f.evalNumber(res.Float())
+	default:
+		return f.evalString(res.String())
+	}
+}
+
+// evalNumber compares a number; "!=" passes when the number equals none of
+// the values, every other comparator when it holds for one of them.
+func (f *dataFilter) evalNumber(got float64) verdict {
+	if f.cmp == v1alpha1.NotEqualTo {
+		for i, n := range f.numbers {
+			if got == n {
+				return f.fail("%s equals %s (comparator !=)", formatNumber(got), f.values[i])
+			}
+		}
+		return verdict{pass: true}
+	}
+	for _, n := range f.numbers {
+		if compareNumbers(got, f.cmp, n) {
+			return verdict{pass: true}
+		}
+	}
+	if f.cmp == v1alpha1.EqualTo || f.cmp == v1alpha1.EmptyComparator {
+		return f.fail("%s does not equal %s", formatNumber(got), f.list())
+	}
+	return f.fail("%s is not %s %s", formatNumber(got), f.cmp, f.list())
+}
+
+// evalString matches a string against the regular expressions; "!=" passes
+// when none matches, "=" (or none) when one matches, other comparators never pass.
+func (f *dataFilter) evalString(got string) verdict {
+	switch f.cmp {
+	case v1alpha1.EqualTo, v1alpha1.EmptyComparator:
+		for _, re := range f.regexps {
+			if re.MatchString(got) {
+				return verdict{pass: true}
+			}
+		}
+		return f.fail("%s does not match %s", quoteValue(got), f.list())
+	case v1alpha1.NotEqualTo:
+		for i, re := range f.regexps {
+			if re.MatchString(got) {
+				return f.fail("%s matches %s (comparator !=)", quoteValue(got), f.values[i])
+			}
+		}
+		return verdict{pass: true}
+	default:
+		return f.fail("comparator %s does not apply to type string", f.cmp)
+	}
+}
+
+func (f *dataFilter) fail(format string, args ...any) verdict {
+	return verdict{reason: "data filter " + f.path + ": " + fmt.Sprintf(format, args...)}
+}
+
+func (f *dataFilter) list() string {
+	return "[" + strings.Join(f.values, " ") + "]"
+}
+
+// compareNumbers applies an ordering comparator, or equality for "=" and "".
+func compareNumbers(a float64, cmp v1alpha1.Comparator, b float64) bool {
+	switch cmp {
+	case v1alpha1.GreaterThan:
+		return a > b
+	case v1alpha1.GreaterThanOrEqualTo:
+		return a >= b
+	case v1alpha1.LessThan:
+		return a < b
+	case v1alpha1.LessThanOrEqualTo:
+		return a <= b
+	default:
+		return a == b
+	}
+}
+
+func formatNumber(f float64) string {
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// maxReasonValue bounds how much of an event value a reason quotes.
+const maxReasonValue = 80
+
+// quoteValue quotes an event value for a reason, shortened to maxReasonValue bytes.
+func quoteValue(s string) string {
+	if len(s) > maxReasonValue {
+		cut := maxReasonValue
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,214 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+	"github.com/tidwall/gjson"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// exprFilters are the expression filters of a dependency and how they combine.
+type exprFilters struct {
+	or      bool
+	filters []*exprFilter
+}
+
+// exprFilter is a boolean expression over values bound from the event data.
+// Argo Events writes them in govaluate syntax; they are translated to
+// expr-lang (see translateGovaluate) and compiled once.
+type exprFilter struct {
+	text    string
+	fields  []v1alpha1.PayloadField
+	program *vm.Program
+}
+
+func newExprFilters(fs []v1alpha1.ExprFilter, op v1alpha1.LogicalOperator) (*exprFilters, error) {
+	or, err := isOr(op)
+	if err != nil {
+		return nil, atField("exprLogicalOperator", err)
+	}
+	e := &exprFilters{or: or}
+	var errs []error
+	for i := range fs {
+		f, err := newExprFilter(&fs[i])
+		if err != nil {
+			errs = append(errs, atField(fmt.Sprintf("exprs[%d]", i), err))
+			continue
+		}
+		e.filters = append(e.filters, f)
+	}
+	return e, errors.Join(errs...)
+}
+
+func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, error) {
+	var errs []error
+	if len(f.Fields) == 0 {
+		errs = append(errs, atField("fields", errors.New("must not be empty")))
+	}
+	// Declaring the field names (of any type) lets them shadow expr-lang
+	// builtins of the same name (type, count, len, …); other names are
+	// allowed too and evaluate to nil.
+	env := types.Map{types.Extra: types.Any}
+	for i, fld := range f.Fields {
+		if fld.Path == "" {
+			errs = append(errs, atField(fmt.Sprintf("fields[%d].path", i), errors.New("must not be empty")))
+		}
+		if fld.Name == "" {
+			errs = append(errs, atField(fmt.Sprintf("fields[%d].name", i), errors.New("must not be empty")))
+		}
+		env[fld.Name] = types.Any
+	}
+	if strings.TrimSpace(f.Expr) == "" {
+		return nil, errors.Join(append(errs, atField("expr", errors.New("must not be empty")))...)
+	}
+	program, err := expr.Compile(translateGovaluate(f.Expr), expr.Env(env))
+	if err != nil {
+		errs = append(errs, atField("expr", oneLineError{err}))
+	}
+	return &exprFilter{text: f.Expr, fields: f.Fields, program: program}, errors.Join(errs...)
+}
+
+// eval runs the expression filters on the event data; no data passes, as in
+// Argo Events. With "and" the first error or false decides; with "or" the
+// first true passes and otherwise the errors, if any, are the result.
+func (e *exprFilters) eval(_ context.Context, in *input) verdict {
+	if len(in.ev.Data) == 0 {
+		return verdict{pass: true}
+	}
+	if !in.validJSON() {
+		return verdict{err: fmt.Errorf("expr filters: %w", ErrDataNotJSON)}
+	}
+	var errs []error
+	var reasons []string
+	for _, f := range e.filters {
+		v := f.eval(in.json())
+		switch {
+		case v.err != nil && !e.or:
+			return v
+		case v.err != nil:
+			errs = append(errs, v.err)
+		case v.pass && e.or:
+			return v
+		case !v.pass && !e.or:
+			return v
+		case !v.pass:
+			reasons = append(reasons, v.reason)
+		}
+	}
+	if !e.or {
+		return verdict{pass: true}
+	}
+	if len(errs) > 0 {
+		return verdict{err: joinErrors(errs)}
+	}
+	return verdict{reason: strings.Join(reasons, " / ")}
+}
+
+// eval binds the fields and runs the expression; only a boolean true passes.
+func (f *exprFilter) eval(data string) verdict {
+	env := make(map[string]any, len(f.fields))
+	for _, fld := range f.fields {
+		res := gjson.Get(data, fld.Path)
+		if !res.Exists() {
+			return verdict{err: fmt.Errorf("expr filter (%s): %s: %w", f.text, fld.Path, ErrPathNotFound)}
+		}
+		env[fld.Name] = exprValue(res)
+	}
+	out, err := expr.Run(f.program, env)
+	if err != nil {
+		return verdict{err: fmt.Errorf("expr filter (%s): %w", f.text, oneLineError{err})}
+	}
+	if b, ok := out.(bool); ok {
+		if b {
+			return verdict{pass: true}
+		}
+		return verdict{reason: fmt.Sprintf("expr filter (%s): false", f.text)}
+	}
+	return verdict{reason: fmt.Sprintf("expr filter (%s): result %v is not a boolean", f.text, out)}
+}
+
+// maxExactInt is the largest integer a float64 holds exactly.
+const maxExactInt = 1 << 53
+
+// exprValue is the value a field binds: gjson's Go value, with whole numbers
+// as int so that integer operators such as % work as in govaluate, where
+// every number is a float.
+func exprValue(res gjson.Result) any {
+	if res.Type == gjson.Number && res.Num == math.Trunc(res.Num) && math.Abs(res.Num) < maxExactInt {
+		return int(res.Num)
+	}
+	return res.Value()
+}
+
+// translateGovaluate rewrites the govaluate operators that expr-lang spells
+// differently, outside string literals: `a =~ b` becomes `a matches b`,
+// `a !~ b` becomes `a not matches b` (that is, not (a matches b)), and the
+// list of `x in (1, 2)` becomes `x in [1, 2]`. Everything else (==, !=, <,
+// &&, ||, !, arithmetic, ?:, ??) has the same meaning in both.
+func translateGovaluate(src string) string {
+	var b strings.Builder
+	b.Grow(len(src) + 16)
+	var parens []bool // for each open "(", whether it opens an `in` list
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(src) && src[j] != c {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			end := min(j+1, len(src))
+			b.WriteString(src[i:end])
+			i = end - 1
+		case c == '=' && i+1 < len(src) && src[i+1] == '~':
+			b.WriteString(" matches ")
+			i++
+		case c == '!' && i+1 < len(src) && src[i+1] == '~':
+			b.WriteString(" not matches ")
+			i++
+		case c == '(':
+			parens = append(parens, endsWithIn(b.String()))
+			if parens[len(parens)-1] {
+				b.WriteByte('[')
+			} else {
+				b.WriteByte(c)
+			}
+		case c == ')' && len(parens) > 0:
+			list := parens[len(parens)-1]
+			parens = parens[:len(parens)-1]
+			if list {
+				b.WriteByte(']')
+			} else {
+				b.WriteByte(c)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// endsWithIn reports whether s, trimmed, ends with the word "in".
+func endsWithIn(s string) bool {
+	s = strings.TrimRight(s, " \t\n\r")
+	if !strings.HasSuffix(s, "in") {
+		return false
+	}
+	s = s[:len(s)-2]
+	if s == "" {
+		return false
+	}
+	last := s[len(s)-1]
+	return !(last == '_' || last == '.' || last >= '0' && last <= '9' || last >= 'a' && last <= 'z' || last >= 'A' && last <= 'Z')
+}

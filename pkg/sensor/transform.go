@@ -1,0 +1,136 @@
+package sensor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/itchyny/gojq"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/event"
+)
+
+// errNotTable is returned when a transform script does not return a table.
+var errNotTable = errors.New("script did not return a table")
+
+// transformer rewrites the data of an event before its dependency's filters run.
+type transformer interface {
+	apply(ctx context.Context, ev *event.Event) (*event.Event, error)
+}
+
+// newTransformer compiles a dependency transform; jq wins over script when
+// both are set, as in Argo Events. It returns nil when there is nothing to do.
+func newTransformer(t *v1alpha1.EventDependencyTransformer) (transformer, error) {
+	switch {
+	case t == nil:
+		return nil, nil
+	case t.JQ != "":
+		q, err := gojq.Parse(t.JQ)
+		if err != nil {
+			return nil, atField("jq", err)
+		}
+		code, err := gojq.Compile(q)
+		if err != nil {
+			return nil, atField("jq", err)
+		}
+		return &jqTransform{code: code}, nil
+	case t.Script != "":
+		proto, err := compileLua("transform", t.Script)
+		if err != nil {
+			return nil, atField("script", err)
+		}
+		return &luaTransform{proto: proto}, nil
+	default:
+		return nil, nil
+	}
+}
+
+// jqTransform runs a jq program on the event data (a JSON object); its first
+// output, which must be an object, becomes the new data.
+type jqTransform struct {
+	code *gojq.Code
+}
+
+func (t *jqTransform) apply(ctx context.Context, ev *event.Event) (*event.Event, error) {
+	if len(ev.Data) == 0 {
+		return ev, nil
+	}
+	var data map[string]any
+	if err := json.Unmarshal(ev.Data, &data); err != nil {
+		return nil, fmt.Errorf("transform jq: decoding event data: %w", err)
+	}
+	out, ok := t.code.RunWithContext(ctx, data).Next()
+	if !ok {
+		return nil, errors.New("transform jq: no output")
+	}
+	if err, ok := out.(error); ok {
+		return nil, fmt.Errorf("transform jq: %w", err)
+	}
+	obj, ok := out.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("transform jq: output must be a JSON object, not %s", jsonKind(out))
+	}
+	return withData(ev, obj)
+}
+
+// luaTransform runs a Lua script with the global `event` set to the event
+// data; the table it returns becomes the new data.
+type luaTransform struct {
+	proto *lua.FunctionProto
+}
+
+func (t *luaTransform) apply(ctx context.Context, ev *event.Event) (*event.Event, error) {
+	if len(ev.Data) == 0 {
+		return ev, nil
+	}
+	var data map[string]any
+	if err := json.Unmarshal(ev.Data, &data); err != nil {
+		return nil, fmt.Errorf("transform script: decoding event data: %w", err)
+	}
+	ret, err := runLua(ctx, t.proto, data)
+	if err != nil {
+		return nil, fmt.Errorf("transform script: %w", err)
+	}
+	tbl, ok := ret.(*lua.LTable)
+	if !ok {
+		return nil, fmt.Errorf("transform script: %w (got %s)", errNotTable, ret.Type())
+	}
+	out, err := fromLua(tbl)
+	if err != nil {
+		return nil, fmt.Errorf("transform script: %w", err)
+	}
+	return withData(ev, out)
+}
+
+// withData returns a copy of ev whose data is v as JSON.
+func withData(ev *event.Event, v any) (*event.Event, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding transformed data: %w", err)
+	}
+	out := *ev
+	out.Context.DataContentType = "application/json"
+	out.Data = data
+	return &out, nil
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	default:
+		return "a number"
+	}
+}
