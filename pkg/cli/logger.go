@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -35,4 +36,10 @@ func (f logFlags) newLogger(w io.Writer) (*zap.Logger, error) {
 		return nil, fmt.Errorf("--log-format %q: want console or json", f.format)
 	}
 	return zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), lvl)), nil
+}
+
+// register adds --log-level and --log-format to cmd.
+func (f *logFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.level, "log-level", f.level, "debug, info, warn or error")
+	cmd.Flags().StringVar(&f.format, "log-format", "console", "console or json")
 }

@@ -75,7 +75,7 @@ func buildSources(specs []*v1alpha1.EventSource, secrets secret.Resolver, log *z
 				return nil, fmt.Errorf("eventsource %s: spec.%s: event source type %q is not supported yet (supported: %s)",
 					es.Name, key, key, strings.Join(sources.Keys(), ", "))
 			}
-			l := log.Named("eventsource").With(zap.String("eventSource", es.Name), zap.String("type", key))
+			l := log.Named("eventsource")
 			src, err := factory(es, sources.Deps{Logger: l.Sugar(), Secrets: secrets})
 			if err != nil {
 				return nil, fmt.Errorf("eventsource %s: spec.%s: %w", es.Name, key, err)

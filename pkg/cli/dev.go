@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/flintevents/flint/pkg/dev"
+	_ "github.com/flintevents/flint/sources/builtin"  // every event source type
+	_ "github.com/flintevents/flint/triggers/builtin" // every trigger type
+)
+
+func newDevCommand(streams IO) *cobra.Command {
+	var (
+		files []string
+		opts  dev.Options
+		logs  = logFlags{level: "info"}
+	)
+	cmd := &cobra.Command{
+		Use:   "dev -f PATH...",
+		Short: "Run EventSources, Sensors and a JetStream broker in one process",
+		Long: "dev runs Argo Events EventSources and Sensors, and Knative Broker and Trigger YAML, in one process: " +
+			"an embedded NATS JetStream broker, every event source adapter posting CloudEvents to the broker ingress, " +
+			"and every sensor as a function the broker delivers to. SIGINT or SIGTERM stops accepting events, " +
+			"drains those in flight and exits 0; a restart with the same --data-dir delivers what was pending.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 {
+				return fmt.Errorf("-f: at least one file, directory or - is required")
+			}
+			set, problems := loadManifests(cmd.Context(), files, streams.In)
+			if len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintln(streams.Err, p.String())
+				}
+				return exitError{code: 1}
+			}
+			logger, err := logs.newLogger(streams.Err)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = logger.Sync() }()
+			opts.Logger = logger
+			opts.Ready = func(ep dev.Endpoints) {
+				logger.Info("broker ingress ready", zap.String("url", ep.Ingress), zap.String("nats", ep.NATS))
+			}
+			return dev.Run(cmd.Context(), dev.Objects{
+				EventSources: set.EventSources(),
+				Sensors:      set.Sensors(),
+				Brokers:      set.Brokers(),
+				Triggers:     set.Triggers(),
+			}, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable")
+	f.StringVar(&opts.DataDir, "data-dir", "", "JetStream store directory (default: a temporary directory removed on exit)")
+	f.StringVar(&opts.NATSURL, "nats", "", "use this NATS server (with JetStream) instead of the embedded one")
+	f.IntVar(&opts.NATSPort, "nats-port", 0, "let the embedded NATS server listen on 127.0.0.1:PORT (-1: random; 0: in-process only)")
+	f.StringVar(&opts.BrokerAddr, "broker-addr", "127.0.0.1:8080", "broker ingress listen address")
+	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references (besides FLINT_SECRET_<NAME>_<KEY> variables)")
+	f.Int64Var(&opts.Broker.MaxEventSize, "max-event-size", 0, "largest event the broker accepts, in bytes (default 1 MiB)")
+	logs.register(cmd)
+	return cmd
+}
