@@ -1,0 +1,182 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Conditions is a parsed trigger `conditions` expression: dependency names
+// combined with `&&`, `||` and parentheses (`&&` binds tighter).
+type Conditions struct {
+	root condNode
+}
+
+type condNode struct {
+	op       string // "", "&&" or "||"; "" is a leaf
+	name     string
+	children []condNode
+}
+
+// ParseConditions parses a conditions expression such as "(dep-a || dep-b) && dep-c".
+// Names may hold letters, digits and any of - _ . : / ; the error names the
+// offending position.
+func ParseConditions(expr string) (*Conditions, error) {
+	p := condParser{src: expr}
+	p.next()
+	if p.tok == "" {
+		return nil, fmt.Errorf("empty expression")
+	}
+	n, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if p.tok != "" {
+		return nil, fmt.Errorf("unexpected %q at offset %d", p.tok, p.tokPos)
+	}
+	return &Conditions{root: n}, nil
+}
+
+// Dependencies returns the dependency names the expression uses, sorted and unique.
+func (c *Conditions) Dependencies() []string {
+	seen := map[string]bool{}
+	var walk func(n condNode)
+	walk = func(n condNode) {
+		if n.op == "" {
+			seen[n.name] = true
+		}
+		for _, ch := range n.children {
+			walk(ch)
+		}
+	}
+	walk(c.root)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Eval evaluates the expression, with satisfied telling whether a dependency holds.
+func (c *Conditions) Eval(satisfied func(dependency string) bool) bool {
+	return c.root.eval(satisfied)
+}
+
+func (n condNode) eval(satisfied func(string) bool) bool {
+	switch n.op {
+	case "&&":
+		for _, ch := range n.children {
+			if !ch.eval(satisfied) {
+				return false
+			}
+		}
+		return true
+	case "||":
+		for _, ch := range n.children {
+			if ch.eval(satisfied) {
+				return true
+			}
+		}
+		return false
+	default:
+		return satisfied(n.name)
+	}
+}
+
+type condParser struct {
+	src    string
+	pos    int
+	tok    string
+	tokPos int
+}
+
+func isNameByte(b byte) bool {
+	switch {
+	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
+		return true
+	}
+	return strings.IndexByte("-_.:/", b) >= 0
+}
+
+// next reads the next token: a name, "(", ")", "&&", "||", or "" at the end.
+func (p *condParser) next() {
+	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t' || p.src[p.pos] == '\n' || p.src[p.pos] == '\r') {
+		p.pos++
+	}
+	p.tokPos = p.pos
+	if p.pos >= len(p.src) {
+		p.tok = ""
+		return
+	}
+	c := p.src[p.pos]
+	switch {
+	case c == '(' || c == ')':
+		p.tok = string(c)
+		p.pos++
+	case strings.HasPrefix(p.src[p.pos:], "&&") || strings.HasPrefix(p.src[p.pos:], "||"):
+		p.tok = p.src[p.pos : p.pos+2]
+		p.pos += 2
+	case isNameByte(c):
+		start := p.pos
+		for p.pos < len(p.src) && isNameByte(p.src[p.pos]) {
+			p.pos++
+		}
+		p.tok = p.src[start:p.pos]
+	default:
+		p.tok = string(c)
+		p.pos++
+	}
+}
+
+func (p *condParser) or() (condNode, error) {
+	return p.binary("||", p.and)
+}
+
+func (p *condParser) and() (condNode, error) {
+	return p.binary("&&", p.primary)
+}
+
+func (p *condParser) binary(op string, operand func() (condNode, error)) (condNode, error) {
+	first, err := operand()
+	if err != nil {
+		return condNode{}, err
+	}
+	children := []condNode{first}
+	for p.tok == op {
+		p.next()
+		n, err := operand()
+		if err != nil {
+			return condNode{}, err
+		}
+		children = append(children, n)
+	}
+	if len(children) == 1 {
+		return first, nil
+	}
+	return condNode{op: op, children: children}, nil
+}
+
+func (p *condParser) primary() (condNode, error) {
+	switch {
+	case p.tok == "":
+		return condNode{}, fmt.Errorf("unexpected end of expression")
+	case p.tok == "(":
+		p.next()
+		n, err := p.or()
+		if err != nil {
+			return condNode{}, err
+		}
+		if p.tok != ")" {
+			return condNode{}, fmt.Errorf("missing ) at offset %d", p.tokPos)
+		}
+		p.next()
+		return n, nil
+	case isNameByte(p.tok[0]):
+		n := condNode{name: p.tok}
+		p.next()
+		return n, nil
+	default:
+		return condNode{}, fmt.Errorf("unexpected %q at offset %d", p.tok, p.tokPos)
+	}
+}

@@ -1,0 +1,140 @@
+package manifest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"knative.dev/pkg/apis"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// Check applies defaults to every EventSource and Sensor, validates every
+// object and the set as a whole, and returns the problems in input order.
+// Across objects it reports a kind/namespace/name defined twice, two
+// EventSources serving the same webhook port and endpoint, and a Sensor
+// dependency naming an event that an EventSource of the set does not define.
+// Knative Brokers and Triggers are validated as written (no defaults).
+func (s *Set) Check(ctx context.Context) Problems {
+	var problems Problems
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		problems = append(problems, fieldErrorProblems(o.Origin, o.validate(ctx))...)
+	}
+	problems = append(problems, s.duplicateNames()...)
+	problems = append(problems, s.sharedRoutes()...)
+	problems = append(problems, s.unknownEvents()...)
+	sortProblems(problems)
+	return problems
+}
+
+func (o *Object) validate(ctx context.Context) *apis.FieldError {
+	switch {
+	case o.EventSource != nil:
+		o.EventSource.SetDefaults(ctx)
+		return o.EventSource.Validate(ctx)
+	case o.Sensor != nil:
+		o.Sensor.SetDefaults(ctx)
+		return o.Sensor.Validate(ctx)
+	case o.Broker != nil:
+		// The class annotation is flint's to choose, so only name and spec are checked.
+		return requireName(o.Broker.Name).Also(o.Broker.Spec.Validate(ctx).ViaField("spec"))
+	case o.Trigger != nil:
+		return requireName(o.Trigger.Name).Also(o.Trigger.Validate(ctx))
+	}
+	return nil
+}
+
+func requireName(name string) *apis.FieldError {
+	if name == "" {
+		return apis.ErrMissingField("metadata.name")
+	}
+	return nil
+}
+
+// duplicateNames reports every object whose kind, namespace and name an
+// earlier object already has.
+func (s *Set) duplicateNames() Problems {
+	var problems Problems
+	first := map[string]*Object{}
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if o.Name() == "" {
+			continue
+		}
+		key := o.Kind + "/" + o.Namespace() + "/" + o.Name()
+		if prev, dup := first[key]; dup {
+			problems = append(problems, o.Origin.problem("metadata.name",
+				fmt.Sprintf("duplicate %s %q in namespace %q (also %s)", o.Kind, o.Name(), o.Namespace(), prev.Origin)))
+			continue
+		}
+		first[key] = o
+	}
+	return problems
+}
+
+// sharedRoutes reports a webhook port and endpoint that two EventSources
+// serve: in one process (`flint dev`) only one of them could receive.
+func (s *Set) sharedRoutes() Problems {
+	type owner struct {
+		obj     *Object
+		binding v1alpha1.WebhookBinding
+	}
+	var problems Problems
+	first := map[string]owner{}
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if o.EventSource == nil {
+			continue
+		}
+		for _, b := range o.EventSource.Spec.WebhookBindings() {
+			if b.Port == "" || b.Endpoint == "" {
+				continue
+			}
+			prev, dup := first[b.RouteKey()]
+			if !dup {
+				first[b.RouteKey()] = owner{o, b}
+				continue
+			}
+			if prev.obj == o {
+				continue // reported by the EventSource's own validation
+			}
+			problems = append(problems, o.Origin.problem(b.Path+".endpoint",
+				fmt.Sprintf("port %s and endpoint %s are already served by EventSource %q (%s[%s], %s)",
+					b.Port, b.Endpoint, prev.obj.Name(), prev.binding.TypeKey, prev.binding.EventName, prev.obj.Origin)))
+		}
+	}
+	return problems
+}
+
+// unknownEvents reports a dependency on an EventSource of the set (same
+// namespace) that does not define the event name.
+func (s *Set) unknownEvents() Problems {
+	sources := map[string]*v1alpha1.EventSource{}
+	for i := range s.Objects {
+		if es := s.Objects[i].EventSource; es != nil {
+			sources[s.Objects[i].Namespace()+"/"+es.Name] = es
+		}
+	}
+	var problems Problems
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if o.Sensor == nil {
+			continue
+		}
+		for j, d := range o.Sensor.Spec.Dependencies {
+			es, ok := sources[o.Namespace()+"/"+d.EventSourceName]
+			if !ok || d.EventName == "" || es.Spec.TypeOf(d.EventName) != "" {
+				continue
+			}
+			var names []string
+			for _, k := range es.Spec.TypeKeys() {
+				names = append(names, es.Spec.EventNames(k)...)
+			}
+			problems = append(problems, o.Origin.problem(fmt.Sprintf("spec.dependencies[%d].eventName", j),
+				fmt.Sprintf("EventSource %q has no event %q (it has %s)", es.Name, d.EventName, strings.Join(names, ", "))))
+		}
+	}
+	return problems
+}

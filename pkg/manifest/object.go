@@ -1,0 +1,127 @@
+package manifest
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// Supported apiVersion and kind values.
+const (
+	// KnativeEventingAPIVersion is the apiVersion of Knative Broker and Trigger.
+	KnativeEventingAPIVersion = "eventing.knative.dev/v1"
+	// KindBroker is the kind of a Knative Broker.
+	KindBroker = "Broker"
+	// KindTrigger is the kind of a Knative Trigger.
+	KindTrigger = "Trigger"
+)
+
+// Origin says where an object was read from.
+type Origin struct {
+	// File is the path the document was read from ("<stdin>" for stdin).
+	File string
+	// Doc is the 1-based number of the document among the file's non-empty documents.
+	Doc int
+	// Docs is the number of non-empty documents in File.
+	Docs int
+
+	seq int
+}
+
+// String renders the origin as "file" or, for a multi-document file, "file#doc".
+func (o Origin) String() string {
+	return location(o.File, o.Doc, o.Docs)
+}
+
+func (o Origin) problem(path, reason string) Problem {
+	return Problem{File: o.File, Doc: o.Doc, Docs: o.Docs, Path: path, Reason: reason, seq: o.seq}
+}
+
+// Object is one decoded document; exactly one of the typed pointers is set.
+type Object struct {
+	Origin Origin
+	// APIVersion and Kind are the document's type.
+	APIVersion, Kind string
+
+	EventSource *v1alpha1.EventSource
+	Sensor      *v1alpha1.Sensor
+	Broker      *eventingv1.Broker
+	Trigger     *eventingv1.Trigger
+}
+
+// Meta returns the object's metadata.
+func (o *Object) Meta() *metav1.ObjectMeta {
+	switch {
+	case o.EventSource != nil:
+		return &o.EventSource.ObjectMeta
+	case o.Sensor != nil:
+		return &o.Sensor.ObjectMeta
+	case o.Broker != nil:
+		return &o.Broker.ObjectMeta
+	case o.Trigger != nil:
+		return &o.Trigger.ObjectMeta
+	}
+	return &metav1.ObjectMeta{}
+}
+
+// Name returns metadata.name.
+func (o *Object) Name() string { return o.Meta().Name }
+
+// Namespace returns metadata.namespace, "default" when empty.
+func (o *Object) Namespace() string {
+	if ns := o.Meta().Namespace; ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+// Set is the objects read from a list of inputs, in input order (files in the
+// order given, directory entries in lexical order, documents in file order).
+type Set struct {
+	Objects []Object
+}
+
+// EventSources returns the EventSources of the set, in order.
+func (s *Set) EventSources() []*v1alpha1.EventSource {
+	var out []*v1alpha1.EventSource
+	for i := range s.Objects {
+		if es := s.Objects[i].EventSource; es != nil {
+			out = append(out, es)
+		}
+	}
+	return out
+}
+
+// Sensors returns the Sensors of the set, in order.
+func (s *Set) Sensors() []*v1alpha1.Sensor {
+	var out []*v1alpha1.Sensor
+	for i := range s.Objects {
+		if sn := s.Objects[i].Sensor; sn != nil {
+			out = append(out, sn)
+		}
+	}
+	return out
+}
+
+// Brokers returns the Knative Brokers of the set, in order.
+func (s *Set) Brokers() []*eventingv1.Broker {
+	var out []*eventingv1.Broker
+	for i := range s.Objects {
+		if b := s.Objects[i].Broker; b != nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Triggers returns the Knative Triggers of the set, in order.
+func (s *Set) Triggers() []*eventingv1.Trigger {
+	var out []*eventingv1.Trigger
+	for i := range s.Objects {
+		if t := s.Objects[i].Trigger; t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
