@@ -51,6 +51,22 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// waitListening waits until something accepts TCP connections on port.
+func waitListening(t *testing.T, port int) {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
 // logLine is one JSON log line of flint dev.
 type logLine map[string]any
 
@@ -220,14 +236,15 @@ func newTarget(t *testing.T, respond func(n int) int) *target {
 	return tg
 }
 
-// next waits for the next successful request.
-func (tg *target) next(t *testing.T) received {
+// next waits for the next successful request; on a time-out it shows what
+// flint dev logged.
+func (tg *target) next(t *testing.T, dev *devProc) received {
 	t.Helper()
 	select {
 	case r := <-tg.got:
 		return r
 	case <-time.After(20 * time.Second):
-		t.Fatal("target received nothing within 20s")
+		t.Fatalf("target received nothing within 20s; flint dev logged:\n%s", dev.output())
 		return received{}
 	}
 }

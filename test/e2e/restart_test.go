@@ -27,15 +27,17 @@ func TestRestartDeliversPending(t *testing.T) {
 	hook := fmt.Sprintf("http://127.0.0.1:%d/orders", port)
 
 	first := startDev(t, docs, nil, "--data-dir", dataDir)
-	if code, resp := post(t, http.MethodPost, hook, "application/json", `{"kind":"order","id":"pending","amount":99}`); code != http.StatusOK {
+	waitListening(t, port)
+	if code, resp := post(t, http.MethodPost, hook, "application/json", `{"kind":"order","id":"pending","amount":99}`, "X-Customer", "acme"); code != http.StatusOK {
 		t.Fatalf("POST = %d %q", code, resp)
 	}
 	first.waitLog("trigger failed", map[string]string{"trigger": "notify"})
 	first.stop()
 
 	healthy.Store(true)
-	startDev(t, docs, nil, "--data-dir", dataDir)
-	got := tg.next(t)
+	second := startDev(t, docs, nil, "--data-dir", dataDir)
+	waitListening(t, port)
+	got := tg.next(t, second)
 	if want := `"id":"pending"`; !strings.Contains(string(got.Body), want) {
 		t.Fatalf("delivered payload %s lacks %s", got.Body, want)
 	}

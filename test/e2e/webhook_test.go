@@ -75,6 +75,7 @@ func TestWebhookToHTTPTrigger(t *testing.T) {
 	tg := newTarget(t, nil)
 	port := freePort(t)
 	dev := startDev(t, webhookYAML(port, tg.URL, ""), nil)
+	waitListening(t, port)
 	hook := fmt.Sprintf("http://127.0.0.1:%d/orders", port)
 
 	// Filtered out: amount too small, then kind does not match.
@@ -92,7 +93,7 @@ func TestWebhookToHTTPTrigger(t *testing.T) {
 		t.Fatalf("POST = %d %q, want 200 success", code, resp)
 	}
 
-	got := tg.next(t)
+	got := tg.next(t, dev)
 	if got.Method != http.MethodPut || got.Path != "/orders" {
 		t.Fatalf("trigger request = %s %s, want PUT /orders", got.Method, got.Path)
 	}
@@ -134,6 +135,7 @@ func TestWebhookErrors(t *testing.T) {
 	docs := webhookYAML(port, tg.URL, fmt.Sprintf(extra, port))
 	// flint dev reads secret references from the environment.
 	startDev(t, docs, []string{"FLINT_SECRET_HOOK_AUTH_TOKEN=s3cr3t"})
+	waitListening(t, port)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	big := `{"kind":"order","pad":"` + strings.Repeat("x", 5000) + `"}`
 
@@ -170,6 +172,7 @@ func TestWebhookBrokerRefusal(t *testing.T) {
 	tg := newTarget(t, nil)
 	port := freePort(t)
 	startDev(t, webhookYAML(port, tg.URL, ""), nil, "--max-event-size", "1024")
+	waitListening(t, port)
 	body := `{"kind":"order","id":"big","amount":50,"pad":"` + strings.Repeat("x", 2048) + `"}`
 	code, resp := post(t, http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/orders", port), "application/json", body)
 	if code != http.StatusServiceUnavailable {
