@@ -178,25 +178,28 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		}()
 	}
 
-	ep := Endpoints{Ingress: ingressBase + "/default/default", IngressAddr: ingressLn.Addr().String()}
-	if srv != nil {
-		ep.NATS = srv.ClientURL()
-	}
-	log.Info("flint dev is running",
-		zap.String("ingress", ep.Ingress),
-		zap.Int("eventSources", len(objs.EventSources)),
-		zap.Int("sensors", len(sensors)),
-		zap.Int("brokers", len(brokers)),
-		zap.Int("triggers", len(trigs)))
-	if opts.Ready != nil {
-		opts.Ready(ep)
-	}
-
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: no new events accepted, draining in-flight events")
-	case err = <-errc:
-		log.Error("component failed, shutting down", zap.Error(err))
+	if err = waitReady(ctx, srcs, errc); err != nil {
+		log.Error("event source failed to start, shutting down", zap.Error(err))
+	} else {
+		ep := Endpoints{Ingress: ingressBase + "/default/default", IngressAddr: ingressLn.Addr().String()}
+		if srv != nil {
+			ep.NATS = srv.ClientURL()
+		}
+		log.Info("flint dev is running",
+			zap.String("ingress", ep.Ingress),
+			zap.Int("eventSources", len(objs.EventSources)),
+			zap.Int("sensors", len(sensors)),
+			zap.Int("brokers", len(brokers)),
+			zap.Int("triggers", len(trigs)))
+		if opts.Ready != nil {
+			opts.Ready(ep)
+		}
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down: no new events accepted, draining in-flight events")
+		case err = <-errc:
+			log.Error("component failed, shutting down", zap.Error(err))
+		}
 	}
 
 	stopSources()
@@ -208,6 +211,28 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	srvWG.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// readier is implemented by sources that bind listeners asynchronously.
+type readier interface{ Ready() <-chan struct{} }
+
+// waitReady waits until every source that can tell is listening, so that
+// "running" means events are accepted.
+func waitReady(ctx context.Context, srcs []source, errc <-chan error) error {
+	for _, s := range srcs {
+		r, ok := s.src.(readier)
+		if !ok {
+			continue
+		}
+		select {
+		case <-r.Ready():
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return nil
 }
 
 func shutdown(s *http.Server) {

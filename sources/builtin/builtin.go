@@ -1,0 +1,7 @@
+// Package builtin registers every source type that ships with flint; hosts
+// import it for its side effect.
+package builtin
+
+import (
+	_ "github.com/flintevents/flint/sources/webhook" // webhook
+)

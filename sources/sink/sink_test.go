@@ -1,0 +1,456 @@
+package sink_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/sources/sink"
+	"github.com/flintevents/flint/sources/webhook"
+)
+
+// broker is an httptest server speaking the ingress contract: binary-mode
+// CloudEvents POSTed to it are decoded and kept; statuses answers them in turn
+// (the last one repeats).
+type broker struct {
+	*httptest.Server
+	mu       sync.Mutex
+	events   []cloudevents.Event
+	headers  []http.Header
+	attempts atomic.Int32
+	statuses []int
+}
+
+func newBroker(t *testing.T, statuses ...int) *broker {
+	t.Helper()
+	b := &broker{statuses: statuses}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(b.attempts.Add(1)) - 1
+		status := b.statuses[min(n, len(b.statuses)-1)]
+		if r.Method != http.MethodPost {
+			http.Error(w, "want POST", http.StatusMethodNotAllowed)
+			return
+		}
+		ev, err := cehttp.NewEventFromHTTPRequest(r)
+		if err != nil {
+			http.Error(w, "bad event: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if status/100 == 2 {
+			b.mu.Lock()
+			b.events = append(b.events, *ev)
+			b.headers = append(b.headers, r.Header.Clone())
+			b.mu.Unlock()
+		}
+		w.WriteHeader(status)
+		if status/100 != 2 {
+			fmt.Fprintf(w, "status %d", status)
+		}
+	}))
+	t.Cleanup(b.Close)
+	return b
+}
+
+func (b *broker) stored() ([]cloudevents.Event, []http.Header) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]cloudevents.Event(nil), b.events...), append([]http.Header(nil), b.headers...)
+}
+
+func testEvent(t testing.TB) cloudevents.Event {
+	t.Helper()
+	ev, err := event.New("0123456789abcdef0123456789abcdef", "webhook-es", "example", "webhook",
+		time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), []byte(`{"header":{},"body":{"a":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestEmit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		statuses     []int
+		wantAttempts int32
+		wantStatus   int // 0: success
+	}{
+		{name: "202 accepted", statuses: []int{202}, wantAttempts: 1},
+		{name: "200 ok", statuses: []int{200}, wantAttempts: 1},
+		{name: "400 is not retried", statuses: []int{400}, wantAttempts: 1, wantStatus: 400},
+		{name: "413 is not retried", statuses: []int{413}, wantAttempts: 1, wantStatus: 413},
+		{name: "503 retried then error", statuses: []int{503}, wantAttempts: 4, wantStatus: 503},
+		{name: "429 retried then error", statuses: []int{429}, wantAttempts: 4, wantStatus: 429},
+		{name: "503 then 202", statuses: []int{503, 500, 202}, wantAttempts: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBroker(t, tc.statuses...)
+			s, err := sink.New(b.URL, sink.WithBackoff(time.Millisecond), sink.WithRetries(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Emit(context.Background(), testEvent(t))
+			if got := b.attempts.Load(); got != tc.wantAttempts {
+				t.Errorf("attempts = %d, want %d", got, tc.wantAttempts)
+			}
+			if tc.wantStatus == 0 {
+				if err != nil {
+					t.Fatalf("Emit: %v", err)
+				}
+				evs, _ := b.stored()
+				if len(evs) != 1 {
+					t.Fatalf("broker stored %d events, want 1", len(evs))
+				}
+				return
+			}
+			var se *sink.StatusError
+			if !errors.As(err, &se) || se.Code != tc.wantStatus {
+				t.Fatalf("Emit = %v, want a StatusError %d", err, tc.wantStatus)
+			}
+			if want := fmt.Sprintf("status %d", tc.wantStatus); se.Body != want {
+				t.Errorf("StatusError.Body = %q, want %q", se.Body, want)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprint(tc.wantStatus)) {
+				t.Errorf("error %q does not name the status", err)
+			}
+		})
+	}
+}
+
+func TestEmitBinaryMode(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t, 202)
+	s, err := sink.New(b.URL, sink.WithExtensions(map[string]string{"team": "infra"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := testEvent(t)
+	if err := s.Emit(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Extensions()["team"] != nil {
+		t.Error("Emit changed the caller's event")
+	}
+	evs, hdrs := b.stored()
+	if len(evs) != 1 {
+		t.Fatalf("stored %d events", len(evs))
+	}
+	h := hdrs[0]
+	for k, want := range map[string]string{
+		"Ce-Id":          "0123456789abcdef0123456789abcdef",
+		"Ce-Source":      "webhook-es",
+		"Ce-Subject":     "example",
+		"Ce-Type":        "webhook",
+		"Ce-Specversion": "1.0",
+		"Ce-Time":        "2026-07-01T12:00:00Z",
+		"Ce-Team":        "infra",
+		"Content-Type":   "application/json",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	want := in.Clone()
+	want.SetExtension("team", "infra")
+	if evs[0].String() != want.String() {
+		t.Errorf("broker got:\n%s\nwant:\n%s", evs[0], want)
+	}
+}
+
+func TestEmitConnectionRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s, err := sink.New("http://"+addr+"/default/default", sink.WithBackoff(time.Millisecond), sink.WithRetries(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Emit(context.Background(), testEvent(t))
+	var se *sink.StatusError
+	if err == nil || errors.As(err, &se) {
+		t.Fatalf("Emit = %v, want a connection error", err)
+	}
+	if !strings.Contains(err.Error(), "attempt 3") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("error %q should say attempt 3 and connection refused", err)
+	}
+}
+
+func TestEmitRespectsContext(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t, 503)
+	s, err := sink.New(b.URL, sink.WithBackoff(time.Hour), sink.WithRetries(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = s.Emit(ctx, testEvent(t))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Emit = %v, want deadline exceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Emit took %v after its context ended", d)
+	}
+	if got := b.attempts.Load(); got != 1 {
+		t.Errorf("attempts = %d, want 1", got)
+	}
+}
+
+func TestNewAndFromEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		wantExt map[string]string
+	}{
+		{name: "sink only", env: map[string]string{"K_SINK": "http://broker-ingress/ns/default"}},
+		{name: "overrides", env: map[string]string{"K_SINK": "http://broker-ingress/ns/default", "K_CE_OVERRIDES": `{"extensions":{"team":"infra","tier":"gold"}}`},
+			wantExt: map[string]string{"team": "infra", "tier": "gold"}},
+		{name: "no sink", env: map[string]string{}, wantErr: "K_SINK is not set"},
+		{name: "relative sink", env: map[string]string{"K_SINK": "/ns/default"}, wantErr: "absolute http or https URL"},
+		{name: "bad overrides", env: map[string]string{"K_SINK": "http://b/", "K_CE_OVERRIDES": `{"extensions":`}, wantErr: "decoding K_CE_OVERRIDES"},
+		{name: "bad extension name", env: map[string]string{"K_SINK": "http://b/", "K_CE_OVERRIDES": `{"extensions":{"Not-Valid":"x"}}`}, wantErr: `extension "Not-Valid"`},
+		{name: "bad CA bundle", env: map[string]string{"K_SINK": "https://b/", "K_CA_CERTS": "nope"}, wantErr: "K_CA_CERTS holds no PEM"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := sink.FromGetenv(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("FromGetenv = %v, want error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.URL() != tc.env["K_SINK"] {
+				t.Errorf("URL = %q", s.URL())
+			}
+			ext, _ := sink.ParseOverrides(tc.env["K_CE_OVERRIDES"])
+			if fmt.Sprint(ext) != fmt.Sprint(tc.wantExt) {
+				t.Errorf("overrides = %v, want %v", ext, tc.wantExt)
+			}
+		})
+	}
+}
+
+const esYAML = `apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata:
+  name: webhook
+spec:
+  service:
+    ports:
+      - port: 12000
+        targetPort: 12000
+  webhook:
+    example:
+      port: "%s"
+      endpoint: /example
+      method: POST
+`
+
+func TestLoadEventSource(t *testing.T) {
+	t.Parallel()
+	doc := fmt.Sprintf(esYAML, "12000")
+	file := filepath.Join(t.TempDir(), "es.yaml")
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		inline  string
+		wantErr string
+	}{
+		{name: "file", path: file},
+		{name: "inline YAML", inline: doc},
+		{name: "inline base64", inline: base64.StdEncoding.EncodeToString([]byte(doc))},
+		{name: "file wins over inline", path: file, inline: "garbage"},
+		{name: "nothing", wantErr: "no eventsource"},
+		{name: "missing file", path: filepath.Join(t.TempDir(), "nope.yaml"), wantErr: "reading eventsource"},
+		{name: "unknown field", inline: strings.Replace(doc, "method: POST", "method: POST\n      methd: GET", 1), wantErr: `unknown field "methd"`},
+		{name: "no name", inline: strings.Replace(doc, "name: webhook", "labels: {}", 1), wantErr: "metadata.name is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			es, err := sink.LoadEventSource(tc.path, tc.inline)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadEventSource = %v, want error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if es.Name != "webhook" || es.Spec.Webhook["example"].Endpoint != "/example" || es.Spec.Webhook["example"].Port != "12000" {
+				t.Errorf("decoded %+v", es)
+			}
+		})
+	}
+}
+
+// TestMainEndToEnd runs the webhook image's main body end to end: YAML from the
+// environment, a request on the YAML's port, the event at the broker with the
+// K_CE_OVERRIDES extension, a clean stop on cancel.
+func TestMainEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t, 202)
+	port := freePort(t)
+	env := map[string]string{
+		"EVENTSOURCE_OBJECT": base64.StdEncoding.EncodeToString(fmt.Appendf(nil, esYAML, port)),
+		"K_SINK":             b.URL + "/ns/default",
+		"K_CE_OVERRIDES":     `{"extensions":{"team":"infra"}}`,
+		"LOG_LEVEL":          "error",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- sink.Main(ctx, webhook.Type, nil, func(k string) string { return env[k] }) }()
+
+	c := &http.Client{Timeout: 5 * time.Second}
+	url := "http://127.0.0.1:" + port
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := c.Get(url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Main returned early: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook not serving: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := c.Post(url+"/example", "text/plain", strings.NewReader(`{"message":"hi"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "success" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+	evs, _ := b.stored()
+	if len(evs) != 1 {
+		t.Fatalf("broker stored %d events", len(evs))
+	}
+	ev := evs[0]
+	if ev.Source() != "webhook" || ev.Subject() != "example" || ev.Type() != "webhook" || ev.Extensions()["team"] != "infra" {
+		t.Errorf("event %s", ev)
+	}
+	if !strings.Contains(string(ev.Data()), `"body":{"message":"hi"}`) {
+		t.Errorf("data %s", ev.Data())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Main = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Main did not return after cancel")
+	}
+}
+
+func TestMainFails(t *testing.T) {
+	t.Parallel()
+	doc := fmt.Sprintf(esYAML, "12000")
+	tests := []struct {
+		name    string
+		key     string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "no eventsource", key: webhook.Type, env: map[string]string{"K_SINK": "http://b/"}, wantErr: "no eventsource"},
+		{name: "no sink", key: webhook.Type, env: map[string]string{"EVENTSOURCE_OBJECT": doc}, wantErr: "K_SINK is not set"},
+		{name: "unknown type", key: "nope", env: map[string]string{"EVENTSOURCE_OBJECT": doc, "K_SINK": "http://b/"}, wantErr: `source type "nope" is not registered`},
+		{name: "bad log level", key: webhook.Type, env: map[string]string{"EVENTSOURCE_OBJECT": doc, "K_SINK": "http://b/", "LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
+		{name: "no webhook entries", key: webhook.Type, env: map[string]string{"EVENTSOURCE_OBJECT": "metadata:\n  name: x\nspec: {}\n", "K_SINK": "http://b/"}, wantErr: "no spec.webhook entries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := sink.Main(context.Background(), tc.key, nil, func(k string) string { return tc.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Main = %v, want error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func BenchmarkEmit(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	s, err := sink.New(srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := testEvent(b)
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Emit(context.Background(), ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := s.Emit(context.Background(), ev); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
