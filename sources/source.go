@@ -4,14 +4,12 @@ package sources
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"sync"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 )
 
@@ -32,38 +30,14 @@ type Deps struct {
 // Factory builds the adapter for one type key of an EventSource (all its named entries).
 type Factory func(es *v1alpha1.EventSource, deps Deps) (Source, error)
 
-var (
-	mu        sync.RWMutex
-	factories = map[string]Factory{}
-)
+var registered = registry.New[Factory]("sources")
 
 // Register maps an Argo EventSource type key to its factory; it is called from
 // the type package's init and panics on a duplicate key.
-func Register(key string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := factories[key]; dup {
-		panic(fmt.Sprintf("sources: type %q registered twice", key))
-	}
-	factories[key] = f
-}
+func Register(key string, f Factory) { registered.Register(key, f) }
 
 // Lookup returns the factory for a type key.
-func Lookup(key string) (Factory, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	f, ok := factories[key]
-	return f, ok
-}
+func Lookup(key string) (Factory, bool) { return registered.Lookup(key) }
 
 // Keys lists the registered type keys, sorted.
-func Keys() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	keys := make([]string, 0, len(factories))
-	for k := range factories {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func Keys() []string { return registered.Keys() }

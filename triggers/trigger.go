@@ -4,14 +4,12 @@ package triggers
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 )
 
@@ -49,38 +47,14 @@ type Deps struct {
 // arrive in Firing.Template.
 type Factory func(tmpl *v1alpha1.TriggerTemplate, deps Deps) (Trigger, error)
 
-var (
-	mu        sync.RWMutex
-	factories = map[string]Factory{}
-)
+var registered = registry.New[Factory]("triggers")
 
-// Register maps an Argo trigger type key to its factory; it is called from the
-// type package's init and panics on a duplicate key.
-func Register(key string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := factories[key]; dup {
-		panic(fmt.Sprintf("triggers: type %q registered twice", key))
-	}
-	factories[key] = f
-}
+// Register maps an Argo trigger template type key to its factory; it is called from
+// the type package's init and panics on a duplicate key.
+func Register(key string, f Factory) { registered.Register(key, f) }
 
 // Lookup returns the factory for a type key.
-func Lookup(key string) (Factory, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	f, ok := factories[key]
-	return f, ok
-}
+func Lookup(key string) (Factory, bool) { return registered.Lookup(key) }
 
 // Keys lists the registered type keys, sorted.
-func Keys() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	keys := make([]string, 0, len(factories))
-	for k := range factories {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func Keys() []string { return registered.Keys() }
