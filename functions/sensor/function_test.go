@@ -23,9 +23,12 @@ import (
 
 // recorder is an HTTP trigger target that answers with status and records bodies.
 type recorder struct {
-	mu     sync.Mutex
-	status int
-	bodies []string
+	mu            sync.Mutex
+	status        int
+	fails         int // answer 500 to this many requests first (to /flaky only when failFlakyOnly)
+	failFlakyOnly bool
+	bodies        []string
+	paths         []string
 }
 
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -33,6 +36,12 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.bodies = append(r.bodies, string(b))
+	r.paths = append(r.paths, req.URL.Path)
+	if r.fails > 0 && (!r.failFlakyOnly || req.URL.Path == "/flaky") {
+		r.fails--
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
 	w.WriteHeader(r.status)
 }
 
@@ -214,4 +223,43 @@ func TestServeHTTP(t *testing.T) {
 	if got := rec.got(); len(got) != 2 || got[0] != `{"msg":"hey"}` {
 		t.Fatalf("target got %v", got)
 	}
+}
+
+func TestTriggerPolicies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("trigger parameters rewrite the template", func(t *testing.T) {
+		t.Parallel()
+		fn, rec := newFunction(t, "parameters")
+		if _, err := fn.Handle(ctx, webhookEvent(t, "1", "example", `{"route":"orders"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.paths) != 1 || rec.paths[0] != "/base/orders" {
+			t.Fatalf("paths = %v, want [/base/orders]", rec.paths)
+		}
+	})
+	t.Run("retryStrategy retries in process", func(t *testing.T) {
+		t.Parallel()
+		fn, rec := newFunction(t, "retry")
+		rec.fails = 2
+		if _, err := fn.Handle(ctx, webhookEvent(t, "1", "example", `{}`)); err != nil {
+			t.Fatalf("Handle = %v, want success on the third attempt", err)
+		}
+		if n := len(rec.got()); n != 3 {
+			t.Fatalf("attempts = %d, want 3", n)
+		}
+	})
+	t.Run("retryStrategy exhausted fires the dlqTrigger", func(t *testing.T) {
+		t.Parallel()
+		fn, rec := newFunction(t, "retry")
+		rec.fails, rec.failFlakyOnly = 100, true
+		if _, err := fn.Handle(ctx, webhookEvent(t, "1", "example", `{}`)); err != nil {
+			t.Fatalf("Handle = %v, want success through the dlqTrigger", err)
+		}
+		got := rec.got()
+		if len(got) != 4 || got[3] != `{"dead":"1"}` {
+			t.Fatalf("requests = %v, want 3 failed attempts then the dlq payload", got)
+		}
+	})
 }
