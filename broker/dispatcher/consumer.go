@@ -1,0 +1,170 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Consumer loop tuning.
+const (
+	// pullExpiry is how long one pull request waits; heartbeats come at half of it, so a
+	// lost consumer is noticed within two expiries.
+	pullExpiry = 10 * time.Second
+	// drainWait bounds the wait for buffered messages to be handed back when a loop stops.
+	drainWait = time.Second
+	// retryMin and retryMax bound the pause before re-creating a failed consumer.
+	retryMin = 100 * time.Millisecond
+	retryMax = 10 * time.Second
+)
+
+// consumerLoop pulls a trigger's events and runs up to Concurrency deliveries at once.
+type consumerLoop struct {
+	d        *Dispatcher
+	stream   string
+	consumer string
+	config   atomic.Pointer[jetstream.ConsumerConfig]
+	state    atomic.Pointer[triggerState]
+	slots    chan struct{}
+
+	// cancel and done are set by start and guarded by Dispatcher.mu.
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// deadLetters remembers, by stream sequence, the failure of events whose dead-letter
+	// delivery is being retried.
+	mu          sync.Mutex
+	deadLetters map[uint64]outcome
+}
+
+func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConfig) *consumerLoop {
+	l := &consumerLoop{
+		d:           d,
+		stream:      st.stream(),
+		consumer:    cfg.Durable,
+		slots:       make(chan struct{}, d.cfg.Concurrency),
+		deadLetters: make(map[uint64]outcome),
+	}
+	l.state.Store(st)
+	l.config.Store(&cfg)
+	return l
+}
+
+func (l *consumerLoop) start(cancel context.CancelFunc) {
+	l.cancel = cancel
+	l.done = make(chan struct{})
+}
+
+// stop cancels the loop and waits for it to exit; in-flight deliveries keep running.
+func (l *consumerLoop) stop() {
+	l.signalStop()
+	l.awaitStop()
+}
+
+// signalStop cancels the loop without waiting, so many loops can wind down at once.
+func (l *consumerLoop) signalStop() {
+	if l.cancel != nil {
+		l.cancel()
+	}
+}
+
+// awaitStop waits for a signalled loop to exit.
+func (l *consumerLoop) awaitStop() {
+	if l.cancel == nil {
+		return
+	}
+	<-l.done
+	l.cancel = nil
+}
+
+// run consumes until ctx is done, re-creating the consumer and its iterator after errors
+// such as a deleted consumer or missing heartbeats.
+func (l *consumerLoop) run(ctx context.Context) {
+	defer close(l.done)
+	logger := l.d.logger.With(zap.String("trigger", l.state.Load().key()), zap.String("consumer", l.consumer))
+	wait := retryMin
+	for ctx.Err() == nil {
+		err := l.consume(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Warn("consumer interrupted, re-creating it", zap.Error(err), zap.Duration("after", wait))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, retryMax)
+		if _, err := l.d.js.CreateOrUpdateConsumer(ctx, l.stream, *l.config.Load()); err != nil {
+			logger.Warn("re-creating consumer", zap.Error(err))
+			continue
+		}
+		wait = retryMin
+	}
+}
+
+// consume runs one Consume subscription until it fails or ctx is done. The handler blocks
+// for a free delivery slot, which holds back further pulls: that is the backpressure. On
+// ctx done the subscription is drained and events fetched but not started are handed back
+// with a Nak, so another dispatcher gets them at once.
+func (l *consumerLoop) consume(ctx context.Context) error {
+	cons, err := l.d.js.Consumer(ctx, l.stream, l.consumer)
+	if err != nil {
+		return err
+	}
+	failed := make(chan error, 1)
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			_ = msg.Nak()
+			return
+		}
+		l.d.deliveries.Add(1)
+		go func() {
+			defer l.d.deliveries.Done()
+			defer func() { <-l.slots }()
+			l.handle(l.d.deliverCtx, msg)
+		}()
+	},
+		jetstream.PullMaxMessages(min(l.d.cfg.Concurrency, 256)),
+		jetstream.PullExpiry(pullExpiry),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if needsRecreate(err) {
+				select {
+				case failed <- err:
+				default:
+				}
+			}
+		}),
+	)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		err = ctx.Err()
+	case err = <-failed:
+	}
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(drainWait):
+		cc.Stop()
+	}
+	return err
+}
+
+// needsRecreate reports whether a Consume error means the consumer or its pulls are gone,
+// so the loop must re-create the consumer and subscribe again.
+func needsRecreate(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrConnectionClosed) || errors.Is(err, jetstream.ErrBadRequest)
+}

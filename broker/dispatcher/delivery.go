@@ -1,0 +1,172 @@
+package dispatcher
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	duckv1 "knative.dev/eventing/pkg/apis/duck/v1"
+)
+
+// maxBackoff caps a computed retry delay.
+const maxBackoff = time.Hour
+
+// Delivery is a parsed Knative DeliverySpec: how often and how patiently a trigger's
+// subscriber is tried, and where events go when it keeps failing.
+type Delivery struct {
+	// Retry is the number of retries after the first attempt.
+	Retry int
+	// BackoffPolicy is duckv1.BackoffPolicyLinear or duckv1.BackoffPolicyExponential;
+	// empty (or no BackoffDelay) means retry without delay.
+	BackoffPolicy duckv1.BackoffPolicyType
+	// BackoffDelay is the base delay of the backoff policy.
+	BackoffDelay time.Duration
+	// Timeout bounds one attempt; 0 means the dispatcher's default.
+	Timeout time.Duration
+	// DeadLetterSink receives events that could not be delivered; nil drops them with a log line.
+	DeadLetterSink *url.URL
+	// Structured sends events in structured mode (format: json) instead of binary mode.
+	Structured bool
+	// RetryAfterMax caps how long a Retry-After header on a 429 or 503 may delay the next
+	// attempt; 0 ignores the header.
+	RetryAfterMax time.Duration
+}
+
+// ParseDelivery reads a DeliverySpec; nil means no retries and no dead-letter sink.
+// Errors name the offending field relative to the spec (e.g. "backoffDelay").
+func ParseDelivery(spec *duckv1.DeliverySpec) (Delivery, error) {
+	var d Delivery
+	if spec == nil {
+		return d, nil
+	}
+	if spec.Retry != nil {
+		if *spec.Retry < 0 {
+			return d, fmt.Errorf("retry: must not be negative, got %d", *spec.Retry)
+		}
+		d.Retry = int(*spec.Retry)
+	}
+	if spec.BackoffPolicy != nil {
+		switch p := *spec.BackoffPolicy; p {
+		case duckv1.BackoffPolicyLinear, duckv1.BackoffPolicyExponential:
+			d.BackoffPolicy = p
+		default:
+			return d, fmt.Errorf("backoffPolicy: want linear or exponential, got %q", p)
+		}
+	}
+	var err error
+	if spec.BackoffDelay != nil {
+		if d.BackoffDelay, err = parseDuration(*spec.BackoffDelay); err != nil {
+			return d, fmt.Errorf("backoffDelay: %w", err)
+		}
+		if d.BackoffPolicy == "" {
+			d.BackoffPolicy = duckv1.BackoffPolicyExponential
+		}
+	}
+	if spec.Timeout != nil {
+		if d.Timeout, err = parseDuration(*spec.Timeout); err != nil {
+			return d, fmt.Errorf("timeout: %w", err)
+		}
+	}
+	if spec.RetryAfterMax != nil {
+		if d.RetryAfterMax, err = parseISO(*spec.RetryAfterMax); err != nil || d.RetryAfterMax < 0 {
+			return d, fmt.Errorf("retryAfterMax: %q is not an ISO-8601 duration such as PT30S", *spec.RetryAfterMax)
+		}
+	}
+	if spec.Format != nil {
+		switch f := *spec.Format; f {
+		case duckv1.DeliveryFormatJson:
+			d.Structured = true
+		case duckv1.DeliveryFormatBinary:
+		default:
+			return d, fmt.Errorf("format: want json or binary, got %q", f)
+		}
+	}
+	if dls := spec.DeadLetterSink; dls != nil {
+		if dls.URI == nil {
+			return d, fmt.Errorf("deadLetterSink.ref: a reference cannot be resolved outside a cluster, set deadLetterSink.uri")
+		}
+		if d.DeadLetterSink, err = absoluteURL(dls.URI.String()); err != nil {
+			return d, fmt.Errorf("deadLetterSink.uri: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// IsEmpty reports whether spec sets no delivery option at all, in which case the
+// broker's spec.delivery applies instead.
+func IsEmpty(spec *duckv1.DeliverySpec) bool {
+	return spec == nil || (spec.DeadLetterSink == nil && spec.Retry == nil && spec.Timeout == nil &&
+		spec.BackoffPolicy == nil && spec.BackoffDelay == nil && spec.RetryAfterMax == nil && spec.Format == nil)
+}
+
+// absoluteURL parses an http(s) URL with a host.
+func absoluteURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %q: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	return u, nil
+}
+
+// backoff is the delay before retry number n (1 for the first retry): linear waits
+// delay*n, exponential delay*2^(n-1), so both wait delay before the first retry.
+func (d Delivery) backoff(n int) time.Duration {
+	if d.BackoffDelay <= 0 || n < 1 {
+		return 0
+	}
+	var b time.Duration
+	switch d.BackoffPolicy {
+	case duckv1.BackoffPolicyLinear:
+		b = d.BackoffDelay * time.Duration(n)
+	default:
+		if n > 31 {
+			return maxBackoff
+		}
+		b = d.BackoffDelay << (n - 1)
+	}
+	if b <= 0 || b > maxBackoff {
+		return maxBackoff
+	}
+	return b
+}
+
+// retryDelay is the wait before retry number n after out: the backoff, or a longer
+// Retry-After the subscriber asked for on a 429 or 503, capped at RetryAfterMax.
+func (d Delivery) retryDelay(n int, out outcome) time.Duration {
+	delay := d.backoff(n)
+	if d.RetryAfterMax > 0 && out.retryAfter > delay {
+		delay = min(out.retryAfter, d.RetryAfterMax)
+	}
+	return delay
+}
+
+// attempts is how many times the subscriber is tried.
+func (d Delivery) attempts() int { return d.Retry + 1 }
+
+// maxDeliver is the consumer's MaxDeliver: the subscriber attempts, plus as many tries
+// (at least 3) for the dead-letter sink when there is one.
+func (d Delivery) maxDeliver() int {
+	if d.DeadLetterSink == nil {
+		return d.attempts()
+	}
+	return d.attempts() + max(d.attempts(), 3)
+}
+
+// retryable is the Knative retry table: no response, 5xx, 404, 408, 409 and 429 are
+// retried; 1xx, 3xx and other 4xx are not; unknown codes are.
+func retryable(code int) bool {
+	switch {
+	case code == 0, code >= 500:
+		return true
+	case code == http.StatusNotFound, code == http.StatusRequestTimeout,
+		code == http.StatusConflict, code == http.StatusTooManyRequests:
+		return true
+	case code >= 100 && code < 500:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,327 @@
+// Package dispatcher delivers the events of broker streams to Knative Trigger subscribers:
+// one durable JetStream pull consumer per trigger, filtered, pushed concurrently over HTTP,
+// retried through JetStream redelivery, dead-lettered when retries run out, replies fed
+// back into the broker.
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/flintevents/flint/broker/internal/bus"
+	"github.com/flintevents/flint/broker/internal/wire"
+)
+
+// Defaults of Config.
+const (
+	DefaultConcurrency    = 100
+	DefaultTimeout        = 30 * time.Second
+	DefaultAckWaitExtra   = 15 * time.Second
+	DefaultDrainTimeout   = 30 * time.Second
+	DefaultMaxReplySize   = 1 << 20
+	DefaultPublishTimeout = 5 * time.Second
+)
+
+// ErrRunning is returned by Run when the dispatcher is already running.
+var ErrRunning = errors.New("dispatcher already running")
+
+// Publisher stores a reply event in a broker stream and returns once it is stored.
+type Publisher interface {
+	Publish(ctx context.Context, subject string, ev *cloudevents.Event) error
+}
+
+// Config tunes the dispatcher.
+type Config struct {
+	// Concurrency bounds in-flight deliveries per trigger; default 100.
+	Concurrency int
+	// DefaultTimeout bounds one delivery attempt when the DeliverySpec sets no timeout; default 30 s.
+	DefaultTimeout time.Duration
+	// AckWaitExtra is added to a trigger's timeout to form its consumer's AckWait, room for a
+	// subscriber's cold start; a running delivery also reports progress; default 15 s.
+	AckWaitExtra time.Duration
+	// DrainTimeout bounds how long Run waits for in-flight deliveries once stopped; default 30 s.
+	DrainTimeout time.Duration
+	// MaxReplySize is the largest reply body accepted from a subscriber; default 1 MiB.
+	MaxReplySize int64
+	// PublishTimeout bounds storing a reply; default 5 s.
+	PublishTimeout time.Duration
+	// Transport carries deliveries; default a keep-alive transport sized for Concurrency.
+	Transport http.RoundTripper
+}
+
+func (c Config) withDefaults() Config {
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.DefaultTimeout <= 0 {
+		c.DefaultTimeout = DefaultTimeout
+	}
+	if c.AckWaitExtra <= 0 {
+		c.AckWaitExtra = DefaultAckWaitExtra
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.MaxReplySize <= 0 {
+		c.MaxReplySize = DefaultMaxReplySize
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.Transport == nil {
+		c.Transport = newTransport(max(c.Concurrency, 256))
+	}
+	return c
+}
+
+// Dispatcher runs one consumer loop per trigger. Its mutex guards the loop set and the
+// run state; loops and deliveries never take it.
+type Dispatcher struct {
+	js     jetstream.JetStream
+	pub    Publisher
+	cfg    Config
+	logger *zap.Logger
+	sender *sender
+
+	mu      sync.Mutex
+	loops   map[string]*consumerLoop // by trigger namespace/name
+	runCtx  context.Context          // non-nil while Run runs
+	loopsWG sync.WaitGroup
+
+	// deliveries counts delivery goroutines; deliverCtx outlives a stop by DrainTimeout.
+	deliveries    sync.WaitGroup
+	deliverCtx    context.Context
+	deliverCancel context.CancelFunc
+}
+
+// New returns a dispatcher reading from js and storing replies through pub.
+func New(js jetstream.JetStream, pub Publisher, cfg Config, logger *zap.Logger) *Dispatcher {
+	cfg = cfg.withDefaults()
+	d := &Dispatcher{
+		js:     js,
+		pub:    pub,
+		cfg:    cfg,
+		logger: logger,
+		sender: newSender(cfg.Transport, cfg.MaxReplySize),
+		loops:  make(map[string]*consumerLoop),
+	}
+	d.deliverCtx, d.deliverCancel = context.WithCancel(context.Background())
+	return d
+}
+
+// Apply makes the set of triggers current: it creates or updates their durable consumers
+// (synchronously, so events published after Apply returns reach them), starts their loops
+// when running, and stops loops and deletes consumers of triggers no longer present —
+// including stale trigger consumers found on the streams of brokers. It is idempotent;
+// on failure it returns every error and may be called again.
+func (d *Dispatcher) Apply(ctx context.Context, brokers []Broker, triggers []Trigger) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	want := make(map[string]bool, len(triggers))
+	for i := range triggers {
+		t := triggers[i]
+		want[t.key()] = true
+		if err := d.applyTrigger(ctx, &t); err != nil {
+			errs = append(errs, fmt.Errorf("applying trigger %s: %w", t.key(), err))
+		}
+	}
+	for key, l := range d.loops {
+		if !want[key] {
+			if err := d.removeLoop(ctx, l); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, b := range brokers {
+		if err := d.sweep(ctx, b); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
+	st := &triggerState{Trigger: *t, timeout: t.Delivery.Timeout}
+	if st.timeout <= 0 {
+		st.timeout = d.cfg.DefaultTimeout
+	}
+	st.ackWait = st.timeout + d.cfg.AckWaitExtra
+	cfg := st.consumerConfig(d.cfg.Concurrency)
+
+	l, ok := d.loops[t.key()]
+	if ok && l.consumer != cfg.Durable {
+		// Same name, new UID: the trigger was re-created; its old consumer goes.
+		if err := d.removeLoop(ctx, l); err != nil {
+			return err
+		}
+		ok = false
+	}
+	if ok {
+		if !consumerConfigEqual(*l.config.Load(), cfg) {
+			if _, err := d.js.CreateOrUpdateConsumer(ctx, st.stream(), cfg); err != nil {
+				return fmt.Errorf("updating consumer %s: %w", cfg.Durable, err)
+			}
+			l.config.Store(&cfg)
+		}
+		l.state.Store(st)
+		return nil
+	}
+	if _, err := d.js.CreateOrUpdateConsumer(ctx, st.stream(), cfg); err != nil {
+		return fmt.Errorf("creating consumer %s: %w", cfg.Durable, err)
+	}
+	l = newConsumerLoop(d, st, cfg)
+	d.loops[t.key()] = l
+	if d.runCtx != nil {
+		d.startLoop(l)
+	}
+	return nil
+}
+
+// removeLoop stops a trigger's loop and deletes its durable consumer. Its in-flight
+// deliveries finish on their own.
+func (d *Dispatcher) removeLoop(ctx context.Context, l *consumerLoop) error {
+	l.stop()
+	delete(d.loops, l.state.Load().key())
+	err := d.js.DeleteConsumer(ctx, l.stream, l.consumer)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("deleting consumer %s: %w", l.consumer, err)
+	}
+	return nil
+}
+
+// sweep deletes trigger consumers on a broker stream that no current trigger owns, such
+// as those of triggers removed while the dispatcher was down.
+func (d *Dispatcher) sweep(ctx context.Context, b Broker) error {
+	stream := bus.StreamName(b.Namespace, b.Name)
+	s, err := d.js.Stream(ctx, stream)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil
+		}
+		return fmt.Errorf("sweeping stream %s: %w", stream, err)
+	}
+	owned := make(map[string]bool, len(d.loops))
+	for _, l := range d.loops {
+		owned[l.consumer] = true
+	}
+	names := s.ConsumerNames(ctx)
+	var stale []string
+	for name := range names.Name() {
+		if strings.HasPrefix(name, bus.ConsumerPrefix) && !owned[name] {
+			stale = append(stale, name)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return fmt.Errorf("listing consumers of %s: %w", stream, err)
+	}
+	for _, name := range stale {
+		if err := s.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("deleting stale consumer %s: %w", name, err)
+		}
+		d.logger.Info("deleted consumer of a removed trigger", zap.String("stream", stream), zap.String("consumer", name))
+	}
+	return nil
+}
+
+// Resync re-creates every trigger's consumer if it is missing, as after a NATS server
+// restart that lost its store. It is safe to call at any time.
+func (d *Dispatcher) Resync(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for _, l := range d.loops {
+		if _, err := d.js.CreateOrUpdateConsumer(ctx, l.stream, *l.config.Load()); err != nil {
+			errs = append(errs, fmt.Errorf("re-creating consumer %s: %w", l.consumer, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run consumes for every applied trigger until ctx is done, then stops fetching, hands
+// back unstarted events, and waits for in-flight deliveries (at most DrainTimeout, after
+// which they are cancelled and redelivered later).
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.mu.Lock()
+	if d.runCtx != nil {
+		d.mu.Unlock()
+		return ErrRunning
+	}
+	d.runCtx = ctx
+	d.deliverCtx, d.deliverCancel = context.WithCancel(context.Background())
+	for _, l := range d.loops {
+		d.startLoop(l)
+	}
+	d.mu.Unlock()
+
+	<-ctx.Done()
+
+	d.mu.Lock()
+	d.runCtx = nil
+	for _, l := range d.loops {
+		l.signalStop()
+	}
+	for _, l := range d.loops {
+		l.awaitStop()
+	}
+	d.mu.Unlock()
+	d.loopsWG.Wait()
+
+	drained := make(chan struct{})
+	go func() {
+		d.deliveries.Wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-time.After(d.cfg.DrainTimeout):
+		d.logger.Warn("in-flight deliveries still running after drain timeout, cancelling them", zap.Duration("timeout", d.cfg.DrainTimeout))
+		d.deliverCancel()
+		<-drained
+	}
+	d.deliverCancel()
+	return nil
+}
+
+// startLoop runs l under the current Run; d.mu must be held.
+func (d *Dispatcher) startLoop(l *consumerLoop) {
+	ctx, cancel := context.WithCancel(d.runCtx)
+	l.start(cancel)
+	d.loopsWG.Add(1)
+	go func() {
+		defer d.loopsWG.Done()
+		l.run(ctx)
+	}()
+}
+
+// reply stores a subscriber's reply in the trigger's broker with the original event's
+// hop budget minus one; a spent budget drops the reply with a log line.
+func (d *Dispatcher) reply(ctx context.Context, st *triggerState, origTTL int32, reply *cloudevents.Event) error {
+	ttl := origTTL - 1
+	if ttl <= 0 {
+		d.logger.Warn("dropping reply: knativebrokerttl spent",
+			zap.String("trigger", st.key()), zap.String("id", reply.ID()), zap.String("type", reply.Type()))
+		return nil
+	}
+	wire.SetTTL(reply, ttl)
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.PublishTimeout)
+	defer cancel()
+	if err := d.pub.Publish(ctx, st.subject(), reply); err != nil {
+		return fmt.Errorf("storing reply %s: %w", reply.ID(), err)
+	}
+	return nil
+}
+
+func consumerConfigEqual(a, b jetstream.ConsumerConfig) bool {
+	return a.Durable == b.Durable && a.AckWait == b.AckWait && a.MaxDeliver == b.MaxDeliver &&
+		a.MaxAckPending == b.MaxAckPending && a.FilterSubject == b.FilterSubject && a.Description == b.Description
+}

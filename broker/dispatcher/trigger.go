@@ -1,0 +1,68 @@
+package dispatcher
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flintevents/flint/broker/filter"
+	"github.com/flintevents/flint/broker/internal/bus"
+)
+
+// Broker names a broker whose stream the dispatcher owns.
+type Broker struct {
+	Namespace string
+	Name      string
+}
+
+// Trigger is a resolved Knative Trigger: which broker it reads, which events it wants,
+// where and how they are delivered.
+type Trigger struct {
+	Namespace string
+	Name      string
+	// UID tells a re-created trigger apart from its predecessor of the same name; may be empty.
+	UID string
+	// Broker is the name of the broker, in the trigger's namespace.
+	Broker string
+	// Subscriber receives the events, as spec.subscriber.uri.
+	Subscriber *url.URL
+	// Filter selects the events; nil matches all.
+	Filter filter.Filter
+	// Delivery is the trigger's DeliverySpec, else its broker's.
+	Delivery Delivery
+}
+
+func (t *Trigger) key() string { return t.Namespace + "/" + t.Name }
+
+func (t *Trigger) consumerName() string { return bus.ConsumerName(t.Namespace, t.Name, t.UID) }
+
+func (t *Trigger) stream() string { return bus.StreamName(t.Namespace, t.Broker) }
+
+func (t *Trigger) subject() string { return bus.Subject(t.Namespace, t.Broker) }
+
+// triggerState is what a consumer loop reads per event; it is replaced as a whole when
+// the trigger changes.
+type triggerState struct {
+	Trigger
+	timeout time.Duration
+	ackWait time.Duration
+}
+
+// consumerConfig is the durable pull consumer of a trigger. DeliverPolicy is New: a trigger
+// created on an existing broker receives the events that arrive after it, not the backlog,
+// as a Knative subscriber expects. MaxDeliver allows the subscriber attempts plus the
+// dead-letter attempts; retries are explicit NakWithDelay, so no BackOff list is set.
+func (s *triggerState) consumerConfig(concurrency int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       s.consumerName(),
+		Description:   "flint trigger " + s.key(),
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.ackWait,
+		MaxDeliver:    s.Delivery.maxDeliver(),
+		MaxAckPending: 2 * concurrency,
+		FilterSubject: s.subject(),
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+	}
+}

@@ -1,0 +1,44 @@
+package ingress
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/flintevents/flint/broker/internal/bus"
+)
+
+// The failures of a POST to the ingress, matched with errors.Is; statusFor maps each to
+// its HTTP status in one place.
+var (
+	// ErrMalformedPath means the path is not /<namespace>/<broker>.
+	ErrMalformedPath = errors.New("malformed path, want /<namespace>/<broker>")
+	// ErrNotFound means no broker of that namespace and name is known.
+	ErrNotFound = errors.New("broker not found")
+	// ErrMethodNotAllowed means a method other than POST or OPTIONS.
+	ErrMethodNotAllowed = errors.New("method not allowed, use POST")
+	// ErrTooLarge means the request body exceeds the size limit.
+	ErrTooLarge = errors.New("event too large")
+	// ErrInvalidEvent means the body is not a valid CloudEvent.
+	ErrInvalidEvent = errors.New("invalid CloudEvent")
+	// ErrTTLExpired means the event's knativebrokerttl is spent: it looped too often.
+	ErrTTLExpired = errors.New("knativebrokerttl expired, event dropped")
+	// ErrUnavailable means JetStream did not acknowledge the event; retry later.
+	ErrUnavailable = errors.New("event store unavailable, retry later")
+)
+
+// statusFor is the HTTP status of a failed request.
+func statusFor(err error) int {
+	switch {
+	case errors.Is(err, ErrMalformedPath), errors.Is(err, ErrInvalidEvent), errors.Is(err, ErrTTLExpired):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrTooLarge), errors.Is(err, bus.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrUnavailable), errors.Is(err, bus.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

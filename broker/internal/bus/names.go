@@ -1,0 +1,67 @@
+// Package bus is the JetStream side shared by the broker ingress and dispatcher: the
+// names of streams, subjects and consumers, stream provisioning and event publishing.
+package bus
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// maxNameLen keeps stream and consumer names well inside JetStream's limit, since the
+// file store uses them as directory names.
+const maxNameLen = 128
+
+// ConsumerPrefix starts the durable name of every trigger consumer, so stale ones can be
+// told apart from consumers that other tools create on a broker stream.
+const ConsumerPrefix = "trigger_"
+
+// StreamName is the JetStream stream of a broker. Kubernetes names never contain '_',
+// so "__" separates namespace and name unambiguously.
+func StreamName(namespace, broker string) string {
+	return limit("broker_" + namespace + "__" + token(broker))
+}
+
+// Subject is the subject a broker's events are published on.
+func Subject(namespace, broker string) string {
+	return "flint.broker." + namespace + "." + token(broker)
+}
+
+// ConsumerName is the durable consumer of a trigger. The UID, when known, tells a
+// re-created trigger of the same name apart from its predecessor.
+func ConsumerName(namespace, trigger, uid string) string {
+	name := ConsumerPrefix + namespace + "__" + token(trigger)
+	if uid != "" {
+		name += "__" + token(uid)
+	}
+	return limit(name)
+}
+
+// MsgID is the JetStream de-duplication key of an event: a hash of its source and id,
+// the pair that identifies a CloudEvent.
+func MsgID(source, id string) string {
+	var buf [256]byte
+	b := append(append(append(buf[:0], source...), 0), id...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// token makes s usable as one subject token and inside a stream or consumer name.
+func token(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '.', '*', '>', ' ', '\t', '/', '\\':
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// limit shortens an over-long name, keeping it unique with a hash of the whole.
+func limit(name string) string {
+	if len(name) <= maxNameLen {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return name[:maxNameLen-17] + "_" + hex.EncodeToString(sum[:8])
+}

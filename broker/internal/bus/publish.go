@@ -1,0 +1,88 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flintevents/flint/broker/internal/wire"
+)
+
+// Failures of Publish, matched with errors.Is.
+var (
+	// ErrUnavailable means JetStream did not acknowledge the event (down, reconnecting,
+	// timed out, no stream); the sender may retry.
+	ErrUnavailable = errors.New("jetstream unavailable")
+	// ErrTooLarge means the encoded event exceeds the NATS server's maximum payload.
+	ErrTooLarge = errors.New("event exceeds the NATS maximum payload")
+	// ErrEncoding means the event could not be encoded.
+	ErrEncoding = errors.New("encoding event")
+)
+
+// JetStreamOptions bound asynchronous publishing: at most maxPending events await their
+// acknowledgement, each for at most timeout.
+func JetStreamOptions(maxPending int, timeout time.Duration) []jetstream.JetStreamOpt {
+	return []jetstream.JetStreamOpt{
+		jetstream.WithPublishAsyncMaxPending(maxPending),
+		jetstream.WithPublishAsyncTimeout(timeout),
+	}
+}
+
+// Publisher stores events in broker streams and returns once JetStream acknowledged them.
+type Publisher struct {
+	js   jetstream.JetStream
+	bufs sync.Pool
+}
+
+// NewPublisher returns a Publisher writing through js. Create js with JetStreamOptions so
+// pending acknowledgements are bounded.
+func NewPublisher(js jetstream.JetStream) *Publisher {
+	return &Publisher{js: js, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
+}
+
+// Publish stores ev on subject with its source+id as de-duplication key and waits for
+// the acknowledgement; ctx bounds the wait. A duplicate within the window is success.
+// Publishing is asynchronous underneath, so concurrent calls share round trips.
+func (p *Publisher) Publish(ctx context.Context, subject string, ev *cloudevents.Event) error {
+	bp := p.bufs.Get().(*[]byte)
+	body, err := wire.Append((*bp)[:0], ev)
+	if err != nil {
+		p.bufs.Put(bp)
+		return fmt.Errorf("%w: %w", ErrEncoding, err)
+	}
+	*bp = body
+	msg := &nats.Msg{
+		Subject: subject,
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{MsgID(ev.Source(), ev.ID())}},
+		Data:    body,
+	}
+	fut, err := p.js.PublishMsgAsync(msg)
+	if err != nil {
+		p.bufs.Put(bp)
+		return classify(subject, err)
+	}
+	select {
+	case <-fut.Ok():
+		p.bufs.Put(bp)
+		return nil
+	case err := <-fut.Err():
+		p.bufs.Put(bp)
+		return classify(subject, err)
+	case <-ctx.Done():
+		// The library may still resend msg; its buffer is left to the garbage collector.
+		return classify(subject, ctx.Err())
+	}
+}
+
+func classify(subject string, err error) error {
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("publishing to %s: %w: %w", subject, ErrTooLarge, err)
+	}
+	return fmt.Errorf("publishing to %s: %w: %w", subject, ErrUnavailable, err)
+}

@@ -1,0 +1,119 @@
+package natsd_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flintevents/flint/pkg/natsd"
+)
+
+func TestStartModes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		port    int
+		wantURL bool
+	}{
+		{name: "in-process only", port: 0, wantURL: false},
+		{name: "random loopback port", port: -1, wantURL: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), Port: tc.port})
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			t.Cleanup(s.Shutdown)
+			url := s.ClientURL()
+			if got := url != ""; got != tc.wantURL {
+				t.Fatalf("ClientURL() = %q, want URL: %v", url, tc.wantURL)
+			}
+			if tc.wantURL && (!strings.HasPrefix(url, "nats://127.0.0.1:") || strings.HasSuffix(url, ":4222")) {
+				t.Fatalf("ClientURL() = %q, want a random 127.0.0.1 port", url)
+			}
+			roundTrip(t, s)
+		})
+	}
+}
+
+func TestStartRefusesReservedPort(t *testing.T) {
+	t.Parallel()
+	_, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), Port: 4222})
+	if !errors.Is(err, natsd.ErrReservedPort) {
+		t.Fatalf("Start(port 4222) error = %v, want ErrReservedPort", err)
+	}
+}
+
+func TestRestartKeepsStore(t *testing.T) {
+	t.Parallel()
+	s := natsd.RunTest(t)
+	nc, err := s.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "KEEP", Subjects: []string{"keep"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "keep", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	s.Shutdown()
+	s.Shutdown() // idempotent
+
+	s2, err := natsd.Start(natsd.Options{StoreDir: s.StoreDir(), Port: s.Port()})
+	if err != nil {
+		t.Fatalf("restarting: %v", err)
+	}
+	t.Cleanup(s2.Shutdown)
+	if s2.ClientURL() != s.ClientURL() {
+		t.Fatalf("restarted URL %q, want %q", s2.ClientURL(), s.ClientURL())
+	}
+	nc2, err := s2.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	js2, _ := jetstream.New(nc2)
+	st, err := js2.Stream(ctx, "KEEP")
+	if err != nil {
+		t.Fatalf("stream after restart: %v", err)
+	}
+	if n := st.CachedInfo().State.Msgs; n != 1 {
+		t.Fatalf("messages after restart = %d, want 1", n)
+	}
+}
+
+func roundTrip(t *testing.T, s *natsd.Server) {
+	t.Helper()
+	nc, err := s.Connect()
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatalf("creating stream: %v", err)
+	}
+	ack, err := js.Publish(ctx, "t", []byte("hello"))
+	if err != nil {
+		t.Fatalf("publishing: %v", err)
+	}
+	if ack.Sequence != 1 {
+		t.Fatalf("sequence = %d, want 1", ack.Sequence)
+	}
+}
