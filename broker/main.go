@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/flintevents/flint/pkg/manifest"
 	"github.com/flintevents/flint/pkg/natsd"
 )
 
@@ -48,9 +49,15 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer func() { _ = logger.Sync() }()
 
-	manifests, err := LoadFiles(files...)
+	set, problems, err := manifest.Check(ctx, files...)
 	if err != nil {
-		return err
+		return fmt.Errorf("loading manifests: %w", err)
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	if n := len(set.EventSources()) + len(set.Sensors()); n > 0 {
+		return fmt.Errorf("loading manifests: %d EventSource/Sensor objects given; the broker runs Brokers and Triggers only (flint dev runs all)", n)
 	}
 	nc, stopNATS, err := connect(*natsURL, *dataDir, logger)
 	if err != nil {
@@ -61,7 +68,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := dp.Apply(ctx, manifests.Brokers, manifests.Triggers); err != nil {
+	if err := dp.Apply(ctx, set.Brokers(), set.Triggers()); err != nil {
 		return fmt.Errorf("applying manifests: %w", err)
 	}
 	return serve(ctx, dp, *addr, logger)
