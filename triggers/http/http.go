@@ -53,6 +53,10 @@ type Trigger struct {
 	client  *http.Client
 	secrets secret.Resolver
 	logger  *zap.Logger
+	// base is the template's http key at construction and payload its
+	// compiled payload, used for every firing that parameters did not rewrite.
+	base    *v1alpha1.HTTPTrigger
+	payload *sensor.Parameters
 }
 
 // New builds the trigger and its HTTP client from the template's `http` key.
@@ -74,6 +78,13 @@ func New(tmpl *v1alpha1.TriggerTemplate, deps triggers.Deps) (*Trigger, error) {
 			return nil, fmt.Errorf("http.tls.%w", err)
 		}
 	}
+	var payload *sensor.Parameters
+	if len(tmpl.HTTP.Payload) > 0 {
+		var err error
+		if payload, err = sensor.CompileParameters(tmpl.HTTP.Payload); err != nil {
+			return nil, fmt.Errorf("http.payload%w", err)
+		}
+	}
 	logger := zap.NewNop()
 	if deps.Logger != nil {
 		logger = deps.Logger.Desugar()
@@ -82,6 +93,8 @@ func New(tmpl *v1alpha1.TriggerTemplate, deps triggers.Deps) (*Trigger, error) {
 		client:  &http.Client{Transport: newTransport(tlsCfg)},
 		secrets: deps.Secrets,
 		logger:  logger.With(zap.String("trigger", tmpl.Name), zap.String("triggerType", v1alpha1.TriggerTypeHTTP)),
+		base:    tmpl.HTTP,
+		payload: payload,
 	}, nil
 }
 
@@ -192,7 +205,12 @@ func (t *Trigger) Fire(ctx context.Context, in triggers.Firing) (triggers.Result
 	}
 	var body io.Reader = http.NoBody
 	if len(spec.Payload) > 0 {
-		payload, err := sensor.Payload(spec.Payload, in.Events)
+		var payload []byte
+		if spec == t.base && t.payload != nil {
+			payload, err = t.payload.Payload(in.Events)
+		} else {
+			payload, err = sensor.Payload(spec.Payload, in.Events)
+		}
 		if err != nil {
 			return triggers.Result{}, fmt.Errorf("http.%w", err) // "http.payload[i]: …"
 		}
