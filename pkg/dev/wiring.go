@@ -120,6 +120,10 @@ func sensorTriggers(sensors []sensorFn, base string) []*eventingv1.Trigger {
 					}},
 					Subscriber: duckv1.Destination{URI: uri},
 					Delivery: &eventingduckv1.DeliverySpec{
+						// A sensor answers after its triggers ran (an http trigger
+						// waits 60 s by default, retryStrategy more), so an attempt
+						// may take as long as a Knative revision allows.
+						Timeout:       ptr.String("PT5M"),
 						Retry:         ptr.Int32(5),
 						BackoffPolicy: ptrBackoff(eventingduckv1.BackoffPolicyExponential),
 						BackoffDelay:  ptr.String("PT0.2S"),
