@@ -106,7 +106,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		return err
 	}
 	defer func() {
-		_ = nc.Drain()
+		nc.Close()
 		if srv != nil {
 			srv.Shutdown()
 		}
