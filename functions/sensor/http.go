@@ -1,7 +1,6 @@
 package sensor
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
@@ -31,7 +30,9 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := f.Handle(r.Context(), *ce); err != nil {
 		code := http.StatusInternalServerError
-		if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
+		if r.Context().Err() != nil {
+			// The caller went away (or the function is stopping): not the
+			// trigger's fault, and retryable all the same.
 			code = http.StatusServiceUnavailable
 		}
 		// The broker treats a non-CloudEvent body as a failed delivery
