@@ -50,7 +50,6 @@ type source struct {
 	es  *v1alpha1.EventSource
 	key string
 	src sources.Source
-	log *zap.Logger
 }
 
 // run emits through the broker ingress of the EventSource's event bus.
@@ -75,12 +74,11 @@ func buildSources(specs []*v1alpha1.EventSource, secrets secret.Resolver, log *z
 				return nil, fmt.Errorf("eventsource %s: spec.%s: event source type %q is not supported yet (supported: %s)",
 					es.Name, key, key, strings.Join(sources.Keys(), ", "))
 			}
-			l := log.Named("eventsource")
-			src, err := factory(es, sources.Deps{Logger: l.Sugar(), Secrets: secrets})
+			src, err := factory(es, sources.Deps{Logger: log.Named("eventsource").Sugar(), Secrets: secrets})
 			if err != nil {
 				return nil, fmt.Errorf("eventsource %s: spec.%s: %w", es.Name, key, err)
 			}
-			out = append(out, source{es: es, key: key, src: src, log: l})
+			out = append(out, source{es: es, key: key, src: src})
 		}
 	}
 	return out, nil
