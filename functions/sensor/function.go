@@ -29,7 +29,6 @@ type Function struct {
 	name     string
 	engine   *engine.Sensor
 	triggers []*runner
-	byDep    map[string][]*runner
 	logger   *zap.SugaredLogger
 	done     *seen
 }
@@ -47,7 +46,6 @@ func New(s *v1alpha1.Sensor, deps triggers.Deps) (*Function, error) {
 	f := &Function{
 		name:   s.Name,
 		engine: eng,
-		byDep:  map[string][]*runner{},
 		logger: deps.Logger.With("sensor", s.Name),
 		done:   newSeen(4096),
 	}
@@ -62,9 +60,6 @@ func New(s *v1alpha1.Sensor, deps triggers.Deps) (*Function, error) {
 			return nil, err
 		}
 		f.triggers = append(f.triggers, r)
-		for _, d := range r.deps {
-			f.byDep[d] = append(f.byDep[d], r)
-		}
 	}
 	return f, nil
 }
@@ -99,29 +94,30 @@ func (f *Function) Handle(ctx context.Context, ce cloudevents.Event) (*cloudeven
 		return nil, nil
 	}
 
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, r := range f.triggers {
-		events := r.offer(passed)
-		if events == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f.fire(ctx, r, events, log); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
+	type round struct {
+		r      *runner
+		events map[string]*event.Event
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", ErrTriggerFailed, errors.Join(errs...))
+	var rounds []round
+	for _, r := range f.triggers {
+		if events := r.offer(passed); events != nil {
+			rounds = append(rounds, round{r, events})
+		}
+	}
+	// Triggers of one event run concurrently, as in Argo; a single one runs
+	// on the request's goroutine.
+	errs := make([]error, len(rounds))
+	if len(rounds) == 1 {
+		errs[0] = f.fire(ctx, rounds[0].r, rounds[0].events, log)
+	} else {
+		var wg sync.WaitGroup
+		for i, rd := range rounds {
+			wg.Go(func() { errs[i] = f.fire(ctx, rd.r, rd.events, log) })
+		}
+		wg.Wait()
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTriggerFailed, err)
 	}
 	return nil, nil
 }

@@ -52,14 +52,13 @@ func newRunner(sensor string, t *v1alpha1.Trigger, allDeps []string, deps trigge
 	if err != nil {
 		return nil, fmt.Errorf("%s.template.%s: %w", path, keys[0], err)
 	}
-	tmpl, err := json.Marshal(t.Template)
-	if err != nil {
-		return nil, fmt.Errorf("%s.template: encoding: %w", path, err)
-	}
-	r := &runner{name: t.Template.Name, spec: t, impl: impl, tmpl: tmpl, pending: map[string]*event.Event{}}
+	r := &runner{name: t.Template.Name, spec: t, impl: impl, pending: map[string]*event.Event{}}
 	if len(t.Parameters) > 0 {
 		if r.params, err = engine.CompileParameters(t.Parameters); err != nil {
 			return nil, fmt.Errorf("%s.parameters: %w", path, err)
+		}
+		if r.tmpl, err = json.Marshal(t.Template); err != nil {
+			return nil, fmt.Errorf("%s.template: encoding: %w", path, err)
 		}
 	}
 
