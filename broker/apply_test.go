@@ -16,7 +16,7 @@ import (
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/broker/internal/brokertest"
 	"github.com/flintevents/flint/broker/internal/bus"
-	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 func TestApplyRejectsInvalid(t *testing.T) {
@@ -126,7 +126,7 @@ func TestApplyRecreatedTriggerGetsNewConsumer(t *testing.T) {
 
 func TestApplySweepsConsumersOfTriggersRemovedWhileDown(t *testing.T) {
 	t.Parallel()
-	srv := natsd.RunTest(t)
+	srv := natsdtest.Run(t)
 	sink := brokertest.NewSink(t, nil)
 	first := startPlaneOn(t, srv, testConfig(), zaptest.NewLogger(t))
 	first.apply(t, brokers("b"), newTrigger("keep", "b", sink.URL), newTrigger("gone", "b", sink.URL))

@@ -16,7 +16,7 @@ import (
 
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/internal/brokertest"
-	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 func TestDeliveryKeepsAttributes(t *testing.T) {
@@ -224,7 +224,7 @@ func TestDeadLetterSinkRetried(t *testing.T) {
 func TestNoDeadLetterSinkDropsWithWarning(t *testing.T) {
 	t.Parallel()
 	core, logs := observer.New(zapcore.WarnLevel)
-	p := startPlaneOn(t, natsd.RunTest(t), testConfig(), zap.New(core))
+	p := startPlaneOn(t, natsdtest.Run(t), testConfig(), zap.New(core))
 	sub := brokertest.NewSink(t, status(422, "unprocessable"))
 	p.apply(t, brokers("b"), newTrigger("t", "b", sub.URL))
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("dropped-1", "t"), http.StatusAccepted)

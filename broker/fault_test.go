@@ -14,6 +14,7 @@ import (
 	"github.com/flintevents/flint/broker/internal/brokertest"
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 // accepted records the ids the ingress answered 202 for.
@@ -70,7 +71,7 @@ func sendUntilAccepted(ctx context.Context, url, id string, failures *atomic.Int
 
 func TestNATSServerRestartMidStream(t *testing.T) {
 	t.Parallel()
-	srv := natsd.RunTest(t)
+	srv := natsdtest.Run(t)
 	cfg := testConfig()
 	cfg.PublishTimeout = time.Second
 	p := startPlaneOn(t, srv, cfg, zaptest.NewLogger(t))
@@ -114,11 +115,7 @@ func TestNATSServerRestartMidStream(t *testing.T) {
 		}
 		return nil
 	})
-	restarted, err := natsd.Start(natsd.Options{StoreDir: srv.StoreDir(), Port: srv.Port()})
-	if err != nil {
-		t.Fatalf("restarting nats server: %v", err)
-	}
-	t.Cleanup(restarted.Shutdown)
+	natsdtest.RunWith(t, natsd.Options{StoreDir: srv.StoreDir(), Port: srv.Port()})
 	brokertest.Eventually(t, waitFor, atLeast(acc.len()+100))
 	stop.Store(true)
 	wg.Wait()
@@ -138,7 +135,7 @@ func TestNATSServerRestartMidStream(t *testing.T) {
 
 func TestDispatcherRestartDeliversEverything(t *testing.T) {
 	t.Parallel()
-	srv := natsd.RunTest(t)
+	srv := natsdtest.Run(t)
 	cfg := testConfig()
 	cfg.Concurrency = 4
 	first := startPlaneOn(t, srv, cfg, zaptest.NewLogger(t))
@@ -173,7 +170,7 @@ func TestDispatcherRestartDeliversEverything(t *testing.T) {
 
 func TestCrashedDispatcherRedeliversUnacked(t *testing.T) {
 	t.Parallel()
-	srv := natsd.RunTest(t)
+	srv := natsdtest.Run(t)
 	cfg := testConfig()
 	cfg.Concurrency = 3
 	cfg.DefaultTimeout = time.Second
@@ -249,7 +246,7 @@ func TestDeletedConsumerIsRecreated(t *testing.T) {
 
 func TestServerThatLostItsStoreIsReprovisioned(t *testing.T) {
 	t.Parallel()
-	srv := natsd.RunTest(t)
+	srv := natsdtest.Run(t)
 	cfg := testConfig()
 	cfg.PublishTimeout = 500 * time.Millisecond
 	p := startPlaneOn(t, srv, cfg, zaptest.NewLogger(t))
@@ -259,11 +256,7 @@ func TestServerThatLostItsStoreIsReprovisioned(t *testing.T) {
 	sink.WaitCount(t, waitFor, 1)
 
 	srv.Shutdown()
-	fresh, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), Port: srv.Port()}) // empty store
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fresh.Shutdown)
+	natsdtest.RunWith(t, natsd.Options{Port: srv.Port()}) // empty store
 	k := 0
 	brokertest.Eventually(t, 30*time.Second, func() error {
 		k++

@@ -22,6 +22,7 @@ import (
 	"github.com/flintevents/flint/broker/internal/brokertest"
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 const waitFor = 15 * time.Second
@@ -44,17 +45,14 @@ func testConfig() broker.Config {
 
 func startPlane(t *testing.T, cfg broker.Config) *plane {
 	t.Helper()
-	return startPlaneOn(t, natsd.RunTest(t), cfg, zaptest.NewLogger(t))
+	return startPlaneOn(t, natsdtest.Run(t), cfg, zaptest.NewLogger(t))
 }
 
 func startPlaneOn(t *testing.T, srv *natsd.Server, cfg broker.Config, logger *zap.Logger) *plane {
 	t.Helper()
-	nc, err := srv.Connect(nats.ReconnectWait(50 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := natsdtest.ConnectTo(t, srv, nats.ReconnectWait(50*time.Millisecond))
 	p := &plane{srv: srv, nc: nc}
+	var err error
 	if p.js, err = jetstream.New(nc); err != nil {
 		t.Fatal(err)
 	}

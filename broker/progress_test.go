@@ -13,6 +13,7 @@ import (
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/internal/brokertest"
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 // TestSlowHandlingIsNotRedelivered makes one event's handling (a timed-out attempt, then
@@ -44,11 +45,7 @@ func TestSlowHandlingIsNotRedelivered(t *testing.T) {
 // storing it fails, so the delivery counts as failed and the event is dead-lettered.
 func TestFailedReplyStoreFailsDelivery(t *testing.T) {
 	t.Parallel()
-	srv, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), MaxPayload: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := natsdtest.RunWith(t, natsd.Options{MaxPayload: 64 << 10})
 	p := startPlaneOn(t, srv, testConfig(), zaptest.NewLogger(t))
 	big := strings.Repeat("x", 100<<10)
 	replier := brokertest.NewSink(t, func(w http.ResponseWriter, n int, r *brokertest.Request) {

@@ -19,6 +19,7 @@ import (
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/broker/internal/wire"
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 // fixture is an ingress over a real embedded JetStream with one broker, default/b1.
@@ -32,12 +33,8 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg ingress.Config) *fixture {
 	t.Helper()
-	srv := natsd.RunTest(t)
-	nc, err := srv.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	srv := natsdtest.Run(t)
+	nc := natsdtest.ConnectTo(t, srv)
 	js, err := jetstream.New(nc, bus.JetStreamOptions(64, time.Second)...)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 func TestStartModes(t *testing.T) {
@@ -25,11 +26,7 @@ func TestStartModes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), Port: tc.port})
-			if err != nil {
-				t.Fatalf("Start: %v", err)
-			}
-			t.Cleanup(s.Shutdown)
+			s := natsdtest.RunWith(t, natsd.Options{Port: tc.port})
 			url := s.ClientURL()
 			if got := url != ""; got != tc.wantURL {
 				t.Fatalf("ClientURL() = %q, want URL: %v", url, tc.wantURL)
@@ -52,11 +49,8 @@ func TestStartRefusesReservedPort(t *testing.T) {
 
 func TestRestartKeepsStore(t *testing.T) {
 	t.Parallel()
-	s := natsd.RunTest(t)
-	nc, err := s.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := natsdtest.Run(t)
+	nc := natsdtest.ConnectTo(t, s)
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -78,12 +72,7 @@ func TestRestartKeepsStore(t *testing.T) {
 	if s2.ClientURL() != s.ClientURL() {
 		t.Fatalf("restarted URL %q, want %q", s2.ClientURL(), s.ClientURL())
 	}
-	nc2, err := s2.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc2.Close()
-	js2, _ := jetstream.New(nc2)
+	js2, _ := jetstream.New(natsdtest.ConnectTo(t, s2))
 	st, err := js2.Stream(ctx, "KEEP")
 	if err != nil {
 		t.Fatalf("stream after restart: %v", err)
@@ -95,12 +84,7 @@ func TestRestartKeepsStore(t *testing.T) {
 
 func roundTrip(t *testing.T, s *natsd.Server) {
 	t.Helper()
-	nc, err := s.Connect()
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(natsdtest.ConnectTo(t, s))
 	if err != nil {
 		t.Fatal(err)
 	}

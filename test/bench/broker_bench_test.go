@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 // brokerSenders is the number of concurrent HTTP clients in saturation runs.
@@ -105,16 +106,7 @@ func benchHTTPHop(b *testing.B) {
 // benchRawJetStream publishes b.N payloads asynchronously and consumes them with an
 // explicit-ack pull consumer, over the same in-process connection.
 func benchRawJetStream(b *testing.B) {
-	srv, err := natsd.Start(natsd.Options{StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := srv.Connect()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
+	nc := natsdtest.ConnectTo(b, natsdtest.RunWith(b, natsd.Options{}))
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		b.Fatal(err)

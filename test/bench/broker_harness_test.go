@@ -23,6 +23,7 @@ import (
 
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/pkg/natsd"
+	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 // benchEventSize is the data size of every benchmark event.
@@ -99,16 +100,8 @@ type brokerRig struct {
 // newBrokerRig applies triggers (all to sinkURL); the dispatcher starts with run.
 func newBrokerRig(b *testing.B, triggers int, sinkURL string) *brokerRig {
 	b.Helper()
-	srv, err := natsd.Start(natsd.Options{StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(srv.Shutdown)
-	nc, err := srv.Connect()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
+	// Port 0: in-process connections only, as flint dev runs it.
+	nc := natsdtest.ConnectTo(b, natsdtest.RunWith(b, natsd.Options{}))
 	dp, err := broker.New(nc, broker.Config{}, zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
