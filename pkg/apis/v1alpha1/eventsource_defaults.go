@@ -21,13 +21,12 @@ func (s *EventSourceSpec) SetDefaults(_ context.Context) {
 		one := int32(1)
 		s.Replicas = &one
 	}
-	for name, w := range s.Webhook {
-		w.WebhookContext.setDefaults()
-		s.Webhook[name] = w
-	}
-	for _, key := range s.TypeKeys() {
-		for _, name := range s.EventNames(key) {
-			s.pushContext(key, name).setDefaults()
+	for _, t := range eventSourceTypes {
+		for _, name := range t.names(s) {
+			if w := t.webhook(s, name); w != nil {
+				w.setDefaults()
+				t.commit(s, name, w)
+			}
 		}
 	}
 }

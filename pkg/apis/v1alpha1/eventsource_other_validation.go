@@ -13,75 +13,82 @@ var (
 	fileEventTypes     = []string{"CREATE", "WRITE", "REMOVE", "RENAME", "CHMOD"}
 )
 
-func (s *EventSourceSpec) validateOtherSources() *apis.FieldError {
-	var errs *apis.FieldError
-	errs = errs.Also(validateEntries(TypeCalendar, s.Calendar, func(c *CalendarEventSource) *apis.FieldError {
-		errs := validateFilter(c.Filter).Also(validateTimezone(c.Timezone, "timezone"))
-		switch {
-		case c.Schedule == "" && c.Interval == "":
-			errs = errs.Also(expectedAnyOf("schedule", "interval"))
-		case c.Schedule != "":
-			errs = errs.Also(validateCron(c.Schedule, "schedule"))
-		}
-		errs = errs.Also(validateDuration(c.Interval, "interval"))
-		if p := c.Persistence; p != nil && p.Catchup != nil {
-			errs = errs.Also(validateDuration(p.Catchup.MaxDuration, "persistence.catchup.maxDuration"))
-		}
-		return errs
-	}))
-	errs = errs.Also(validateEntries(TypeResource, s.Resource, func(r *ResourceEventSource) *apis.FieldError {
-		errs := requireString(r.Version, "version").Also(
-			requireString(r.Resource, "resource"),
-			requireList(len(r.EventTypes), "eventTypes"))
-		for i, t := range r.EventTypes {
-			errs = errs.Also(oneOf(string(t), apis.CurrentField, resourceEventTypes).ViaFieldIndex("eventTypes", i))
-		}
-		if f := r.Filter; f != nil {
-			var ferrs *apis.FieldError
-			for i, l := range f.Labels {
-				ferrs = ferrs.Also(requireString(l.Key, "key").Also(oneOf(l.Operation, "operation", labelOperations)).
-					ViaFieldIndex("labels", i))
-			}
-			for i, l := range f.Fields {
-				ferrs = ferrs.Also(requireString(l.Key, "key").Also(oneOf(l.Operation, "operation", fieldOperations)).
-					ViaFieldIndex("fields", i))
-			}
-			errs = errs.Also(ferrs.ViaField("filter"))
-		}
-		return errs
-	}))
-	errs = errs.Also(validateEntries(TypeFile, s.File, func(f *FileEventSource) *apis.FieldError {
-		return validateFilter(f.Filter).Also(
-			validateFileEventType(f.EventType),
-			f.WatchPathConfig.validate().ViaField("watchPathConfig"))
-	}))
-	errs = errs.Also(validateEntries(TypeSFTP, s.SFTP, func(f *SFTPEventSource) *apis.FieldError {
-		return validateFilter(f.Filter).Also(
-			validateFileEventType(f.EventType),
-			f.WatchPathConfig.validate().ViaField("watchPathConfig"),
-			requireSecretRef(f.Address, "address"),
-			validateSecretRef(f.Username, "username"),
-			validateSecretRef(f.Password, "password"),
-			validateSecretRef(f.SSHKeySecret, "sshKeySecret"),
-			validateDuration(f.PollIntervalDuration, "pollIntervalDuration"))
-	}))
-	errs = errs.Also(validateEntries(TypeHDFS, s.HDFS, func(h *HDFSEventSource) *apis.FieldError {
-		return validateFilter(h.Filter).Also(
-			requireString(h.Type, "type"),
-			requireList(len(h.Addresses), "addresses"),
-			h.WatchPathConfig.validate(),
-			validateDuration(h.CheckInterval, "checkInterval"),
-			validateSecretRef(h.KrbCCacheSecret, "krbCCacheSecret"),
-			validateSecretRef(h.KrbKeytabSecret, "krbKeytabSecret"),
-			validateConfigMapRef(h.KrbConfigConfigMap, "krbConfigConfigMap"))
-	}))
-	errs = errs.Also(validateEntries(TypeGeneric, s.Generic, func(g *GenericEventSource) *apis.FieldError {
-		return validateFilter(g.Filter).Also(
-			requireString(g.URL, "url"),
-			requireString(g.Config, "config"),
-			validateSecretRef(g.AuthSecret, "authSecret"))
-	}))
+// validate checks one entry of its type key; paths are relative to the entry.
+func (c *CalendarEventSource) validate() *apis.FieldError {
+	errs := validateFilter(c.Filter).Also(validateTimezone(c.Timezone, "timezone"))
+	switch {
+	case c.Schedule == "" && c.Interval == "":
+		errs = errs.Also(expectedAnyOf("schedule", "interval"))
+	case c.Schedule != "":
+		errs = errs.Also(validateCron(c.Schedule, "schedule"))
+	}
+	errs = errs.Also(validateDuration(c.Interval, "interval"))
+	if p := c.Persistence; p != nil && p.Catchup != nil {
+		errs = errs.Also(validateDuration(p.Catchup.MaxDuration, "persistence.catchup.maxDuration"))
+	}
 	return errs
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (r *ResourceEventSource) validate() *apis.FieldError {
+	errs := requireString(r.Version, "version").Also(
+		requireString(r.Resource, "resource"),
+		requireList(len(r.EventTypes), "eventTypes"))
+	for i, t := range r.EventTypes {
+		errs = errs.Also(oneOf(string(t), apis.CurrentField, resourceEventTypes).ViaFieldIndex("eventTypes", i))
+	}
+	if f := r.Filter; f != nil {
+		var ferrs *apis.FieldError
+		for i, l := range f.Labels {
+			ferrs = ferrs.Also(requireString(l.Key, "key").Also(oneOf(l.Operation, "operation", labelOperations)).
+				ViaFieldIndex("labels", i))
+		}
+		for i, l := range f.Fields {
+			ferrs = ferrs.Also(requireString(l.Key, "key").Also(oneOf(l.Operation, "operation", fieldOperations)).
+				ViaFieldIndex("fields", i))
+		}
+		errs = errs.Also(ferrs.ViaField("filter"))
+	}
+	return errs
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (f *FileEventSource) validate() *apis.FieldError {
+	return validateFilter(f.Filter).Also(
+		validateFileEventType(f.EventType),
+		f.WatchPathConfig.validate().ViaField("watchPathConfig"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (f *SFTPEventSource) validate() *apis.FieldError {
+	return validateFilter(f.Filter).Also(
+		validateFileEventType(f.EventType),
+		f.WatchPathConfig.validate().ViaField("watchPathConfig"),
+		requireSecretRef(f.Address, "address"),
+		validateSecretRef(f.Username, "username"),
+		validateSecretRef(f.Password, "password"),
+		validateSecretRef(f.SSHKeySecret, "sshKeySecret"),
+		validateDuration(f.PollIntervalDuration, "pollIntervalDuration"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (h *HDFSEventSource) validate() *apis.FieldError {
+	return validateFilter(h.Filter).Also(
+		requireString(h.Type, "type"),
+		requireList(len(h.Addresses), "addresses"),
+		h.WatchPathConfig.validate(),
+		validateDuration(h.CheckInterval, "checkInterval"),
+		validateSecretRef(h.KrbCCacheSecret, "krbCCacheSecret"),
+		validateSecretRef(h.KrbKeytabSecret, "krbKeytabSecret"),
+		validateConfigMapRef(h.KrbConfigConfigMap, "krbConfigConfigMap"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (g *GenericEventSource) validate() *apis.FieldError {
+	return validateFilter(g.Filter).Also(
+		requireString(g.URL, "url"),
+		requireString(g.Config, "config"),
+		validateSecretRef(g.AuthSecret, "authSecret"))
 }
 
 func validateFileEventType(t string) *apis.FieldError {

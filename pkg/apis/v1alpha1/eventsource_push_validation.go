@@ -57,104 +57,119 @@ func requireWebhook(w *WebhookContext) *apis.FieldError {
 	return w.validate(false).ViaField("webhook")
 }
 
-func (s *EventSourceSpec) validatePushSources() *apis.FieldError {
-	var errs *apis.FieldError
-	errs = errs.Also(validateEntries(TypeWebhook, s.Webhook, func(w *WebhookEventSource) *apis.FieldError {
-		return w.WebhookContext.validate(true).Also(validateFilter(w.Filter))
-	}))
-	errs = errs.Also(validateEntries(TypeGithub, s.Github, func(g *GithubEventSource) *apis.FieldError {
-		errs := requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
-			validateSecretRef(g.APIToken, "apiToken"), validateSecretRef(g.WebhookSecret, "webhookSecret"))
-		repos := len(g.Repositories) > 0 || (g.DeprecatedOwner != "" && g.DeprecatedRepository != "")
-		switch {
-		case !repos && len(g.Organizations) == 0:
-			errs = errs.Also(apis.ErrMissingOneOf("repositories", "organizations"))
-		case repos && len(g.Organizations) > 0:
-			errs = errs.Also(apis.ErrMultipleOneOf("repositories", "organizations"))
+// validate checks one entry of its type key; paths are relative to the entry.
+func (w *WebhookEventSource) validate() *apis.FieldError {
+	return w.WebhookContext.validate(true).Also(validateFilter(w.Filter))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (g *GithubEventSource) validate() *apis.FieldError {
+	errs := requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
+		validateSecretRef(g.APIToken, "apiToken"), validateSecretRef(g.WebhookSecret, "webhookSecret"))
+	repos := len(g.Repositories) > 0 || (g.DeprecatedOwner != "" && g.DeprecatedRepository != "")
+	switch {
+	case !repos && len(g.Organizations) == 0:
+		errs = errs.Also(apis.ErrMissingOneOf("repositories", "organizations"))
+	case repos && len(g.Organizations) > 0:
+		errs = errs.Also(apis.ErrMultipleOneOf("repositories", "organizations"))
+	}
+	for i, r := range g.Repositories {
+		errs = errs.Also(requireString(r.Owner, "owner").Also(requireList(len(r.Names), "names")).
+			ViaFieldIndex("repositories", i))
+	}
+	if (g.APIToken != nil || g.GithubApp != nil) && g.Webhook != nil && g.Webhook.URL != "" && len(g.Events) == 0 {
+		errs = errs.Also(missingBecause("events", "required to create the GitHub hook"))
+	}
+	if g.ContentType != "" {
+		errs = errs.Also(oneOf(g.ContentType, "contentType", []string{"json", "form"}))
+	}
+	if a := g.GithubApp; a != nil {
+		errs = errs.Also(requireSecretRef(a.PrivateKey, "privateKey").ViaField("githubApp"))
+	}
+	return errs
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (g *GitlabEventSource) validate() *apis.FieldError {
+	return requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
+		requireList(len(g.Events), "events"),
+		validateSecretRef(g.AccessToken, "accessToken"),
+		validateSecretRef(g.SecretToken, "secretToken"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (b *BitbucketEventSource) validate() *apis.FieldError {
+	errs := requireWebhook(b.Webhook).Also(validateFilter(b.Filter), requireList(len(b.Events), "events"))
+	if b.Auth == nil {
+		errs = errs.Also(apis.ErrMissingField("auth"))
+	} else {
+		aerrs := exactlyOne(apis.CurrentField, map[string]bool{"basic": b.Auth.Basic != nil, "oauthToken": b.Auth.OAuthToken != nil})
+		if bb := b.Auth.Basic; bb != nil {
+			aerrs = aerrs.Also(requireSecretRef(bb.Username, "basic.username"), requireSecretRef(bb.Password, "basic.password"))
 		}
-		for i, r := range g.Repositories {
-			errs = errs.Also(requireString(r.Owner, "owner").Also(requireList(len(r.Names), "names")).
-				ViaFieldIndex("repositories", i))
-		}
-		if (g.APIToken != nil || g.GithubApp != nil) && g.Webhook != nil && g.Webhook.URL != "" && len(g.Events) == 0 {
-			errs = errs.Also(missingBecause("events", "required to create the GitHub hook"))
-		}
-		if g.ContentType != "" {
-			errs = errs.Also(oneOf(g.ContentType, "contentType", []string{"json", "form"}))
-		}
-		if a := g.GithubApp; a != nil {
-			errs = errs.Also(requireSecretRef(a.PrivateKey, "privateKey").ViaField("githubApp"))
-		}
-		return errs
-	}))
-	errs = errs.Also(validateEntries(TypeGitlab, s.Gitlab, func(g *GitlabEventSource) *apis.FieldError {
-		return requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
-			requireList(len(g.Events), "events"),
-			validateSecretRef(g.AccessToken, "accessToken"),
-			validateSecretRef(g.SecretToken, "secretToken"))
-	}))
-	errs = errs.Also(validateEntries(TypeBitbucket, s.Bitbucket, func(b *BitbucketEventSource) *apis.FieldError {
-		errs := requireWebhook(b.Webhook).Also(validateFilter(b.Filter), requireList(len(b.Events), "events"))
-		if b.Auth == nil {
-			errs = errs.Also(apis.ErrMissingField("auth"))
-		} else {
-			aerrs := exactlyOne(apis.CurrentField, map[string]bool{"basic": b.Auth.Basic != nil, "oauthToken": b.Auth.OAuthToken != nil})
-			if bb := b.Auth.Basic; bb != nil {
-				aerrs = aerrs.Also(requireSecretRef(bb.Username, "basic.username"), requireSecretRef(bb.Password, "basic.password"))
-			}
-			errs = errs.Also(aerrs.Also(validateSecretRef(b.Auth.OAuthToken, "oauthToken")).ViaField("auth"))
-		}
-		if len(b.Repositories) == 0 && (b.DeprecatedOwner == "" || b.DeprecatedRepositorySlug == "") {
-			errs = errs.Also(apis.ErrMissingField("repositories"))
-		}
-		for i, r := range b.Repositories {
-			errs = errs.Also(requireString(r.Owner, "owner").Also(requireString(r.RepositorySlug, "repositorySlug")).
-				ViaFieldIndex("repositories", i))
-		}
-		return errs
-	}))
-	errs = errs.Also(validateEntries(TypeBitbucketServer, s.BitbucketServer, func(b *BitbucketServerEventSource) *apis.FieldError {
-		errs := requireWebhook(b.Webhook).Also(validateFilter(b.Filter),
-			requireString(b.BitbucketServerBaseURL, "bitbucketserverBaseURL"),
-			validateSecretRef(b.AccessToken, "accessToken"), validateSecretRef(b.WebhookSecret, "webhookSecret"),
-			validateTLS(b.TLS, "tls"), validateDuration(b.CheckInterval, "checkInterval"))
-		if len(b.Repositories) == 0 && len(b.Projects) == 0 && (b.DeprecatedProjectKey == "" || b.DeprecatedRepositorySlug == "") {
-			errs = errs.Also(expectedAnyOf("repositories", "projects"))
-		}
-		for i, r := range b.Repositories {
-			errs = errs.Also(requireString(r.ProjectKey, "projectKey").Also(requireString(r.RepositorySlug, "repositorySlug")).
-				ViaFieldIndex("repositories", i))
-		}
-		return errs
-	}))
-	errs = errs.Also(validateEntries(TypeGerrit, s.Gerrit, func(g *GerritEventSource) *apis.FieldError {
-		return requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
-			requireString(g.HookName, "hookName"),
-			requireList(len(g.Events), "events"),
-			requireList(len(g.Projects), "projects"),
-			validateBasicAuth(g.Auth, "auth"))
-	}))
-	errs = errs.Also(validateEntries(TypeSlack, s.Slack, func(sl *SlackEventSource) *apis.FieldError {
-		return requireWebhook(sl.Webhook).Also(validateFilter(sl.Filter),
-			requireSecretRef(sl.Token, "token"),
-			validateSecretRef(sl.SigningSecret, "signingSecret"))
-	}))
-	errs = errs.Also(validateEntries(TypeSNS, s.SNS, func(sn *SNSEventSource) *apis.FieldError {
-		return requireWebhook(sn.Webhook).Also(validateFilter(sn.Filter),
-			requireString(sn.TopicArn, "topicArn"),
-			requireString(sn.Region, "region"),
-			validateSecretRef(sn.AccessKey, "accessKey"),
-			validateSecretRef(sn.SecretKey, "secretKey"))
-	}))
-	errs = errs.Also(validateEntries(TypeStorageGrid, s.StorageGrid, func(sg *StorageGridEventSource) *apis.FieldError {
-		return requireWebhook(sg.Webhook).Also(validateSecretRef(sg.AuthToken, "authToken"))
-	}))
-	errs = errs.Also(validateEntries(TypeStripe, s.Stripe, func(st *StripeEventSource) *apis.FieldError {
-		errs := requireWebhook(st.Webhook).Also(validateSecretRef(st.APIKey, "apiKey"))
-		if st.CreateWebhook && st.APIKey == nil {
-			errs = errs.Also(missingBecause("apiKey", "required when createWebhook is true"))
-		}
-		return errs
-	}))
+		errs = errs.Also(aerrs.Also(validateSecretRef(b.Auth.OAuthToken, "oauthToken")).ViaField("auth"))
+	}
+	if len(b.Repositories) == 0 && (b.DeprecatedOwner == "" || b.DeprecatedRepositorySlug == "") {
+		errs = errs.Also(apis.ErrMissingField("repositories"))
+	}
+	for i, r := range b.Repositories {
+		errs = errs.Also(requireString(r.Owner, "owner").Also(requireString(r.RepositorySlug, "repositorySlug")).
+			ViaFieldIndex("repositories", i))
+	}
+	return errs
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (b *BitbucketServerEventSource) validate() *apis.FieldError {
+	errs := requireWebhook(b.Webhook).Also(validateFilter(b.Filter),
+		requireString(b.BitbucketServerBaseURL, "bitbucketserverBaseURL"),
+		validateSecretRef(b.AccessToken, "accessToken"), validateSecretRef(b.WebhookSecret, "webhookSecret"),
+		validateTLS(b.TLS, "tls"), validateDuration(b.CheckInterval, "checkInterval"))
+	if len(b.Repositories) == 0 && len(b.Projects) == 0 && (b.DeprecatedProjectKey == "" || b.DeprecatedRepositorySlug == "") {
+		errs = errs.Also(expectedAnyOf("repositories", "projects"))
+	}
+	for i, r := range b.Repositories {
+		errs = errs.Also(requireString(r.ProjectKey, "projectKey").Also(requireString(r.RepositorySlug, "repositorySlug")).
+			ViaFieldIndex("repositories", i))
+	}
+	return errs
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (g *GerritEventSource) validate() *apis.FieldError {
+	return requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
+		requireString(g.HookName, "hookName"),
+		requireList(len(g.Events), "events"),
+		requireList(len(g.Projects), "projects"),
+		validateBasicAuth(g.Auth, "auth"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (sl *SlackEventSource) validate() *apis.FieldError {
+	return requireWebhook(sl.Webhook).Also(validateFilter(sl.Filter),
+		requireSecretRef(sl.Token, "token"),
+		validateSecretRef(sl.SigningSecret, "signingSecret"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (sn *SNSEventSource) validate() *apis.FieldError {
+	return requireWebhook(sn.Webhook).Also(validateFilter(sn.Filter),
+		requireString(sn.TopicArn, "topicArn"),
+		requireString(sn.Region, "region"),
+		validateSecretRef(sn.AccessKey, "accessKey"),
+		validateSecretRef(sn.SecretKey, "secretKey"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (sg *StorageGridEventSource) validate() *apis.FieldError {
+	return requireWebhook(sg.Webhook).Also(validateSecretRef(sg.AuthToken, "authToken"))
+}
+
+// validate checks one entry of its type key; paths are relative to the entry.
+func (st *StripeEventSource) validate() *apis.FieldError {
+	errs := requireWebhook(st.Webhook).Also(validateSecretRef(st.APIKey, "apiKey"))
+	if st.CreateWebhook && st.APIKey == nil {
+		errs = errs.Also(missingBecause("apiKey", "required when createWebhook is true"))
+	}
 	return errs
 }

@@ -29,7 +29,9 @@ func (s *EventSourceSpec) Validate(_ context.Context) *apis.FieldError {
 			apis.CurrentField))
 	}
 	errs = errs.Also(s.validateEventNames(keys))
-	errs = errs.Also(s.validatePushSources(), s.validateQueueSources(), s.validateCloudSources(), s.validateOtherSources())
+	for _, t := range eventSourceTypes {
+		errs = errs.Also(t.validate(s))
+	}
 	errs = errs.Also(validateRoutes(s.WebhookBindings()))
 	return errs
 }
@@ -87,65 +89,6 @@ type WebhookBinding struct {
 	// Path is the field path of the route's webhook context, e.g.
 	// "spec.webhook[example]" or "spec.github[push].webhook".
 	Path string
-}
-
-// WebhookBindings lists the HTTP routes of every push entry, ordered by type key then event name.
-func (s *EventSourceSpec) WebhookBindings() []WebhookBinding {
-	var out []WebhookBinding
-	add := func(key, name string, w *WebhookContext, inline bool) {
-		if w == nil {
-			return
-		}
-		path := fmt.Sprintf("spec.%s[%s]", key, name)
-		if !inline {
-			path += ".webhook"
-		}
-		out = append(out, WebhookBinding{TypeKey: key, EventName: name, Port: w.Port,
-			Endpoint: w.Endpoint, Method: w.Method, Path: path})
-	}
-	for _, n := range s.EventNames(TypeWebhook) {
-		w := s.Webhook[n].WebhookContext
-		add(TypeWebhook, n, &w, true)
-	}
-	for _, k := range s.TypeKeys() {
-		for _, n := range s.EventNames(k) {
-			if w := s.pushContext(k, n); w != nil {
-				add(k, n, w, false)
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].TypeKey != out[j].TypeKey {
-			return out[i].TypeKey < out[j].TypeKey
-		}
-		return out[i].EventName < out[j].EventName
-	})
-	return out
-}
-
-// pushContext returns the webhook context of a non-`webhook` push entry.
-func (s *EventSourceSpec) pushContext(key, name string) *WebhookContext {
-	switch key {
-	case TypeGithub:
-		return s.Github[name].Webhook
-	case TypeGitlab:
-		return s.Gitlab[name].Webhook
-	case TypeBitbucket:
-		return s.Bitbucket[name].Webhook
-	case TypeBitbucketServer:
-		return s.BitbucketServer[name].Webhook
-	case TypeGerrit:
-		return s.Gerrit[name].Webhook
-	case TypeSlack:
-		return s.Slack[name].Webhook
-	case TypeSNS:
-		return s.SNS[name].Webhook
-	case TypeStorageGrid:
-		return s.StorageGrid[name].Webhook
-	case TypeStripe:
-		return s.Stripe[name].Webhook
-	}
-	return nil
 }
 
 // RouteKey is the port and endpoint of a binding, the unit that must be unique.

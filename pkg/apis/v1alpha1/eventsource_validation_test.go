@@ -74,6 +74,9 @@ func TestEventSourceValidate(t *testing.T) {
 			"spec.sftp[remote].address: missing field(s)",
 			"spec.sftp[remote].pollIntervalDuration: invalid value: 10 seconds",
 		}},
+		{file: "file-path-regexp.yaml", want: []string{
+			"spec.file[bad].watchPathConfig.pathRegexp: invalid value: logs/(a|b",
+		}},
 		{file: "queues.yaml", want: []string{
 			"spec.amqp[a].exchangeName: missing field(s)",
 			"spec.amqp[a].exchangeType: missing field(s)",

@@ -82,39 +82,49 @@ func (t *Trigger) setDefaults() {
 }
 
 func (t *TriggerTemplate) setDefaults() {
-	if k := t.K8s; k != nil {
-		if k.Operation == "" {
-			k.Operation = Create
-		}
-		if k.Operation == Patch && k.PatchStrategy == "" {
-			k.PatchStrategy = DefaultK8sPatchStrategy
-		}
+	for _, row := range triggerTypes {
+		row.setDefaults(t)
 	}
-	if a := t.ArgoWorkflow; a != nil && a.Operation == "" {
+}
+
+func (k *StandardK8STrigger) setDefaults() {
+	if k.Operation == "" {
+		k.Operation = Create
+	}
+	if k.Operation == Patch && k.PatchStrategy == "" {
+		k.PatchStrategy = DefaultK8sPatchStrategy
+	}
+}
+
+func (a *ArgoWorkflowTrigger) setDefaults() {
+	if a.Operation == "" {
 		a.Operation = Submit
 	}
-	if h := t.HTTP; h != nil {
-		if h.Method == "" {
-			h.Method = DefaultHTTPTriggerMethod
-		}
-		if h.Timeout == 0 {
-			h.Timeout = DefaultHTTPTriggerTimeout
-		}
+}
+
+func (h *HTTPTrigger) setDefaults() {
+	if h.Method == "" {
+		h.Method = DefaultHTTPTriggerMethod
 	}
-	if k := t.Kafka; k != nil {
-		if k.RequiredAcks == 0 {
-			k.RequiredAcks = DefaultKafkaRequiredAcks
-		}
-		if k.FlushFrequency == 0 {
-			k.FlushFrequency = DefaultKafkaFlushFrequency
-		}
+	if h.Timeout == 0 {
+		h.Timeout = DefaultHTTPTriggerTimeout
 	}
-	if o := t.OpenWhisk; o != nil {
-		if o.Version == "" {
-			o.Version = "v1"
-		}
-		if o.Namespace == "" {
-			o.Namespace = "_"
-		}
+}
+
+func (k *KafkaTrigger) setDefaults() {
+	if k.RequiredAcks == 0 {
+		k.RequiredAcks = DefaultKafkaRequiredAcks
+	}
+	if k.FlushFrequency == 0 {
+		k.FlushFrequency = DefaultKafkaFlushFrequency
+	}
+}
+
+func (o *OpenWhiskTrigger) setDefaults() {
+	if o.Version == "" {
+		o.Version = "v1"
+	}
+	if o.Namespace == "" {
+		o.Namespace = "_"
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"knative.dev/pkg/apis"
 )
 
-// Validate checks a Sensor as Argo Events' admission and controller do, and
-// more: every problem is reported, each with its field path (spec.…).
+// Validate checks a Sensor's structure as Argo Events' admission and
+// controller do, and more: every problem is reported, each with its field
+// path (spec.…). Code the sensor runs (conditions, Lua scripts, jq, Go
+// templates, regular expressions, cron schedules) is checked where it is
+// compiled, by the sensor engine, with the same paths.
 func (s *Sensor) Validate(ctx context.Context) *apis.FieldError {
 	errs := validateObjectName(s.Name, s.Namespace)
 	return errs.Also(s.Spec.Validate(ctx).ViaField("spec"))
@@ -77,7 +80,6 @@ func (d *EventDependency) Validate(_ context.Context) *apis.FieldError {
 		if t.JQ == "" && t.Script == "" {
 			terrs = expectedAnyOf("jq", "script")
 		}
-		terrs = terrs.Also(validateJQ(t.JQ, "jq"), validateLua(t.Script, "script"))
 		errs = errs.Also(terrs.ViaField("transform"))
 	}
 	return errs
@@ -88,7 +90,6 @@ func (f *EventDependencyFilter) validate() *apis.FieldError {
 	errs = errs.Also(
 		validateLogicalOperator(f.DataLogicalOperator, "dataLogicalOperator"),
 		validateLogicalOperator(f.ExprLogicalOperator, "exprLogicalOperator"),
-		validateLua(f.Script, "script"),
 	)
 	if f.Time != nil {
 		errs = errs.Also(f.Time.validate().ViaField("time"))
@@ -137,7 +138,6 @@ func (d *DataFilter) validate() *apis.FieldError {
 	errs = errs.Also(
 		requireString(d.Path, "path"),
 		oneOf(string(d.Comparator), "comparator", comparators),
-		validateGoTemplate(d.Template, "template"),
 	)
 	if d.Type == "" {
 		errs = errs.Also(apis.ErrMissingField("type"))
@@ -150,8 +150,6 @@ func (d *DataFilter) validate() *apis.FieldError {
 	}
 	for i, v := range d.Value {
 		switch d.Type {
-		case JSONTypeString:
-			errs = errs.Also(validateRegexp(v, apis.CurrentField).ViaIndex(i).ViaField("value"))
 		case JSONTypeNumber:
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				errs = errs.Also(apis.ErrInvalidValue(v, apis.CurrentField, "must be a number").ViaIndex(i).ViaField("value"))

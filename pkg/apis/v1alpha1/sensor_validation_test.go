@@ -31,14 +31,11 @@ func TestSensorValidate(t *testing.T) {
 		{file: "duplicate-trigger.yaml", want: []string{
 			`spec.triggers[1].template.name: duplicate trigger name "log-trigger" (also triggers[0])`,
 		}},
-		{file: "conditions-unknown-dependency.yaml",
-			want:       []string{"spec.triggers[0].template.conditions: invalid value: test-dep && test-dep-2"},
-			detailPath: "spec.triggers[0].template.conditions", detail: `unknown dependency "test-dep-2"`},
-		{file: "conditions-syntax.yaml",
-			want:       []string{"spec.triggers[0].template.conditions: invalid value: (test-dep &&"},
-			detailPath: "spec.triggers[0].template.conditions", detail: "unexpected end of expression"},
+		// Code the sensor runs (conditions, cron, Go templates, regular
+		// expressions, jq, Lua) is the sensor engine's to compile and check.
+		{file: "conditions-unknown-dependency.yaml"},
+		{file: "conditions-syntax.yaml"},
 		{file: "conditions-reset-cron.yaml", want: []string{
-			"spec.triggers[0].template.conditionsReset[0].byTime.cron: invalid value: 0 25 * * *",
 			"spec.triggers[0].template.conditionsReset[0].byTime.timezone: invalid value: Europe/Nowhere",
 			"spec.triggers[0].template.conditionsReset[1].byTime: missing field(s)",
 		}},
@@ -60,16 +57,12 @@ func TestSensorValidate(t *testing.T) {
 			want:       []string{"spec.dependencies[0].filters.data[0].comparator: invalid value: =="},
 			detailPath: "spec.dependencies[0].filters.data[0].comparator", detail: "must be one of >=, >, =, !=, <, <="},
 		{file: "data-filter-empty-value.yaml", want: []string{"spec.dependencies[0].filters.data[0].value: missing field(s)"}},
-		{file: "data-filter-bad-regex.yaml",
-			want:       []string{"spec.dependencies[1].filters.data[0].value[2]: invalid value: hi("},
-			detailPath: "spec.dependencies[1].filters.data[0].value[2]", detail: "missing closing )"},
+		{file: "data-filter-bad-regex.yaml"},
 		{file: "data-filter-bad-number-and-bool.yaml", want: []string{
 			"spec.dependencies[0].filters.data[0].value[1]: invalid value: ten",
 			"spec.dependencies[0].filters.data[1].value[0]: invalid value: yes",
 		}},
-		{file: "data-filter-template.yaml",
-			want:       []string{"spec.dependencies[0].filters.data[0].template: invalid value: {{ upper .Input "},
-			detailPath: "spec.dependencies[0].filters.data[0].template", detail: "unclosed action"},
+		{file: "data-filter-template.yaml"},
 		{file: "expr-filter-missing.yaml", want: []string{
 			"spec.dependencies[0].filters.exprs[0].fields: missing field(s)",
 			"spec.dependencies[0].filters.exprs[1].expr: missing field(s)",
@@ -89,8 +82,6 @@ func TestSensorValidate(t *testing.T) {
 			"spec.dependencies[0].filtersLogicalOperator: invalid value: xor",
 		}},
 		{file: "transform-and-script.yaml", want: []string{
-			"spec.dependencies[0].filters.script: invalid Lua script",
-			"spec.dependencies[0].transform.jq: invalid value: .a +",
 			"spec.dependencies[1].transform: expected jq or script",
 		}},
 		{file: "policy-status.yaml", want: []string{

@@ -1,7 +1,5 @@
 package v1alpha1
 
-import "sort"
-
 // Trigger type keys: the key under a trigger template that selects the trigger type.
 const (
 	TriggerTypeK8s             = "k8s"
@@ -19,18 +17,6 @@ const (
 	TriggerTypeAzureServiceBus = "azureServiceBus"
 	TriggerTypeEmail           = "email"
 )
-
-// TriggerTypeKeys lists every trigger type key, sorted.
-func TriggerTypeKeys() []string {
-	keys := []string{
-		TriggerTypeK8s, TriggerTypeArgoWorkflow, TriggerTypeHTTP, TriggerTypeAWSLambda,
-		TriggerTypeCustom, TriggerTypeKafka, TriggerTypeNATS, TriggerTypeSlack,
-		TriggerTypeOpenWhisk, TriggerTypeLog, TriggerTypeAzureEventHubs, TriggerTypePulsar,
-		TriggerTypeAzureServiceBus, TriggerTypeEmail,
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // Trigger is one action of a sensor: its template plus how and when it runs.
 type Trigger struct {
@@ -91,42 +77,6 @@ type TriggerTemplate struct {
 	ConditionsReset []ConditionsResetCriteria `json:"conditionsReset,omitempty"`
 	AzureServiceBus *AzureServiceBusTrigger   `json:"azureServiceBus,omitempty"`
 	Email           *EmailTrigger             `json:"email,omitempty"`
-}
-
-// TypeKeys returns the trigger type keys that are set, sorted; a valid template has exactly one.
-func (t *TriggerTemplate) TypeKeys() []string {
-	set := map[string]bool{
-		TriggerTypeK8s:             t.K8s != nil,
-		TriggerTypeArgoWorkflow:    t.ArgoWorkflow != nil,
-		TriggerTypeHTTP:            t.HTTP != nil,
-		TriggerTypeAWSLambda:       t.AWSLambda != nil,
-		TriggerTypeCustom:          t.CustomTrigger != nil,
-		TriggerTypeKafka:           t.Kafka != nil,
-		TriggerTypeNATS:            t.NATS != nil,
-		TriggerTypeSlack:           t.Slack != nil,
-		TriggerTypeOpenWhisk:       t.OpenWhisk != nil,
-		TriggerTypeLog:             t.Log != nil,
-		TriggerTypeAzureEventHubs:  t.AzureEventHubs != nil,
-		TriggerTypePulsar:          t.Pulsar != nil,
-		TriggerTypeAzureServiceBus: t.AzureServiceBus != nil,
-		TriggerTypeEmail:           t.Email != nil,
-	}
-	var keys []string
-	for k, ok := range set {
-		if ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// TypeKey returns the single trigger type key that is set, or "" when none or several are.
-func (t *TriggerTemplate) TypeKey() string {
-	if keys := t.TypeKeys(); len(keys) == 1 {
-		return keys[0]
-	}
-	return ""
 }
 
 // ConditionsResetCriteria says when partially satisfied conditions are discarded.

@@ -8,40 +8,6 @@ import (
 	"knative.dev/pkg/apis"
 )
 
-// validateType checks the fields of the one trigger type set under key;
-// paths are relative to that key.
-func (t *TriggerTemplate) validateType(key string, deps map[string]int) *apis.FieldError {
-	switch key {
-	case TriggerTypeK8s:
-		return t.K8s.validate(deps)
-	case TriggerTypeArgoWorkflow:
-		return t.ArgoWorkflow.validate(deps)
-	case TriggerTypeHTTP:
-		return t.HTTP.validate(deps)
-	case TriggerTypeAWSLambda:
-		return t.AWSLambda.validate(deps)
-	case TriggerTypeCustom:
-		return t.CustomTrigger.validate(deps)
-	case TriggerTypeKafka:
-		return t.Kafka.validate(deps)
-	case TriggerTypeNATS:
-		return t.NATS.validate(deps)
-	case TriggerTypeSlack:
-		return t.Slack.validate(deps)
-	case TriggerTypeOpenWhisk:
-		return t.OpenWhisk.validate(deps)
-	case TriggerTypeAzureEventHubs:
-		return t.AzureEventHubs.validate(deps)
-	case TriggerTypeAzureServiceBus:
-		return t.AzureServiceBus.validate(deps)
-	case TriggerTypePulsar:
-		return t.Pulsar.validate(deps)
-	case TriggerTypeEmail:
-		return t.Email.validate(deps)
-	}
-	return nil // log has nothing to check
-}
-
 func validateArtifact(a *ArtifactLocation) *apis.FieldError {
 	if a == nil {
 		return apis.ErrMissingField("source")

@@ -62,19 +62,6 @@ func (t *Trigger) validate(deps map[string]int, dlq bool) *apis.FieldError {
 func (t *TriggerTemplate) validate(deps map[string]int) *apis.FieldError {
 	var errs *apis.FieldError
 	errs = errs.Also(requireString(t.Name, "name"))
-	if strings.TrimSpace(t.Conditions) != "" {
-		c, err := ParseConditions(t.Conditions)
-		if err != nil {
-			errs = errs.Also(apis.ErrInvalidValue(t.Conditions, "conditions", err.Error()))
-		} else {
-			for _, name := range c.Dependencies() {
-				if _, ok := deps[name]; !ok {
-					errs = errs.Also(apis.ErrInvalidValue(t.Conditions, "conditions",
-						fmt.Sprintf("unknown dependency %q", name)))
-				}
-			}
-		}
-	}
 	for i, r := range t.ConditionsReset {
 		var rerrs *apis.FieldError
 		if r.ByTime == nil {
@@ -82,9 +69,7 @@ func (t *TriggerTemplate) validate(deps map[string]int) *apis.FieldError {
 		} else {
 			var berrs *apis.FieldError
 			if r.ByTime.Cron == "" {
-				berrs = apis.ErrMissingField("cron")
-			} else {
-				berrs = validateCron(r.ByTime.Cron, "cron")
+				berrs = apis.ErrMissingField("cron") // its syntax is the sensor engine's to check
 			}
 			berrs = berrs.Also(validateTimezone(r.ByTime.Timezone, "timezone"))
 			rerrs = berrs.ViaField("byTime")
@@ -130,9 +115,5 @@ func (p *TriggerParameter) validate(deps map[string]int, destRequired bool) *api
 	} else if _, ok := deps[p.Src.DependencyName]; !ok {
 		serrs = apis.ErrInvalidValue(p.Src.DependencyName, "dependencyName", "unknown dependency")
 	}
-	serrs = serrs.Also(
-		validateGoTemplate(p.Src.DataTemplate, "dataTemplate"),
-		validateGoTemplate(p.Src.ContextTemplate, "contextTemplate"),
-	)
 	return errs.Also(serrs.ViaField("src"))
 }

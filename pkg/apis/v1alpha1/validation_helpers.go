@@ -2,18 +2,13 @@ package v1alpha1
 
 import (
 	"fmt"
-	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 	_ "time/tzdata" // timezone names validate without a system zoneinfo database
 
-	"github.com/Masterminds/sprig/v3"
-	"github.com/itchyny/gojq"
-	"github.com/robfig/cron/v3"
-	luaparse "github.com/yuin/gopher-lua/parse"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"knative.dev/pkg/apis"
@@ -160,7 +155,7 @@ func validateLogicalOperator(op LogicalOperator, field string) *apis.FieldError 
 
 // validateCron checks a standard 5-field cron expression (descriptors such as @daily allowed).
 func validateCron(expr, field string) *apis.FieldError {
-	if _, err := cron.ParseStandard(expr); err != nil {
+	if err := checkCron(expr); err != nil {
 		return apis.ErrInvalidValue(expr, field, err.Error())
 	}
 	return nil
@@ -187,40 +182,9 @@ func validateDuration(d, field string) *apis.FieldError {
 	return nil
 }
 
-// validateGoTemplate checks that a Go text/template with sprig functions parses.
-func validateGoTemplate(t, field string) *apis.FieldError {
-	if t == "" {
-		return nil
-	}
-	if _, err := template.New(field).Funcs(sprig.TxtFuncMap()).Parse(t); err != nil {
-		return apis.ErrInvalidValue(t, field, err.Error())
-	}
-	return nil
-}
-
-func validateLua(script, field string) *apis.FieldError {
-	if script == "" {
-		return nil
-	}
-	if _, err := luaparse.Parse(strings.NewReader(script), field); err != nil {
-		return &apis.FieldError{Message: "invalid Lua script", Paths: []string{field},
-			Details: strings.Join(strings.Fields(err.Error()), " ")}
-	}
-	return nil
-}
-
-func validateJQ(q, field string) *apis.FieldError {
-	if q == "" {
-		return nil
-	}
-	if _, err := gojq.Parse(q); err != nil {
-		return apis.ErrInvalidValue(q, field, err.Error())
-	}
-	return nil
-}
-
+// validateRegexp checks that a regular expression (RE2 syntax) parses.
 func validateRegexp(re, field string) *apis.FieldError {
-	if _, err := regexp.Compile(re); err != nil {
+	if _, err := syntax.Parse(re, syntax.Perl); err != nil {
 		return apis.ErrInvalidValue(re, field, err.Error())
 	}
 	return nil
