@@ -1,4 +1,7 @@
-package sources
+// Package filter compiles the EventSource `filter.expression` that many source
+// types offer: an expr-lang boolean over the event data, with sprig helpers as
+// Argo Events offers them.
+package filter
 
 import (
 	"encoding/json"
@@ -22,11 +25,11 @@ type Filter struct {
 	sprig      map[string]any
 }
 
-// CompileFilter compiles an EventSource filter expression once. In the expression
+// Compile compiles an EventSource filter expression once. In the expression
 // the data's top-level keys are variables (a `-` in a key is also reachable as
 // `_`, and dotted top-level keys such as "a.b" as nested `a.b`), plus the helpers
 // asInt, asFloat, jsonpath(doc, path), toJson(v) and sprig.<function>.
-func CompileFilter(expression string) (*Filter, error) {
+func Compile(expression string) (*Filter, error) {
 	if strings.TrimSpace(expression) == "" {
 		return nil, fmt.Errorf("compiling filter expression: expression is empty")
 	}

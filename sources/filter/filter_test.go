@@ -1,4 +1,4 @@
-package sources
+package filter
 
 import (
 	"fmt"
@@ -55,9 +55,9 @@ func TestFilterMatch(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, err := CompileFilter(tc.expr)
+			f, err := Compile(tc.expr)
 			if err != nil {
-				t.Fatalf("CompileFilter(%q): %v", tc.expr, err)
+				t.Fatalf("Compile(%q): %v", tc.expr, err)
 			}
 			got, err := f.Match([]byte(tc.data))
 			if tc.wantErr != "" {
@@ -79,13 +79,13 @@ func TestFilterMatch(t *testing.T) {
 	}
 }
 
-func TestCompileFilterErrors(t *testing.T) {
+func TestCompileErrors(t *testing.T) {
 	t.Parallel()
 	for _, expr := range []string{"", "   ", `body.action ==`, `(a`, `1 +* 2`} {
 		t.Run(fmt.Sprintf("%q", expr), func(t *testing.T) {
 			t.Parallel()
-			if f, err := CompileFilter(expr); err == nil {
-				t.Fatalf("CompileFilter(%q) = %v, want error", expr, f)
+			if f, err := Compile(expr); err == nil {
+				t.Fatalf("Compile(%q) = %v, want error", expr, f)
 			}
 		})
 	}
@@ -93,7 +93,7 @@ func TestCompileFilterErrors(t *testing.T) {
 
 func TestFilterConcurrentUse(t *testing.T) {
 	t.Parallel()
-	f, err := CompileFilter(`body.n > 10 && sprig.lower(body.s) == "x"`)
+	f, err := Compile(`body.n > 10 && sprig.lower(body.s) == "x"`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestFilterConcurrentUse(t *testing.T) {
 }
 
 func BenchmarkFilterMatch(b *testing.B) {
-	f, err := CompileFilter(`body.action == "opened" && header["X-Event-Key"][0] == "push"`)
+	f, err := Compile(`body.action == "opened" && header["X-Event-Key"][0] == "push"`)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,12 @@
-package sink
+// Package host runs one event source type of one EventSource as the main of
+// its image: it loads the EventSource through pkg/manifest (strict decoding,
+// defaults, validation), builds the type with a shared push receiver, runs
+// receiver and source, stamps every event into a CloudEvent and posts it to
+// K_SINK. `flint dev` uses Stamp to wire sources to its in-process broker.
+package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -8,73 +14,119 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/manifest"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
+	"github.com/flintevents/flint/sources/receiver"
+	"github.com/flintevents/flint/sources/sink"
 )
 
-// Environment variables Main reads besides the Knative contract of FromEnv.
+// Environment variables Main reads besides K_SINK and K_CA_CERTS (see sink.FromGetenv).
 const (
 	EnvEventSourceFile   = "EVENTSOURCE_FILE"   // path of the EventSource YAML
 	EnvEventSourceObject = "EVENTSOURCE_OBJECT" // the EventSource YAML inline, or its base64
 	EnvSecretsDir        = "FLINT_SECRETS_DIR"  // <dir>/<secret>/<key> files for secret refs
 	EnvLogLevel          = "LOG_LEVEL"          // debug, info (default), warn, error
+	EnvCEOverrides       = "K_CE_OVERRIDES"     // {"extensions":{…}} added to every event
 )
 
 // Main runs the registered source type typeKey of one EventSource until ctx
 // ends, emitting to K_SINK. The EventSource comes from --eventsource (a file),
 // EVENTSOURCE_FILE or EVENTSOURCE_OBJECT; secret references resolve from the
-// environment and FLINT_SECRETS_DIR. It is the body of every sources/cmd main.
+// environment and FLINT_SECRETS_DIR; push routes bind all interfaces, as Argo
+// Events' pods do. It is the body of every sources/cmd main.
 func Main(ctx context.Context, typeKey string, args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet(typeKey, flag.ContinueOnError)
 	file := fs.String("eventsource", getenv(EnvEventSourceFile), "path of the EventSource YAML (env "+EnvEventSourceFile+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	es, err := LoadEventSource(*file, getenv(EnvEventSourceObject))
+	factory, ok := sources.Lookup(typeKey)
+	if !ok {
+		return fmt.Errorf("source type %q is not registered", typeKey)
+	}
+	es, err := LoadEventSource(ctx, *file, getenv(EnvEventSourceObject))
 	if err != nil {
 		return err
+	}
+	if len(es.Spec.EventNames(typeKey)) == 0 {
+		return fmt.Errorf("eventsource %s has no spec.%s entries", es.Name, typeKey)
 	}
 	logger, err := newLogger(getenv(EnvLogLevel))
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
-	base := logger.Sugar()
-	log := base.With("eventSource", es.Name, "eventSourceType", typeKey)
+	log := logger.With(zap.String("eventSource", es.Name), zap.String("eventSourceType", typeKey))
 
-	factory, ok := sources.Lookup(typeKey)
-	if !ok {
-		return fmt.Errorf("source type %q is not registered", typeKey)
-	}
-	out, err := FromGetenv(getenv)
+	out, err := sink.FromGetenv(getenv)
 	if err != nil {
 		return fmt.Errorf("configuring sink: %w", err)
 	}
-	src, err := factory(es, sources.Deps{
-		Logger:  base.With("eventSourceType", typeKey), // the source names the event source on its lines
-		Secrets: secret.Local{Dir: getenv(EnvSecretsDir)},
-	})
+	ext, err := ParseOverrides(getenv(EnvCEOverrides))
+	if err != nil {
+		return err
+	}
+	emit, err := Stamp(es.Name, typeKey, out.Emit, StampOptions{Extensions: ext})
+	if err != nil {
+		return fmt.Errorf("configuring %s: %w", EnvCEOverrides, err)
+	}
+	secrets := secret.Local{Dir: getenv(EnvSecretsDir)}
+	rcv := receiver.New(receiver.Options{Secrets: secrets, Logger: log})
+	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv})
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)
 	}
-	log.Infow("source starting", "sink", out.URL())
-	if err := src.Run(ctx, out.Emit); err != nil {
+	log.Info("source starting", zap.String("sink", out.URL()))
+	if err := Run(ctx, rcv, func(ctx context.Context) error { return src.Run(ctx, emit) }); err != nil {
 		return fmt.Errorf("running %s source of eventsource %s: %w", typeKey, es.Name, err)
 	}
 	log.Info("source stopped")
 	return nil
 }
 
-// LoadEventSource decodes an EventSource, strictly, from the YAML file at path
-// or, when path is empty, from inline: YAML text or its base64 encoding.
-func LoadEventSource(path, inline string) (*v1alpha1.EventSource, error) {
-	var raw []byte
+// Run runs the receiver and the given source runs until ctx ends or one of
+// them fails, which stops the others; it returns once all have returned, with
+// the first error. A nil receiver is not run.
+func Run(ctx context.Context, rcv *receiver.Receiver, runs ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	fail := func(err error) {
+		if err != nil {
+			once.Do(func() { first = err })
+			cancel()
+		}
+	}
+	if rcv != nil {
+		wg.Go(func() { fail(rcv.Run(ctx)) })
+	}
+	for _, run := range runs {
+		wg.Go(func() { fail(run(ctx)) })
+	}
+	wg.Wait()
+	return first
+}
+
+// LoadEventSource reads one EventSource from the YAML file at path or, when
+// path is empty, from inline (YAML text or its base64 encoding), and checks it
+// as `flint validate` does: strict decoding, defaults, validation.
+func LoadEventSource(ctx context.Context, path, inline string) (*v1alpha1.EventSource, error) {
+	var (
+		raw  []byte
+		name = path
+	)
 	switch {
 	case path != "":
 		b, err := os.ReadFile(path)
@@ -83,6 +135,7 @@ func LoadEventSource(path, inline string) (*v1alpha1.EventSource, error) {
 		}
 		raw = b
 	case inline != "":
+		name = EnvEventSourceObject
 		raw = []byte(inline)
 		if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(inline)); err == nil {
 			raw = b
@@ -90,14 +143,18 @@ func LoadEventSource(path, inline string) (*v1alpha1.EventSource, error) {
 	default:
 		return nil, errors.New("no eventsource: pass --eventsource or set " + EnvEventSourceFile + " or " + EnvEventSourceObject)
 	}
-	var es v1alpha1.EventSource
-	if err := yaml.UnmarshalStrict(raw, &es); err != nil {
-		return nil, fmt.Errorf("decoding eventsource: %w", err)
+	set, problems, err := manifest.CheckReader(ctx, bytes.NewReader(raw), name)
+	if err != nil {
+		return nil, fmt.Errorf("loading eventsource: %w", err)
 	}
-	if es.Name == "" {
-		return nil, errors.New("decoding eventsource: metadata.name is empty")
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("checking eventsource: %w", problems)
 	}
-	return &es, nil
+	ess := set.EventSources()
+	if len(ess) != 1 || len(set.Objects) != 1 {
+		return nil, fmt.Errorf("loading eventsource: %s holds %d objects, want exactly one EventSource", name, len(set.Objects))
+	}
+	return ess[0], nil
 }
 
 func newLogger(level string) (*zap.Logger, error) {

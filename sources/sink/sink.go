@@ -1,13 +1,11 @@
-// Package sink delivers the CloudEvents a source emits to its sink (the broker
-// ingress named by K_SINK) over HTTP in binary mode, and hosts a source type as
-// the main of its image.
+// Package sink delivers CloudEvents to a source's sink (the broker ingress
+// named by K_SINK) over HTTP in binary mode.
 package sink
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,15 +18,12 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-
-	"github.com/flintevents/flint/sources"
 )
 
 // Environment variables of the Knative source contract that FromEnv reads.
 const (
-	EnvSink        = "K_SINK"
-	EnvCEOverrides = "K_CE_OVERRIDES"
-	EnvCACerts     = "K_CA_CERTS"
+	EnvSink    = "K_SINK"
+	EnvCACerts = "K_CA_CERTS"
 )
 
 // Defaults for a Sink; each has an Option.
@@ -54,12 +49,11 @@ func (e *StatusError) Error() string {
 
 // Sink posts CloudEvents to one URL. It is safe for concurrent use.
 type Sink struct {
-	target     string
-	client     *http.Client
-	retries    int
-	backoff    time.Duration
-	timeout    time.Duration
-	extensions map[string]string
+	target  string
+	client  *http.Client
+	retries int
+	backoff time.Duration
+	timeout time.Duration
 }
 
 // Option configures a Sink.
@@ -76,22 +70,6 @@ func WithBackoff(d time.Duration) Option { return func(s *Sink) { s.backoff = d 
 
 // WithTimeout bounds one delivery attempt.
 func WithTimeout(d time.Duration) Option { return func(s *Sink) { s.timeout = d } }
-
-// WithExtensions adds CloudEvent extension attributes to every emitted event,
-// as K_CE_OVERRIDES asks.
-func WithExtensions(ext map[string]string) Option {
-	return func(s *Sink) {
-		if len(ext) == 0 {
-			return
-		}
-		if s.extensions == nil {
-			s.extensions = make(map[string]string, len(ext))
-		}
-		for k, v := range ext {
-			s.extensions[k] = v
-		}
-	}
-}
 
 // New returns a Sink posting to target, an absolute http(s) URL.
 func New(target string, opts ...Option) (*Sink, error) {
@@ -113,12 +91,6 @@ func New(target string, opts ...Option) (*Sink, error) {
 	}
 	if s.client == nil {
 		s.client = &http.Client{Transport: NewTransport(nil)}
-	}
-	probe := cloudevents.NewEvent()
-	for k, v := range s.extensions {
-		if err := probe.Context.SetExtension(k, v); err != nil {
-			return nil, fmt.Errorf("extension %q: %w", k, err)
-		}
 	}
 	return s, nil
 }
@@ -152,14 +124,8 @@ func (s *Sink) URL() string { return s.target }
 // Emit posts ev to the sink and returns nil only when the sink answered 2xx.
 // Connection errors, 5xx and 429 are retried with a doubling backoff while ctx
 // allows; the event keeps its id, so the broker drops a duplicate delivery.
-// Emit matches sources.Emitter.
+// Emit matches host.Sink.
 func (s *Sink) Emit(ctx context.Context, ev cloudevents.Event) error {
-	if len(s.extensions) > 0 {
-		ev = ev.Clone()
-		for k, v := range s.extensions {
-			ev.SetExtension(k, v)
-		}
-	}
 	wait := s.backoff
 	for attempt := 0; ; attempt++ {
 		err := s.post(ctx, &ev)
@@ -179,9 +145,6 @@ func (s *Sink) Emit(ctx context.Context, ev cloudevents.Event) error {
 		wait *= 2
 	}
 }
-
-// Emitter returns Emit as a sources.Emitter.
-func (s *Sink) Emitter() sources.Emitter { return s.Emit }
 
 func (s *Sink) post(ctx context.Context, ev *cloudevents.Event) error {
 	if s.timeout > 0 {
@@ -220,9 +183,9 @@ func retryable(err error) bool {
 	return true
 }
 
-// FromEnv builds a Sink from the Knative source environment: K_SINK (required),
-// K_CE_OVERRIDES (`{"extensions":{…}}` added to every event) and K_CA_CERTS
-// (PEM roots for an https sink).
+// FromEnv builds a Sink from the Knative source environment: K_SINK (required)
+// and K_CA_CERTS (PEM roots for an https sink). K_CE_OVERRIDES is the host's
+// to apply when it stamps events.
 func FromEnv(opts ...Option) (*Sink, error) {
 	return FromGetenv(os.Getenv, opts...)
 }
@@ -232,10 +195,6 @@ func FromGetenv(getenv func(string) string, opts ...Option) (*Sink, error) {
 	target := getenv(EnvSink)
 	if target == "" {
 		return nil, fmt.Errorf("%s is not set", EnvSink)
-	}
-	ext, err := ParseOverrides(getenv(EnvCEOverrides))
-	if err != nil {
-		return nil, err
 	}
 	var pre []Option
 	if pem := getenv(EnvCACerts); pem != "" {
@@ -248,21 +207,5 @@ func FromGetenv(getenv func(string) string, opts ...Option) (*Sink, error) {
 		}
 		pre = append(pre, WithClient(&http.Client{Transport: NewTransport(roots)}))
 	}
-	pre = append(pre, WithExtensions(ext))
 	return New(target, append(pre, opts...)...)
-}
-
-// ParseOverrides decodes K_CE_OVERRIDES (`{"extensions":{"name":"value"}}`);
-// an empty string yields no extensions.
-func ParseOverrides(raw string) (map[string]string, error) {
-	if raw == "" {
-		return nil, nil
-	}
-	var o struct {
-		Extensions map[string]string `json:"extensions"`
-	}
-	if err := json.Unmarshal([]byte(raw), &o); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", EnvCEOverrides, err)
-	}
-	return o.Extensions, nil
 }

@@ -2,15 +2,12 @@ package sink_test
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +19,6 @@ import (
 
 	"github.com/flintevents/flint/pkg/event"
 	"github.com/flintevents/flint/sources/sink"
-	"github.com/flintevents/flint/sources/webhook"
 )
 
 // broker is an httptest server speaking the ingress contract: binary-mode
@@ -138,16 +134,13 @@ func TestEmit(t *testing.T) {
 func TestEmitBinaryMode(t *testing.T) {
 	t.Parallel()
 	b := newBroker(t, 202)
-	s, err := sink.New(b.URL, sink.WithExtensions(map[string]string{"team": "infra"}))
+	s, err := sink.New(b.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := testEvent(t)
 	if err := s.Emit(context.Background(), in); err != nil {
 		t.Fatal(err)
-	}
-	if in.Extensions()["team"] != nil {
-		t.Error("Emit changed the caller's event")
 	}
 	evs, hdrs := b.stored()
 	if len(evs) != 1 {
@@ -161,16 +154,13 @@ func TestEmitBinaryMode(t *testing.T) {
 		"Ce-Type":        "webhook",
 		"Ce-Specversion": "1.0",
 		"Ce-Time":        "2026-07-01T12:00:00Z",
-		"Ce-Team":        "infra",
 		"Content-Type":   "application/json",
 	} {
 		if got := h.Get(k); got != want {
 			t.Errorf("header %s = %q, want %q", k, got, want)
 		}
 	}
-	want := in.Clone()
-	want.SetExtension("team", "infra")
-	if evs[0].String() != want.String() {
+	if want := in.Clone(); evs[0].String() != want.String() {
 		t.Errorf("broker got:\n%s\nwant:\n%s", evs[0], want)
 	}
 }
@@ -225,15 +215,10 @@ func TestNewAndFromEnv(t *testing.T) {
 		name    string
 		env     map[string]string
 		wantErr string
-		wantExt map[string]string
 	}{
 		{name: "sink only", env: map[string]string{"K_SINK": "http://broker-ingress/ns/default"}},
-		{name: "overrides", env: map[string]string{"K_SINK": "http://broker-ingress/ns/default", "K_CE_OVERRIDES": `{"extensions":{"team":"infra","tier":"gold"}}`},
-			wantExt: map[string]string{"team": "infra", "tier": "gold"}},
 		{name: "no sink", env: map[string]string{}, wantErr: "K_SINK is not set"},
 		{name: "relative sink", env: map[string]string{"K_SINK": "/ns/default"}, wantErr: "absolute http or https URL"},
-		{name: "bad overrides", env: map[string]string{"K_SINK": "http://b/", "K_CE_OVERRIDES": `{"extensions":`}, wantErr: "decoding K_CE_OVERRIDES"},
-		{name: "bad extension name", env: map[string]string{"K_SINK": "http://b/", "K_CE_OVERRIDES": `{"extensions":{"Not-Valid":"x"}}`}, wantErr: `extension "Not-Valid"`},
 		{name: "bad CA bundle", env: map[string]string{"K_SINK": "https://b/", "K_CA_CERTS": "nope"}, wantErr: "K_CA_CERTS holds no PEM"},
 	}
 	for _, tc := range tests {
@@ -251,162 +236,6 @@ func TestNewAndFromEnv(t *testing.T) {
 			}
 			if s.URL() != tc.env["K_SINK"] {
 				t.Errorf("URL = %q", s.URL())
-			}
-			ext, _ := sink.ParseOverrides(tc.env["K_CE_OVERRIDES"])
-			if fmt.Sprint(ext) != fmt.Sprint(tc.wantExt) {
-				t.Errorf("overrides = %v, want %v", ext, tc.wantExt)
-			}
-		})
-	}
-}
-
-const esYAML = `apiVersion: argoproj.io/v1alpha1
-kind: EventSource
-metadata:
-  name: webhook
-spec:
-  service:
-    ports:
-      - port: 12000
-        targetPort: 12000
-  webhook:
-    example:
-      port: "%s"
-      endpoint: /example
-      method: POST
-`
-
-func TestLoadEventSource(t *testing.T) {
-	t.Parallel()
-	doc := fmt.Sprintf(esYAML, "12000")
-	file := filepath.Join(t.TempDir(), "es.yaml")
-	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		path    string
-		inline  string
-		wantErr string
-	}{
-		{name: "file", path: file},
-		{name: "inline YAML", inline: doc},
-		{name: "inline base64", inline: base64.StdEncoding.EncodeToString([]byte(doc))},
-		{name: "file wins over inline", path: file, inline: "garbage"},
-		{name: "nothing", wantErr: "no eventsource"},
-		{name: "missing file", path: filepath.Join(t.TempDir(), "nope.yaml"), wantErr: "reading eventsource"},
-		{name: "unknown field", inline: strings.Replace(doc, "method: POST", "method: POST\n      methd: GET", 1), wantErr: `unknown field "methd"`},
-		{name: "no name", inline: strings.Replace(doc, "name: webhook", "labels: {}", 1), wantErr: "metadata.name is empty"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			es, err := sink.LoadEventSource(tc.path, tc.inline)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("LoadEventSource = %v, want error containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if es.Name != "webhook" || es.Spec.Webhook["example"].Endpoint != "/example" || es.Spec.Webhook["example"].Port != "12000" {
-				t.Errorf("decoded %+v", es)
-			}
-		})
-	}
-}
-
-// TestMainEndToEnd runs the webhook image's main body end to end: YAML from the
-// environment, a request on the YAML's port, the event at the broker with the
-// K_CE_OVERRIDES extension, a clean stop on cancel.
-func TestMainEndToEnd(t *testing.T) {
-	t.Parallel()
-	b := newBroker(t, 202)
-	port := freePort(t)
-	env := map[string]string{
-		"EVENTSOURCE_OBJECT": base64.StdEncoding.EncodeToString(fmt.Appendf(nil, esYAML, port)),
-		"K_SINK":             b.URL + "/ns/default",
-		"K_CE_OVERRIDES":     `{"extensions":{"team":"infra"}}`,
-		"LOG_LEVEL":          "error",
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- sink.Main(ctx, webhook.Type, nil, func(k string) string { return env[k] }) }()
-
-	c := &http.Client{Timeout: 5 * time.Second}
-	url := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := c.Get(url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("Main returned early: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhook not serving: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	resp, err := c.Post(url+"/example", "text/plain", strings.NewReader(`{"message":"hi"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(body) != "success" {
-		t.Fatalf("got %d %q", resp.StatusCode, body)
-	}
-	evs, _ := b.stored()
-	if len(evs) != 1 {
-		t.Fatalf("broker stored %d events", len(evs))
-	}
-	ev := evs[0]
-	if ev.Source() != "webhook" || ev.Subject() != "example" || ev.Type() != "webhook" || ev.Extensions()["team"] != "infra" {
-		t.Errorf("event %s", ev)
-	}
-	if !strings.Contains(string(ev.Data()), `"body":{"message":"hi"}`) {
-		t.Errorf("data %s", ev.Data())
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Main = %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Main did not return after cancel")
-	}
-}
-
-func TestMainFails(t *testing.T) {
-	t.Parallel()
-	doc := fmt.Sprintf(esYAML, "12000")
-	tests := []struct {
-		name    string
-		key     string
-		env     map[string]string
-		wantErr string
-	}{
-		{name: "no eventsource", key: webhook.Type, env: map[string]string{"K_SINK": "http://b/"}, wantErr: "no eventsource"},
-		{name: "no sink", key: webhook.Type, env: map[string]string{"EVENTSOURCE_OBJECT": doc}, wantErr: "K_SINK is not set"},
-		{name: "unknown type", key: "nope", env: map[string]string{"EVENTSOURCE_OBJECT": doc, "K_SINK": "http://b/"}, wantErr: `source type "nope" is not registered`},
-		{name: "bad log level", key: webhook.Type, env: map[string]string{"EVENTSOURCE_OBJECT": doc, "K_SINK": "http://b/", "LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
-		{name: "no webhook entries", key: webhook.Type, env: map[string]string{"EVENTSOURCE_OBJECT": "metadata:\n  name: x\nspec: {}\n", "K_SINK": "http://b/"}, wantErr: "no spec.webhook entries"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			err := sink.Main(context.Background(), tc.key, nil, func(k string) string { return tc.env[k] })
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Main = %v, want error containing %q", err, tc.wantErr)
 			}
 		})
 	}
@@ -442,15 +271,4 @@ func BenchmarkEmit(b *testing.B) {
 			}
 		})
 	})
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
 }

@@ -14,9 +14,9 @@ import (
 )
 
 // eventData builds the webhook event data {"header", "body", "metadata"},
-// reading the request body straight into it; on failure it returns the HTTP
-// status to answer.
-func eventData(w http.ResponseWriter, req *http.Request, limit int64, header, metadata []byte) ([]byte, int, error) {
+// reading the (receiver-limited) request body straight into it; on failure it
+// returns the HTTP status to answer.
+func eventData(req *http.Request, header, metadata []byte) ([]byte, int, error) {
 	size := max(req.ContentLength, 0)
 	data := make([]byte, 0, int(size)+len(header)+len(metadata)+64)
 	data = append(data, `{"header":`...)
@@ -31,7 +31,7 @@ func eventData(w http.ResponseWriter, req *http.Request, limit int64, header, me
 		data = append(data, q...)
 	} else {
 		var err error
-		data, err = readAppend(data, http.MaxBytesReader(w, req.Body, limit))
+		data, err = readAppend(data, req.Body)
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {

@@ -32,11 +32,15 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
+	"github.com/flintevents/flint/sources/host"
+	"github.com/flintevents/flint/sources/receiver"
 	"github.com/flintevents/flint/sources/sink"
+	"github.com/flintevents/flint/sources/sourcetest"
 	"github.com/flintevents/flint/sources/webhook"
 )
 
@@ -94,53 +98,43 @@ func secrets(values map[string]string) secret.Resolver {
 }
 
 type running struct {
-	src    *webhook.Source
-	cancel context.CancelFunc
-	done   chan error
+	*sourcetest.Running
+	rcv *receiver.Receiver
 }
 
-// start runs a Source on 127.0.0.1 until the test ends and waits for its ports.
-func start(t testing.TB, es *v1alpha1.EventSource, deps sources.Deps, emit sources.Emitter, opts ...webhook.Option) *running {
+// stamping are the host options and receiver settings a test runs with.
+type stamping struct {
+	stamp           host.StampOptions
+	shutdownTimeout time.Duration
+}
+
+// start runs a Source and its receiver on 127.0.0.1 until the test ends, with
+// every event stamped by the host into the CloudEvent that emit stores.
+func start(t testing.TB, es *v1alpha1.EventSource, deps sources.Deps, emit host.Sink, opts ...stamping) *running {
 	t.Helper()
+	var o stamping
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	if deps.Logger == nil {
-		deps.Logger = zap.NewNop().Sugar()
+		deps.Logger = zap.NewNop()
 		if tt, ok := t.(*testing.T); ok {
-			deps.Logger = zaptest.NewLogger(tt).Sugar()
+			deps.Logger = zaptest.NewLogger(tt)
 		}
 	}
-	src, err := webhook.New(es, deps, append([]webhook.Option{webhook.WithHost("127.0.0.1")}, opts...)...)
+	deps.Receiver = sourcetest.NewReceiver(deps, o.shutdownTimeout)
+	src, err := webhook.New(es, deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{src: src, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- src.Run(ctx, emit) }()
-	select {
-	case <-src.Ready():
-	case err := <-r.done:
-		cancel()
-		t.Fatalf("Run returned before ready: %v", err)
-	case <-time.After(5 * time.Second):
-		cancel()
-		t.Fatal("source not ready after 5s")
+	stamped, err := host.Stamp(es.Name, webhook.Type, emit, o.stamp)
+	if err != nil {
+		t.Fatalf("Stamp: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-r.done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return 10s after cancel")
-		}
-	})
-	return r
+	return &running{Running: sourcetest.StartBuilt(t, deps.Receiver, src, stamped), rcv: deps.Receiver}
 }
 
-func (r *running) url(port, path string) string {
-	return "http://" + r.src.Addr(port).String() + path
-}
+func (r *running) url(port, path string) string { return r.URL(port, path) }
 
 func client(t testing.TB) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
@@ -368,12 +362,13 @@ func TestCloudEvent(t *testing.T) {
 	at := time.Date(2026, 7, 1, 12, 30, 0, 123456789, time.UTC)
 	es := eventSource(map[string]v1alpha1.WebhookEventSource{"webhook_example": entry("/example", "POST", "0")})
 	rec := &recorder{}
-	r := start(t, es, sources.Deps{}, rec.emit,
-		webhook.WithClock(func() time.Time { return at }),
-		webhook.WithExtensions(map[string]string{"team": "infra"}))
+	r := start(t, es, sources.Deps{}, rec.emit, stamping{stamp: host.StampOptions{
+		Now:        func() time.Time { return at },
+		Extensions: map[string]string{"team": "infra"},
+	}})
 
 	// A raw request, so that the headers the event carries are exactly known.
-	conn, err := net.Dial("tcp", r.src.Addr("0").String())
+	conn, err := net.Dial("tcp", r.rcv.Addr("0").String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,8 +433,8 @@ func TestSharedPort(t *testing.T) {
 	rec := &recorder{}
 	r := start(t, es, sources.Deps{}, rec.emit)
 	c := client(t)
-	if r.src.Addr(other).String() != "127.0.0.1:"+other {
-		t.Fatalf("Addr(%s) = %v", other, r.src.Addr(other))
+	if r.rcv.Addr(other).String() != "127.0.0.1:"+other {
+		t.Fatalf("Addr(%s) = %v", other, r.rcv.Addr(other))
 	}
 	for _, tc := range []struct{ method, port, path, subject string }{
 		{"POST", "0", "/a", "a"},
@@ -472,7 +467,7 @@ func TestFilterExpression(t *testing.T) {
 	es := eventSource(map[string]v1alpha1.WebhookEventSource{"filtered": filtered})
 	core, logs := observer.New(zapcore.DebugLevel)
 	rec := &recorder{}
-	r := start(t, es, sources.Deps{Logger: zap.New(core).Sugar()}, rec.emit)
+	r := start(t, es, sources.Deps{Logger: zap.New(core)}, rec.emit)
 	c := client(t)
 
 	tests := []struct {
@@ -576,16 +571,24 @@ func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	g := newGate(nil)
 	es := eventSource(map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", "0")})
-	src, err := webhook.New(es, sources.Deps{Logger: zaptest.NewLogger(t).Sugar()}, webhook.WithHost("127.0.0.1"))
+	deps := sources.Deps{Logger: zaptest.NewLogger(t)}
+	rcv := sourcetest.NewReceiver(deps, 0)
+	deps.Receiver = rcv
+	src, err := webhook.New(es, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit, err := host.Stamp(esName, webhook.Type, g.emit, host.StampOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, g.emit) }()
-	<-src.Ready()
-	addr := src.Addr("0").String()
+	rcvDone, srcDone := make(chan error, 1), make(chan error, 1)
+	go func() { rcvDone <- rcv.Run(ctx) }()
+	go func() { srcDone <- src.Run(ctx, emit) }()
+	<-rcv.Ready()
+	addr := rcv.Addr("0").String()
 
 	c := client(t)
 	inflight := make(chan response, 1)
@@ -603,28 +606,32 @@ func TestGracefulShutdown(t *testing.T) {
 		return nil
 	})
 	select {
-	case err := <-done:
-		t.Fatalf("Run returned (%v) before the in-flight request finished", err)
+	case err := <-rcvDone:
+		t.Fatalf("receiver Run returned (%v) before the in-flight request finished", err)
+	case err := <-srcDone:
+		t.Fatalf("source Run returned (%v) before the in-flight request finished", err)
 	default:
 	}
 	close(g.release)
 	if resp := <-inflight; resp.status != 200 || resp.body != "success" {
 		t.Fatalf("in-flight request got %d %q, want 200 success", resp.status, resp.body)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
+	for name, done := range map[string]chan error{"receiver": rcvDone, "source": srcDone} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s Run = %v, want nil", name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s Run did not return after shutdown", name)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after shutdown")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("port not released: %v", err)
 	}
 	ln.Close()
-	if err := src.Run(context.Background(), g.emit); err == nil {
+	if err := src.Run(context.Background(), emit); err == nil {
 		t.Error("second Run succeeded, want error")
 	}
 }
@@ -633,7 +640,7 @@ func TestShutdownTimeoutClosesStuckRequests(t *testing.T) {
 	t.Parallel()
 	g := newGate(nil)
 	es := eventSource(map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", "0")})
-	r := start(t, es, sources.Deps{}, g.emit, webhook.WithShutdownTimeout(50*time.Millisecond))
+	r := start(t, es, sources.Deps{}, g.emit, stamping{shutdownTimeout: 50 * time.Millisecond})
 	c := client(t)
 	go func() {
 		req, _ := http.NewRequest("POST", r.url("0", "/e"), strings.NewReader("x"))
@@ -642,12 +649,8 @@ func TestShutdownTimeoutClosesStuckRequests(t *testing.T) {
 		}
 	}()
 	<-g.entered
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // for the cleanup
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after the shutdown timeout")
+	if err := r.Stop(5 * time.Second); err != nil {
+		t.Fatalf("Run did not return after the shutdown timeout: %v", err)
 	}
 	close(g.release)
 }
@@ -665,7 +668,7 @@ func TestTLS(t *testing.T) {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-	addr := r.src.Addr("0").String()
+	addr := r.rcv.Addr("0").String()
 	got := do(t, c, "POST", "https://"+addr+"/secure", nil, strings.NewReader(`{"a":1}`))
 	if got.status != 200 || got.body != "success" {
 		t.Fatalf("got %d %q", got.status, got.body)
@@ -699,27 +702,28 @@ func TestNewRejects(t *testing.T) {
 	}{
 		{name: "no entries", entries: nil, wantErr: []string{"no spec.webhook entries"}},
 		{name: "missing fields", entries: map[string]v1alpha1.WebhookEventSource{"e": {}}, wantErr: []string{
-			"spec.webhook.e.endpoint: required", `spec.webhook.e.port: "" is not a port number`, "spec.webhook.e.method: required"}},
-		{name: "bad port", entries: map[string]v1alpha1.WebhookEventSource{"e": entry("/a", "POST", "70000")}, wantErr: []string{"spec.webhook.e.port"}},
-		{name: "zero payload size", entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) { e.MaxPayloadSize = new(int64(0)) })}, wantErr: []string{"maxPayloadSize"}},
+			"missing field(s): spec.webhook[e].endpoint", "invalid value: : spec.webhook[e].port"}},
+		{name: "bad port", entries: map[string]v1alpha1.WebhookEventSource{"e": entry("/a", "POST", "70000")}, wantErr: []string{"spec.webhook[e].port"}},
+		{name: "negative payload size", entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) { e.MaxPayloadSize = new(int64(-1)) })}, wantErr: []string{"spec.webhook[e].maxPayloadSize"}},
 		{name: "cert without key", entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) { e.ServerCertSecret = ref("t", "c") })}, wantErr: []string{"serverCertSecret and serverKeySecret go together"}},
 		{name: "bad filter", entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) {
 			e.Filter = &v1alpha1.EventSourceFilter{Expression: "body.a =="}
-		})}, wantErr: []string{"spec.webhook.e.filter.expression"}},
+		})}, wantErr: []string{"spec.webhook[e].filter.expression"}},
 		{name: "auth and basic auth", entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) {
 			e.AuthSecret = ref("a", "t")
 			e.BasicAuth = &v1alpha1.BasicAuth{Username: ref("b", "u"), Password: ref("b", "p")}
 		})}, wantErr: []string{"mutually exclusive"}},
 		{name: "basic auth without password", entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) {
 			e.BasicAuth = &v1alpha1.BasicAuth{Username: ref("b", "u")}
-		})}, wantErr: []string{"username and password are both required"}},
-		{name: "duplicate endpoint on a port", entries: map[string]v1alpha1.WebhookEventSource{"a": ok, "b": ok}, wantErr: []string{"spec.webhook.b: port 12000 endpoint /a is already served by a"}},
+		})}, wantErr: []string{"username and password are both required: spec.webhook[e].basicAuth"}},
+		{name: "duplicate endpoint on a port", entries: map[string]v1alpha1.WebhookEventSource{"a": ok, "b": ok},
+			wantErr: []string{"port 12000 endpoint /a is already served by spec.webhook[a] of EventSource webhook-es: spec.webhook[b].endpoint"}},
 		{name: "TLS and plain on one port", entries: map[string]v1alpha1.WebhookEventSource{
 			"a": ok,
 			"b": with(entry("/b", "POST", "12000"), func(e *v1alpha1.WebhookEventSource) {
 				e.ServerCertSecret, e.ServerKeySecret = ref("t", "c"), ref("t", "k")
 			}),
-		}, wantErr: []string{"spec.webhook.b: port 12000 also serves plain HTTP"}},
+		}, wantErr: []string{"port 12000 also serves plain HTTP routes; TLS must be set on all of them: spec.webhook[b].serverCertSecret"}},
 		{name: "two certificates on one port", entries: map[string]v1alpha1.WebhookEventSource{
 			"a": with(ok, func(e *v1alpha1.WebhookEventSource) {
 				e.ServerCertSecret, e.ServerKeySecret = ref("t", "c"), ref("t", "k")
@@ -727,7 +731,7 @@ func TestNewRejects(t *testing.T) {
 			"b": with(entry("/b", "POST", "12000"), func(e *v1alpha1.WebhookEventSource) {
 				e.ServerCertSecret, e.ServerKeySecret = ref("u", "c"), ref("u", "k")
 			}),
-		}, wantErr: []string{"already serves TLS with the secrets of a"}},
+		}, wantErr: []string{"already serves TLS with the secrets of spec.webhook[a]"}},
 		{name: "secret without resolver", noRes: true, entries: map[string]v1alpha1.WebhookEventSource{"e": with(ok, func(e *v1alpha1.WebhookEventSource) { e.AuthSecret = ref("a", "t") })}, wantErr: []string{"no secret resolver"}},
 	}
 	for _, tc := range tests {
@@ -737,9 +741,14 @@ func TestNewRejects(t *testing.T) {
 			if tc.noRes {
 				deps.Secrets = nil
 			}
+			deps.Receiver = sourcetest.NewReceiver(deps, 0)
 			_, err := webhook.New(eventSource(tc.entries), deps)
 			if err == nil {
 				t.Fatal("New succeeded, want error")
+			}
+			var fe *apis.FieldError
+			if !errors.As(err, &fe) {
+				t.Errorf("error %v is a %T, want *apis.FieldError", err, err)
 			}
 			for _, want := range tc.wantErr {
 				if !strings.Contains(err.Error(), want) {
@@ -748,11 +757,14 @@ func TestNewRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := webhook.New(nil, sources.Deps{}); err == nil {
+	if _, err := webhook.New(nil, sources.Deps{Receiver: receiver.New(receiver.Options{})}); err == nil {
 		t.Error("New(nil) succeeded")
 	}
-	if _, err := webhook.New(eventSource(map[string]v1alpha1.WebhookEventSource{"e": ok}), sources.Deps{}, webhook.WithExtensions(map[string]string{"Bad-Name": "x"})); err == nil {
-		t.Error("New with an invalid extension name succeeded")
+	if _, err := webhook.New(eventSource(map[string]v1alpha1.WebhookEventSource{"e": ok}), sources.Deps{}); err == nil {
+		t.Error("New without a receiver succeeded")
+	}
+	if _, err := host.Stamp(esName, webhook.Type, (&recorder{}).emit, host.StampOptions{Extensions: map[string]string{"Bad-Name": "x"}}); err == nil {
+		t.Error("Stamp with an invalid extension name succeeded")
 	}
 }
 
@@ -771,19 +783,22 @@ func TestRunFails(t *testing.T) {
 		entries map[string]v1alpha1.WebhookEventSource
 		wantErr string
 	}{
-		{name: "missing secret", entries: map[string]v1alpha1.WebhookEventSource{"s": secured}, wantErr: "spec.webhook.s.authSecret: resolving secret"},
+		{name: "missing secret", entries: map[string]v1alpha1.WebhookEventSource{"s": secured}, wantErr: "eventsource webhook-es: spec.webhook[s].authSecret: resolving secret"},
 		{name: "port in use", entries: map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", busyPort)}, wantErr: "listening on port " + busyPort},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			src, err := webhook.New(eventSource(tc.entries), sources.Deps{Secrets: secrets(nil)}, webhook.WithHost("127.0.0.1"))
+			deps := sources.Deps{Secrets: secrets(nil)}
+			deps.Receiver = sourcetest.NewReceiver(deps, 0)
+			src, err := webhook.New(eventSource(tc.entries), deps)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			err = src.Run(ctx, (&recorder{}).emit)
+			emit, _ := host.Stamp(esName, webhook.Type, (&recorder{}).emit, host.StampOptions{})
+			err = host.Run(ctx, deps.Receiver, func(ctx context.Context) error { return src.Run(ctx, emit) })
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Run = %v, want error containing %q", err, tc.wantErr)
 			}
@@ -800,7 +815,7 @@ func TestRegistered(t *testing.T) {
 	if !ok {
 		t.Fatalf("type %q not registered", webhook.Type)
 	}
-	src, err := factory(eventSource(map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", "0")}), sources.Deps{})
+	src, err := factory(eventSource(map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", "0")}), sources.Deps{Receiver: receiver.New(receiver.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -823,7 +838,7 @@ func BenchmarkRequestToEmit(b *testing.B) {
 	}
 	emitters := []struct {
 		name string
-		emit sources.Emitter
+		emit host.Sink
 	}{
 		{"emit=noop", func(context.Context, cloudevents.Event) error { return nil }},
 		{"emit=sink", out.Emit},

@@ -9,13 +9,13 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flintevents/flint/sources/sink"
+	"github.com/flintevents/flint/sources/host"
 	"github.com/flintevents/flint/sources/webhook"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := sink.Main(ctx, webhook.Type, os.Args[1:], os.Getenv)
+	err := host.Main(ctx, webhook.Type, os.Args[1:], os.Getenv)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "webhook:", err)
