@@ -15,7 +15,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/pkg/manifest/document"
+	"github.com/flintevents/flint/pkg/manifest/knative"
 	"github.com/flintevents/flint/pkg/natsd"
 )
 
@@ -49,15 +50,14 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer func() { _ = logger.Sync() }()
 
-	set, problems, err := manifest.Check(ctx, files...)
+	// Brokers and Triggers only: EventSources and Sensors are flint dev's, and
+	// the broker links no Argo Events types.
+	set, problems, err := knative.Load(ctx, document.Reader{}, files...)
 	if err != nil {
 		return fmt.Errorf("loading manifests: %w", err)
 	}
 	if len(problems) > 0 {
 		return problems
-	}
-	if n := len(set.EventSources()) + len(set.Sensors()); n > 0 {
-		return fmt.Errorf("loading manifests: %d EventSource/Sensor objects given; the broker runs Brokers and Triggers only (flint dev runs all)", n)
 	}
 	nc, stopNATS, err := connect(*natsURL, *dataDir, logger)
 	if err != nil {
@@ -68,7 +68,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := dp.Apply(ctx, set.Brokers(), set.Triggers()); err != nil {
+	if err := dp.Apply(ctx, set.Brokers, set.Triggers); err != nil {
 		return fmt.Errorf("applying manifests: %w", err)
 	}
 	return serve(ctx, dp, *addr, logger)

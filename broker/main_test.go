@@ -82,11 +82,17 @@ func TestMainRejectsBadInput(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata: {name: t}\nspec:\n  broker: nope\n  subscriber: {uri: 'http://x'}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	argo := filepath.Join(t.TempDir(), "argo.yaml")
+	if err := os.WriteFile(argo, []byte("apiVersion: argoproj.io/v1alpha1\nkind: Sensor\nmetadata: {name: s}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{name: "argo kinds", args: []string{"-f", argo},
+			want: `argo.yaml: kind: unknown kind "Sensor" of apiVersion "argoproj.io/v1alpha1"; expected Broker or Trigger (eventing.knative.dev/v1)`},
 		{name: "no files", args: nil, want: "no manifests"},
 		{name: "missing file", args: []string{"-f", "/nonexistent.yaml"}, want: "no such file"},
 		{name: "unknown broker", args: []string{"--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "-f", bad}, want: `broker "nope" not found`},

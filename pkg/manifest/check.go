@@ -8,6 +8,8 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/manifest/document"
+	"github.com/flintevents/flint/pkg/manifest/knative"
 )
 
 // Check applies defaults to every EventSource and Sensor, validates every
@@ -20,12 +22,12 @@ func (s *Set) Check(ctx context.Context) Problems {
 	var problems Problems
 	for i := range s.Objects {
 		o := &s.Objects[i]
-		problems = append(problems, fieldErrorProblems(o.Origin, o.validate(ctx))...)
+		problems = append(problems, document.FieldErrorProblems(o.Origin, o.validate(ctx))...)
 	}
 	problems = append(problems, s.duplicateNames()...)
 	problems = append(problems, s.sharedRoutes()...)
 	problems = append(problems, s.unknownEvents()...)
-	sortProblems(problems)
+	problems.Sort()
 	return problems
 }
 
@@ -38,17 +40,9 @@ func (o *Object) validate(ctx context.Context) *apis.FieldError {
 		o.Sensor.SetDefaults(ctx)
 		return o.Sensor.Validate(ctx)
 	case o.Broker != nil:
-		// The class annotation is flint's to choose, so only name and spec are checked.
-		return requireName(o.Broker.Name).Also(o.Broker.Spec.Validate(ctx).ViaField("spec"))
+		return knative.Validate(ctx, o.Broker)
 	case o.Trigger != nil:
-		return requireName(o.Trigger.Name).Also(o.Trigger.Validate(ctx))
-	}
-	return nil
-}
-
-func requireName(name string) *apis.FieldError {
-	if name == "" {
-		return apis.ErrMissingField("metadata.name")
+		return knative.Validate(ctx, o.Trigger)
 	}
 	return nil
 }
@@ -56,22 +50,11 @@ func requireName(name string) *apis.FieldError {
 // duplicateNames reports every object whose kind, namespace and name an
 // earlier object already has.
 func (s *Set) duplicateNames() Problems {
-	var problems Problems
-	first := map[string]*Object{}
+	docs := make([]document.Document, len(s.Objects))
 	for i := range s.Objects {
-		o := &s.Objects[i]
-		if o.Name() == "" {
-			continue
-		}
-		key := o.Kind + "/" + o.Namespace() + "/" + o.Name()
-		if prev, dup := first[key]; dup {
-			problems = append(problems, o.Origin.problem("metadata.name",
-				fmt.Sprintf("duplicate %s %q in namespace %q (also %s)", o.Kind, o.Name(), o.Namespace(), prev.Origin)))
-			continue
-		}
-		first[key] = o
+		docs[i] = s.Objects[i].document()
 	}
-	return problems
+	return document.DuplicateNames(docs)
 }
 
 // sharedRoutes reports a webhook port and endpoint that two EventSources
@@ -100,7 +83,7 @@ func (s *Set) sharedRoutes() Problems {
 			if prev.obj == o {
 				continue // reported by the EventSource's own validation
 			}
-			problems = append(problems, o.Origin.problem(b.Path+".endpoint",
+			problems = append(problems, o.Origin.Problem(b.Path+".endpoint",
 				fmt.Sprintf("port %s and endpoint %s are already served by EventSource %q (%s[%s], %s)",
 					b.Port, b.Endpoint, prev.obj.Name(), prev.binding.TypeKey, prev.binding.EventName, prev.obj.Origin)))
 		}
@@ -132,7 +115,7 @@ func (s *Set) unknownEvents() Problems {
 			for _, k := range es.Spec.TypeKeys() {
 				names = append(names, es.Spec.EventNames(k)...)
 			}
-			problems = append(problems, o.Origin.problem(fmt.Sprintf("spec.dependencies[%d].eventName", j),
+			problems = append(problems, o.Origin.Problem(fmt.Sprintf("spec.dependencies[%d].eventName", j),
 				fmt.Sprintf("EventSource %q has no event %q (it has %s)", es.Name, d.EventName, strings.Join(names, ", "))))
 		}
 	}

@@ -63,8 +63,8 @@ func TestCheckReportsProblems(t *testing.T) {
 			name:  "validation problems with details",
 			paths: []string{"testdata/cases/validation.yaml"},
 			want: []string{
-				"testdata/cases/validation.yaml: spec.dependencies[0].filters.data[0].value[0]: invalid value: hi(; error parsing regexp: missing closing ): `hi(`",
-				`testdata/cases/validation.yaml: spec.triggers[0].template.conditions: invalid value: test-dep && missing; unknown dependency "missing"`,
+				`testdata/cases/validation.yaml: spec.dependencies[0].filters.data[0].value[0]: invalid value: ten; must be a number`,
+				`testdata/cases/validation.yaml: spec.triggers[0].parameters[0].src.dependencyName: invalid value: missing; unknown dependency`,
 				`testdata/cases/validation.yaml: spec.triggers[0].template.http.url: missing field(s)`,
 			},
 		},

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/flintevents/flint/pkg/manifest/document"
 )
 
 // StdinName is the file name problems and origins use for standard input.
-const StdinName = "<stdin>"
+const StdinName = document.StdinName
 
 // Loader reads manifests; Stdin is what the path "-" reads (nothing when nil).
 type Loader struct {
@@ -37,7 +36,7 @@ func LoadReader(r io.Reader, name string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	return finishLoad(loadInputs(newDecoder(), []input{{name: name, data: data}}))
+	return finishLoad(loadInputs([]document.Input{{Name: name, Data: data}}))
 }
 
 // CheckReader loads, defaults and validates the manifests of r, naming it name.
@@ -53,11 +52,11 @@ func CheckReader(ctx context.Context, r io.Reader, name string) (*Set, Problems,
 // unreadable stdin) or, when documents are malformed, a Problems value listing
 // them; the returned Set then holds the documents that decoded.
 func (l Loader) Load(paths ...string) (*Set, error) {
-	inputs, err := l.readInputs(paths)
+	inputs, err := document.Reader{Stdin: l.Stdin}.Read(paths...)
 	if err != nil {
 		return nil, err
 	}
-	return finishLoad(loadInputs(newDecoder(), inputs))
+	return finishLoad(loadInputs(inputs))
 }
 
 // Check is Load followed by Set.Check: it returns the set, every problem
@@ -74,7 +73,7 @@ func check(ctx context.Context, set *Set, loadErr error) (*Set, Problems, error)
 		return nil, nil, loadErr
 	}
 	problems = append(problems, set.Check(ctx)...)
-	sortProblems(problems)
+	problems.Sort()
 	return set, problems, nil
 }
 
@@ -85,107 +84,11 @@ func finishLoad(set *Set, problems Problems) (*Set, error) {
 	return set, nil
 }
 
-// input is the content of one file to decode.
-type input struct {
-	name string
-	data []byte
-	// problem, when set, replaces decoding (e.g. a directory without manifests).
-	problem string
-}
-
-func loadInputs(d *decoder, inputs []input) (*Set, Problems) {
-	set := &Set{}
-	var problems Problems
-	for _, in := range inputs {
-		if in.problem != "" {
-			d.seq++
-			problems = append(problems, Problem{File: in.name, Reason: in.problem, seq: d.seq})
-			continue
-		}
-		objs, ps := d.decodeFile(in.name, in.data)
-		set.Objects = append(set.Objects, objs...)
-		problems = append(problems, ps...)
+func loadInputs(inputs []document.Input) (*Set, Problems) {
+	docs, problems := document.NewDecoder(expectedKinds, kinds()...).Decode(inputs)
+	set := &Set{Objects: make([]Object, 0, len(docs))}
+	for _, d := range docs {
+		set.Objects = append(set.Objects, newObject(d))
 	}
 	return set, problems
-}
-
-func (l Loader) readInputs(paths []string) ([]input, error) {
-	if len(paths) == 0 {
-		return nil, errors.New("reading manifests: no file, directory or - given")
-	}
-	var (
-		inputs    []input
-		seen      = map[string]bool{}
-		stdinRead bool
-	)
-	for _, p := range paths {
-		if p == "-" {
-			if stdinRead {
-				return nil, errors.New("reading manifests: - given more than once")
-			}
-			stdinRead = true
-			var data []byte
-			if l.Stdin != nil {
-				var err error
-				if data, err = io.ReadAll(l.Stdin); err != nil {
-					return nil, fmt.Errorf("reading stdin: %w", err)
-				}
-			}
-			inputs = append(inputs, input{name: StdinName, data: data})
-			continue
-		}
-		files, err := expand(p)
-		if err != nil {
-			return nil, err
-		}
-		if len(files) == 0 {
-			inputs = append(inputs, input{name: p, problem: "no .yaml, .yml or .json files in directory"})
-			continue
-		}
-		for _, f := range files {
-			clean := filepath.Clean(f)
-			if seen[clean] {
-				continue
-			}
-			seen[clean] = true
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("reading manifests: %w", err)
-			}
-			inputs = append(inputs, input{name: f, data: data})
-		}
-	}
-	return inputs, nil
-}
-
-// expand returns p itself for a file, or the manifest files under directory p.
-func expand(p string) ([]string, error) {
-	info, err := os.Stat(p)
-	if err != nil {
-		return nil, fmt.Errorf("reading manifests: %w", err)
-	}
-	if !info.IsDir() {
-		return []string{p}, nil
-	}
-	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != p && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".yaml", ".yml", ".json":
-			files = append(files, path)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading manifests: %w", err)
-	}
-	return files, nil
 }

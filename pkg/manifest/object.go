@@ -5,38 +5,19 @@ import (
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/manifest/document"
+	"github.com/flintevents/flint/pkg/manifest/knative"
 )
 
 // Supported apiVersion and kind values.
 const (
 	// KnativeEventingAPIVersion is the apiVersion of Knative Broker and Trigger.
-	KnativeEventingAPIVersion = "eventing.knative.dev/v1"
+	KnativeEventingAPIVersion = knative.EventingAPIVersion
 	// KindBroker is the kind of a Knative Broker.
-	KindBroker = "Broker"
+	KindBroker = knative.KindBroker
 	// KindTrigger is the kind of a Knative Trigger.
-	KindTrigger = "Trigger"
+	KindTrigger = knative.KindTrigger
 )
-
-// Origin says where an object was read from.
-type Origin struct {
-	// File is the path the document was read from ("<stdin>" for stdin).
-	File string
-	// Doc is the 1-based number of the document among the file's non-empty documents.
-	Doc int
-	// Docs is the number of non-empty documents in File.
-	Docs int
-
-	seq int
-}
-
-// String renders the origin as "file" or, for a multi-document file, "file#doc".
-func (o Origin) String() string {
-	return location(o.File, o.Doc, o.Docs)
-}
-
-func (o Origin) problem(path, reason string) Problem {
-	return Problem{File: o.File, Doc: o.Doc, Docs: o.Docs, Path: path, Reason: reason, seq: o.seq}
-}
 
 // Object is one decoded document; exactly one of the typed pointers is set.
 type Object struct {
@@ -69,11 +50,37 @@ func (o *Object) Meta() *metav1.ObjectMeta {
 func (o *Object) Name() string { return o.Meta().Name }
 
 // Namespace returns metadata.namespace, "default" when empty.
-func (o *Object) Namespace() string {
-	if ns := o.Meta().Namespace; ns != "" {
-		return ns
+func (o *Object) Namespace() string { return document.Namespace(o.Meta()) }
+
+// document returns the object as the document it was decoded from.
+func (o *Object) document() document.Document {
+	return document.Document{Origin: o.Origin, APIVersion: o.APIVersion, Kind: o.Kind, Object: o.Meta()}
+}
+
+// kinds are the kinds of documents the manifest package reads.
+func kinds() []document.Kind {
+	return append([]document.Kind{
+		{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindEventSource, New: func() metav1.Object { return &v1alpha1.EventSource{} }},
+		{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindSensor, New: func() metav1.Object { return &v1alpha1.Sensor{} }},
+	}, knative.Kinds()...)
+}
+
+const expectedKinds = "expected EventSource or Sensor (argoproj.io/v1alpha1), " + knative.Expected
+
+// newObject wraps a decoded document.
+func newObject(d document.Document) Object {
+	o := Object{Origin: d.Origin, APIVersion: d.APIVersion, Kind: d.Kind}
+	switch v := d.Object.(type) {
+	case *v1alpha1.EventSource:
+		o.EventSource = v
+	case *v1alpha1.Sensor:
+		o.Sensor = v
+	case *eventingv1.Broker:
+		o.Broker = v
+	case *eventingv1.Trigger:
+		o.Trigger = v
 	}
-	return "default"
+	return o
 }
 
 // Set is the objects read from a list of inputs, in input order (files in the
