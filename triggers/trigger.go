@@ -10,12 +10,14 @@ package triggers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/event"
 	"github.com/flintevents/flint/pkg/registry"
@@ -161,13 +163,19 @@ func (i instance[S]) Close() error {
 	return nil
 }
 
+// decode decodes a spec; a spec that does not decode is a problem at the
+// spec itself (or at the field JSON names), as the factory's own problems are.
 func decode[S any](raw []byte) (*S, error) {
 	spec := new(S)
 	if len(raw) == 0 {
 		return spec, nil
 	}
 	if err := json.Unmarshal(raw, spec); err != nil {
-		return nil, fmt.Errorf("decoding trigger spec: %w", err)
+		fe := &apis.FieldError{Message: "decoding the trigger spec: " + err.Error(), Paths: []string{apis.CurrentField}}
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+			fe = apis.ErrInvalidValue(te.Value, te.Field, fmt.Sprintf("expected %s", te.Type))
+		}
+		return nil, fe
 	}
 	return spec, nil
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
-	"github.com/flintevents/flint/triggers"
+	"github.com/flintevents/flint/pkg/sensor"
 	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
@@ -81,10 +81,11 @@ func newFunction(t *testing.T, name string) (*Function, *recorder) {
 	rec := &recorder{status: http.StatusOK}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
-	fn, err := New(loadSensor(t, name, srv.URL), triggers.Deps{})
+	fn, err := New(loadSensor(t, name, srv.URL), sensor.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = fn.Close() })
 	return fn, rec
 }
 
@@ -117,7 +118,7 @@ func TestHandleFailureThenRedelivery(t *testing.T) {
 	ev := webhookEvent(t, "42", "example", `{"message":"hello"}`)
 
 	rec.set(http.StatusInternalServerError)
-	if _, err := fn.Handle(ctx, ev); !errors.Is(err, ErrTriggerFailed) {
+	if _, err := fn.Handle(ctx, ev); !errors.Is(err, sensor.ErrTriggerFailed) {
 		t.Fatalf("Handle with a 500 target = %v, want ErrTriggerFailed (policy allows only 200)", err)
 	}
 	rec.set(http.StatusOK)
@@ -177,7 +178,7 @@ func TestNewRejectsUnsupportedTrigger(t *testing.T) {
 	s := loadSensor(t, "single", "http://127.0.0.1:1")
 	s.Spec.Triggers[0].Template.HTTP = nil
 	s.Spec.Triggers[0].Template.OpenWhisk = &v1alpha1.OpenWhiskTrigger{Host: "h", ActionName: "a"}
-	_, err := New(s, triggers.Deps{})
+	_, err := New(s, sensor.Options{})
 	if err == nil || !strings.Contains(err.Error(), "spec.triggers[0].template.openWhisk") {
 		t.Fatalf("New = %v, want an error naming spec.triggers[0].template.openWhisk", err)
 	}

@@ -1,14 +1,20 @@
-package v1alpha1
+package sensor
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"knative.dev/pkg/apis"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
 
-// Conditions is a parsed trigger `conditions` expression: dependency names
+// conditions is a parsed trigger `conditions` expression: dependency names
 // combined with `&&`, `||` and parentheses (`&&` binds tighter).
-type Conditions struct {
+type conditions struct {
 	root condNode
 }
 
@@ -18,10 +24,10 @@ type condNode struct {
 	children []condNode
 }
 
-// ParseConditions parses a conditions expression such as "(dep-a || dep-b) && dep-c".
+// parseConditions parses a conditions expression such as "(dep-a || dep-b) && dep-c".
 // Names may hold letters, digits and any of - _ . : / ; the error names the
 // offending position.
-func ParseConditions(expr string) (*Conditions, error) {
+func parseConditions(expr string) (*conditions, error) {
 	p := condParser{src: expr}
 	p.next()
 	if p.tok == "" {
@@ -34,11 +40,11 @@ func ParseConditions(expr string) (*Conditions, error) {
 	if p.tok != "" {
 		return nil, fmt.Errorf("unexpected %q at offset %d", p.tok, p.tokPos)
 	}
-	return &Conditions{root: n}, nil
+	return &conditions{root: n}, nil
 }
 
-// Dependencies returns the dependency names the expression uses, sorted and unique.
-func (c *Conditions) Dependencies() []string {
+// dependencies returns the dependency names the expression uses, sorted and unique.
+func (c *conditions) dependencies() []string {
 	seen := map[string]bool{}
 	var walk func(n condNode)
 	walk = func(n condNode) {
@@ -58,8 +64,8 @@ func (c *Conditions) Dependencies() []string {
 	return out
 }
 
-// Eval evaluates the expression, with satisfied telling whether a dependency holds.
-func (c *Conditions) Eval(satisfied func(dependency string) bool) bool {
+// eval evaluates the expression, with satisfied telling whether a dependency holds.
+func (c *conditions) eval(satisfied func(dependency string) bool) bool {
 	return c.root.eval(satisfied)
 }
 
@@ -179,4 +185,39 @@ func (p *condParser) primary() (condNode, error) {
 	default:
 		return condNode{}, fmt.Errorf("unexpected %q at offset %d", p.tok, p.tokPos)
 	}
+}
+
+// conditionsReset is a compiled `conditionsReset` entry: the schedule at
+// which a trigger's partially satisfied condition is discarded. The engine
+// compiles it so that a bad schedule is reported at New; the resets
+// themselves are not run yet, so pending events wait until they complete
+// the condition.
+type conditionsReset struct {
+	schedule cron.Schedule
+	loc      *time.Location
+}
+
+// newConditionsReset compiles one entry; problem paths are relative to it.
+func newConditionsReset(r v1alpha1.ConditionsResetCriteria) (conditionsReset, *apis.FieldError) {
+	out := conditionsReset{loc: time.UTC}
+	if r.ByTime == nil {
+		return out, apis.ErrMissingField("byTime")
+	}
+	var errs *apis.FieldError
+	if r.ByTime.Cron == "" {
+		errs = apis.ErrMissingField("cron")
+	} else if s, err := cron.ParseStandard(r.ByTime.Cron); err != nil {
+		errs = apis.ErrInvalidValue(r.ByTime.Cron, "cron", err.Error())
+	} else {
+		out.schedule = s
+	}
+	if tz := r.ByTime.Timezone; tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(tz, "timezone", "unknown time zone"))
+		} else {
+			out.loc = loc
+		}
+	}
+	return out, errs.ViaField("byTime")
 }

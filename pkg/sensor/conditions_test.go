@@ -1,4 +1,4 @@
-package v1alpha1
+package sensor
 
 import (
 	"slices"
@@ -34,22 +34,22 @@ func TestParseConditions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
 			t.Parallel()
-			c, err := ParseConditions(tc.expr)
+			c, err := parseConditions(tc.expr)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("ParseConditions(%q) error = %v, want %q", tc.expr, err, tc.wantErr)
+					t.Fatalf("parseConditions(%q) error = %v, want %q", tc.expr, err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("ParseConditions(%q) error = %v", tc.expr, err)
+				t.Fatalf("parseConditions(%q) error = %v", tc.expr, err)
 			}
-			if got := c.Dependencies(); !slices.Equal(got, tc.deps) {
-				t.Errorf("Dependencies() = %v, want %v", got, tc.deps)
+			if got := c.dependencies(); !slices.Equal(got, tc.deps) {
+				t.Errorf("dependencies() = %v, want %v", got, tc.deps)
 			}
 			sat := strings.Split(tc.sat, ",")
-			if got := c.Eval(func(d string) bool { return slices.Contains(sat, d) }); got != tc.want {
-				t.Errorf("Eval(%s) = %v, want %v", tc.sat, got, tc.want)
+			if got := c.eval(func(d string) bool { return slices.Contains(sat, d) }); got != tc.want {
+				t.Errorf("eval(%s) = %v, want %v", tc.sat, got, tc.want)
 			}
 		})
 	}

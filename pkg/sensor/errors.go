@@ -3,12 +3,18 @@ package sensor
 import (
 	"errors"
 	"strings"
+
+	"knative.dev/pkg/apis"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
 
 var (
-	// ErrUnknownDependency is returned by Filter for a dependency name the Sensor does not have.
-	ErrUnknownDependency = errors.New("unknown dependency")
-	// ErrPathNotFound is wrapped by filter errors when a data path does not exist in the event data.
+	// ErrTriggerFailed is wrapped by every error Handle returns for an event
+	// the broker should deliver again: a trigger (and its dlqTrigger) failed,
+	// or the condition state could not be read or written.
+	ErrTriggerFailed = errors.New("trigger failed")
+	// ErrPathNotFound is wrapped by filter and parameter errors when a path does not exist in the event.
 	ErrPathNotFound = errors.New("path does not exist")
 	// ErrDataNotJSON is wrapped by filter errors when the event data is not valid JSON.
 	ErrDataNotJSON = errors.New("event data is not valid JSON")
@@ -40,41 +46,6 @@ func joinErrors(errs []error) error {
 	}
 }
 
-// fieldError is a problem at a field path of the Sensor spec, such as
-// `spec.dependencies[0].filters.data[1].value[0]`.
-type fieldError struct {
-	path string
-	err  error
-}
-
-func (e *fieldError) Error() string { return e.path + ": " + e.err.Error() }
-
-func (e *fieldError) Unwrap() error { return e.err }
-
-// atField puts err at path: a fieldError gets path as a prefix of its own
-// path, and each error of a joined error is put at path in turn.
-func atField(path string, err error) error {
-	switch e := err.(type) {
-	case nil:
-		return nil
-	case *fieldError:
-		sep := "."
-		if strings.HasPrefix(e.path, "[") {
-			sep = ""
-		}
-		return &fieldError{path: path + sep + e.path, err: e.err}
-	case interface{ Unwrap() []error }:
-		errs := e.Unwrap()
-		out := make([]error, len(errs))
-		for i, err := range errs {
-			out[i] = atField(path, err)
-		}
-		return errors.Join(out...)
-	default:
-		return &fieldError{path: path, err: err}
-	}
-}
-
 // oneLineError keeps the first line of an error's message (expr-lang adds a
 // source snippet, gopher-lua a stack traceback) and still unwraps to it.
 type oneLineError struct{ err error }
@@ -85,3 +56,35 @@ func (e oneLineError) Error() string {
 }
 
 func (e oneLineError) Unwrap() error { return e.err }
+
+// oneOf reports an invalid value at field when v is not among allowed; ""
+// is allowed only when listed, and not shown.
+func oneOf(v, field string, allowed ...string) *apis.FieldError {
+	var shown []string
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+		if a != "" {
+			shown = append(shown, a)
+		}
+	}
+	return apis.ErrInvalidValue(v, field, "must be one of "+strings.Join(shown, ", "))
+}
+
+// logicalOperator reads a logical operator at field: "and" or "" is false,
+// "or" is true, anything else is a problem.
+func logicalOperator(op v1alpha1.LogicalOperator, field string) (or bool, _ *apis.FieldError) {
+	if err := oneOf(string(op), field, "", string(v1alpha1.AndLogicalOperator), string(v1alpha1.OrLogicalOperator)); err != nil {
+		return false, err
+	}
+	return op == v1alpha1.OrLogicalOperator, nil
+}
+
+// requireString reports field as missing when v is blank.
+func requireString(v, field string) *apis.FieldError {
+	if strings.TrimSpace(v) == "" {
+		return apis.ErrMissingField(field)
+	}
+	return nil
+}

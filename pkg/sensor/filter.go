@@ -2,11 +2,10 @@ package sensor
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/tidwall/gjson"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
@@ -58,50 +57,40 @@ type filterSet struct {
 	kinds []filterKind
 }
 
-func newFilterSet(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator) (*filterSet, error) {
-	or, err := isOr(op)
-	errs := []error{atField("filtersLogicalOperator", err)}
+// newFilterSet compiles a dependency's `filters`; problem paths are relative
+// to the dependency (`filters.data[0].value[1]`, `filtersLogicalOperator`).
+func newFilterSet(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator) (*filterSet, *apis.FieldError) {
+	or, errs := logicalOperator(op, "filtersLogicalOperator")
 	fs := &filterSet{or: or}
-	add := func(k filterKind, path string, err error) {
+	var ferrs *apis.FieldError
+	add := func(k filterKind, err *apis.FieldError) {
 		if err != nil {
-			errs = append(errs, atField(path, err))
+			ferrs = ferrs.Also(err)
 			return
 		}
 		fs.kinds = append(fs.kinds, k)
 	}
 	if len(f.Exprs) > 0 {
 		k, err := newExprFilters(f.Exprs, f.ExprLogicalOperator)
-		add(k, "filters", err)
+		add(k, err)
 	}
 	if len(f.Data) > 0 {
 		k, err := newDataFilters(f.Data, f.DataLogicalOperator)
-		add(k, "filters", err)
+		add(k, err)
 	}
 	if f.Context != nil {
 		k, err := newContextFilter(f.Context)
-		add(k, "filters.context", err)
+		add(k, err)
 	}
 	if f.Time != nil {
 		k, err := newTimeFilter(f.Time)
-		add(k, "filters.time", err)
+		add(k, err.ViaField("time"))
 	}
 	if f.Script != "" {
 		k, err := newScriptFilter(f.Script)
-		add(k, "filters.script", err)
+		add(k, err)
 	}
-	return fs, errors.Join(errs...)
-}
-
-// isOr reads a logical operator: "and" or "" is false, "or" is true.
-func isOr(op v1alpha1.LogicalOperator) (bool, error) {
-	switch op {
-	case v1alpha1.EmptyLogicalOperator, v1alpha1.AndLogicalOperator:
-		return false, nil
-	case v1alpha1.OrLogicalOperator:
-		return true, nil
-	default:
-		return false, fmt.Errorf("unsupported logical operator %q", op)
-	}
+	return fs, errs.Also(ferrs.ViaField("filters"))
 }
 
 // eval runs the filter kinds in Argo Events' order (exprs, data, context,

@@ -2,8 +2,9 @@ package sensor
 
 import (
 	"context"
-	"errors"
 	"fmt"
+
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
@@ -22,7 +23,8 @@ type contextField struct {
 	get  func(*event.Context) string
 }
 
-func newContextFilter(c *v1alpha1.EventContext) (*contextFilter, error) {
+// newContextFilter compiles a context filter; a problem is at `context`.
+func newContextFilter(c *v1alpha1.EventContext) (*contextFilter, *apis.FieldError) {
 	f := &contextFilter{}
 	for _, fld := range []contextField{
 		{"type", c.Type, func(c *event.Context) string { return c.Type }},
@@ -35,7 +37,7 @@ func newContextFilter(c *v1alpha1.EventContext) (*contextFilter, error) {
 		}
 	}
 	if len(f.fields) == 0 {
-		return nil, errors.New("no fields specified: set type, subject, source or datacontenttype")
+		return nil, apis.ErrGeneric("expected at least one of type, subject, source, datacontenttype", "context")
 	}
 	return f, nil
 }

@@ -50,5 +50,5 @@ func TestContextFilter(t *testing.T) {
 func TestNewContextFilterEmpty(t *testing.T) {
 	t.Parallel()
 	_, err := newContextFilter(&v1alpha1.EventContext{ID: "1"})
-	checkErr(t, err, "no fields specified")
+	checkErr(t, err, "context: expected at least one of type, subject, source, datacontenttype")
 }

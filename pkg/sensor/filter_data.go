@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"text/template"
 
 	"github.com/tidwall/gjson"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
@@ -33,79 +33,72 @@ type dataFilter struct {
 	tmpl    *template.Template
 }
 
-func newDataFilters(fs []v1alpha1.DataFilter, op v1alpha1.LogicalOperator) (*dataFilters, error) {
-	or, err := isOr(op)
-	if err != nil {
-		return nil, atField("dataLogicalOperator", err)
-	}
+// newDataFilters compiles the data filters; problem paths are relative to
+// `filters` (`data[0].value[1]`, `dataLogicalOperator`).
+func newDataFilters(fs []v1alpha1.DataFilter, op v1alpha1.LogicalOperator) (*dataFilters, *apis.FieldError) {
+	or, errs := logicalOperator(op, "dataLogicalOperator")
 	d := &dataFilters{or: or}
-	var errs []error
 	for i := range fs {
 		f, err := newDataFilter(&fs[i])
 		if err != nil {
-			errs = append(errs, atField(fmt.Sprintf("data[%d]", i), err))
+			errs = errs.Also(err.ViaFieldIndex("data", i))
 			continue
 		}
 		d.filters = append(d.filters, f)
 	}
-	return d, errors.Join(errs...)
+	return d, errs
 }
 
-func newDataFilter(f *v1alpha1.DataFilter) (*dataFilter, error) {
-	var errs []error
-	if f.Path == "" {
-		errs = append(errs, atField("path", errors.New("must not be empty")))
-	}
-	switch f.Comparator {
-	case v1alpha1.EmptyComparator, v1alpha1.EqualTo, v1alpha1.NotEqualTo, v1alpha1.GreaterThan,
-		v1alpha1.GreaterThanOrEqualTo, v1alpha1.LessThan, v1alpha1.LessThanOrEqualTo:
-	default:
-		errs = append(errs, atField("comparator", fmt.Errorf("unsupported comparator %q", f.Comparator)))
+var comparators = []string{"", ">=", ">", "=", "!=", "<", "<="}
+
+func newDataFilter(f *v1alpha1.DataFilter) (*dataFilter, *apis.FieldError) {
+	errs := requireString(f.Path, "path").Also(oneOf(string(f.Comparator), "comparator", comparators...))
+	d := &dataFilter{path: f.Path, typ: f.Type, cmp: f.Comparator, values: f.Value}
+	if f.Type == "" {
+		errs = errs.Also(apis.ErrMissingField("type"))
+	} else {
+		errs = errs.Also(oneOf(string(f.Type), "type",
+			string(v1alpha1.JSONTypeString), string(v1alpha1.JSONTypeNumber), string(v1alpha1.JSONTypeBool)))
 	}
 	if len(f.Value) == 0 {
-		errs = append(errs, atField("value", errors.New("no values specified")))
+		errs = errs.Also(apis.ErrMissingField("value"))
 	}
-	d := &dataFilter{path: f.Path, typ: f.Type, cmp: f.Comparator, values: f.Value}
 	for i, v := range f.Value {
-		field := fmt.Sprintf("value[%d]", i)
+		var verr *apis.FieldError
 		if v == "" {
-			errs = append(errs, atField(field, errors.New("must not be empty")))
+			errs = errs.Also(apis.ErrMissingField(apis.CurrentField).ViaIndex(i).ViaField("value"))
 			continue
 		}
 		switch f.Type {
 		case v1alpha1.JSONTypeString:
 			re, err := regexp.Compile(v)
 			if err != nil {
-				errs = append(errs, atField(field, err))
+				verr = apis.ErrInvalidValue(v, apis.CurrentField, err.Error())
 			}
 			d.regexps = append(d.regexps, re)
 		case v1alpha1.JSONTypeNumber:
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				errs = append(errs, atField(field, err))
+				verr = apis.ErrInvalidValue(v, apis.CurrentField, "must be a number")
 			}
 			d.numbers = append(d.numbers, n)
 		case v1alpha1.JSONTypeBool:
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				errs = append(errs, atField(field, err))
+				verr = apis.ErrInvalidValue(v, apis.CurrentField, "must be true or false")
 			}
 			d.bools = append(d.bools, b)
 		}
-	}
-	switch f.Type {
-	case v1alpha1.JSONTypeString, v1alpha1.JSONTypeNumber, v1alpha1.JSONTypeBool:
-	default:
-		errs = append(errs, atField("type", fmt.Errorf("unsupported JSON type %q", f.Type)))
+		errs = errs.Also(verr.ViaIndex(i).ViaField("value"))
 	}
 	if f.Template != "" {
 		t, err := compileTemplate("data", f.Template)
 		if err != nil {
-			errs = append(errs, atField("template", err))
+			errs = errs.Also(apis.ErrInvalidValue(f.Template, "template", err.Error()))
 		}
 		d.tmpl = t
 	}
-	return d, errors.Join(errs...)
+	return d, errs
 }
 
 // eval runs the data filters on the event data; no data (nil or empty)

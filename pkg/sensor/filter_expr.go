@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 	"github.com/tidwall/gjson"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
@@ -30,50 +30,43 @@ type exprFilter struct {
 	program *vm.Program
 }
 
-func newExprFilters(fs []v1alpha1.ExprFilter, op v1alpha1.LogicalOperator) (*exprFilters, error) {
-	or, err := isOr(op)
-	if err != nil {
-		return nil, atField("exprLogicalOperator", err)
-	}
+// newExprFilters compiles the expression filters; problem paths are relative
+// to `filters` (`exprs[0].expr`, `exprLogicalOperator`).
+func newExprFilters(fs []v1alpha1.ExprFilter, op v1alpha1.LogicalOperator) (*exprFilters, *apis.FieldError) {
+	or, errs := logicalOperator(op, "exprLogicalOperator")
 	e := &exprFilters{or: or}
-	var errs []error
 	for i := range fs {
 		f, err := newExprFilter(&fs[i])
 		if err != nil {
-			errs = append(errs, atField(fmt.Sprintf("exprs[%d]", i), err))
+			errs = errs.Also(err.ViaFieldIndex("exprs", i))
 			continue
 		}
 		e.filters = append(e.filters, f)
 	}
-	return e, errors.Join(errs...)
+	return e, errs
 }
 
-func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, error) {
-	var errs []error
+func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
+	var errs *apis.FieldError
 	if len(f.Fields) == 0 {
-		errs = append(errs, atField("fields", errors.New("must not be empty")))
+		errs = errs.Also(apis.ErrMissingField("fields"))
 	}
 	// Declaring the field names (of any type) lets them shadow expr-lang
 	// builtins of the same name (type, count, len, …); other names are
 	// allowed too and evaluate to nil.
 	env := types.Map{types.Extra: types.Any}
 	for i, fld := range f.Fields {
-		if fld.Path == "" {
-			errs = append(errs, atField(fmt.Sprintf("fields[%d].path", i), errors.New("must not be empty")))
-		}
-		if fld.Name == "" {
-			errs = append(errs, atField(fmt.Sprintf("fields[%d].name", i), errors.New("must not be empty")))
-		}
+		errs = errs.Also(requireString(fld.Path, "path").Also(requireString(fld.Name, "name")).ViaFieldIndex("fields", i))
 		env[fld.Name] = types.Any
 	}
 	if strings.TrimSpace(f.Expr) == "" {
-		return nil, errors.Join(append(errs, atField("expr", errors.New("must not be empty")))...)
+		return nil, errs.Also(apis.ErrMissingField("expr"))
 	}
 	program, err := expr.Compile(translateGovaluate(f.Expr), expr.Env(env))
 	if err != nil {
-		errs = append(errs, atField("expr", oneLineError{err}))
+		errs = errs.Also(apis.ErrInvalidValue(f.Expr, "expr", oneLineError{err}.Error()))
 	}
-	return &exprFilter{text: f.Expr, fields: f.Fields, program: program}, errors.Join(errs...)
+	return &exprFilter{text: f.Expr, fields: f.Fields, program: program}, errs
 }
 
 // eval runs the expression filters on the event data; no data passes, as in
@@ -150,7 +143,8 @@ func exprValue(res gjson.Result) any {
 
 // translateGovaluate rewrites the govaluate operators that expr-lang spells
 // differently, outside string literals: `a =~ b` becomes `a matches b`,
-// `a !~ b` becomes `a not matches b` (that is, not (a matches b)), and the
+// `a !~ b` becomes `a not matches b` (that is, not (a matches b)), the
+// keyword `in` is matched case-insensitively as in govaluate (`IN`), and the
 // list of `x in (1, 2)` becomes `x in [1, 2]`. Everything else (==, !=, <,
 // &&, ||, !, arithmetic, ?:, ??) has the same meaning in both.
 func translateGovaluate(src string) string {
@@ -177,6 +171,18 @@ func translateGovaluate(src string) string {
 		case c == '!' && i+1 < len(src) && src[i+1] == '~':
 			b.WriteString(" not matches ")
 			i++
+		case isIdentByte(c) && (i == 0 || !isIdentByte(src[i-1])):
+			// govaluate's keywords are case-insensitive: IN is in.
+			j := i
+			for j < len(src) && isIdentByte(src[j]) {
+				j++
+			}
+			if word := src[i:j]; strings.EqualFold(word, "in") {
+				b.WriteString("in")
+			} else {
+				b.WriteString(word)
+			}
+			i = j - 1
 		case c == '(':
 			parens = append(parens, endsWithIn(b.String()))
 			if parens[len(parens)-1] {
@@ -199,6 +205,11 @@ func translateGovaluate(src string) string {
 	return b.String()
 }
 
+// isIdentByte reports whether c may be part of an identifier or number.
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
 // endsWithIn reports whether s, trimmed, ends with the word "in".
 func endsWithIn(s string) bool {
 	s = strings.TrimRight(s, " \t\n\r")
@@ -209,6 +220,5 @@ func endsWithIn(s string) bool {
 	if s == "" {
 		return false
 	}
-	last := s[len(s)-1]
-	return !(last == '_' || last == '.' || last >= '0' && last <= '9' || last >= 'a' && last <= 'z' || last >= 'A' && last <= 'Z')
+	return !isIdentByte(s[len(s)-1])
 }

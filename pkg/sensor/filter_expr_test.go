@@ -39,6 +39,9 @@ func TestExprFilters(t *testing.T) {
 		{name: "argo#13: number less than fails", filters: []v1alpha1.ExprFilter{f(`b < 1`, "a.b", "b")}, data: `{"a": {"b": 2}}`,
 			wantReason: "expr filter (b < 1): false"},
 		{name: "argo#13: =~", filters: []v1alpha1.ExprFilter{f(`b =~ "start"`, "a.b", "b")}, data: `{"a": {"b": "start long string"}}`, wantPass: true},
+		{name: "govaluate keyword IN", filters: []v1alpha1.ExprFilter{f(`b IN ("x", "start")`, "a.b", "b")}, data: `{"a": {"b": "start"}}`, wantPass: true},
+		{name: "govaluate keyword IN, no match", filters: []v1alpha1.ExprFilter{f(`b IN ("x")`, "a.b", "b")}, data: `{"a": {"b": "start"}}`,
+			wantReason: `expr filter (b IN ("x")): false`},
 		{name: "argo#13: !~", filters: []v1alpha1.ExprFilter{f(`b !~ "start"`, "a.b", "b")}, data: `{"a": {"b": "long string"}}`, wantPass: true},
 		{name: "argo: several, default operator", data: `{"a": {"b": "x", "d": "y"}}`, wantPass: true,
 			filters: []v1alpha1.ExprFilter{f(`b == "x"`, "a.b", "b"), f(`d == "y"`, "a.d", "d")}},
@@ -125,15 +128,15 @@ func TestNewExprFiltersErrors(t *testing.T) {
 		wantErr string
 	}{
 		{name: "argo: syntax error", filter: v1alpha1.ExprFilter{Expr: `e == false"`, Fields: field},
-			wantErr: "exprs[0].expr: literal not terminated"},
-		{name: "empty expr", filter: v1alpha1.ExprFilter{Fields: field}, wantErr: "exprs[0].expr: must not be empty"},
-		{name: "no fields", filter: v1alpha1.ExprFilter{Expr: "a"}, wantErr: "exprs[0].fields: must not be empty"},
+			wantErr: "exprs[0].expr: invalid value: e == false\"; literal not terminated (1:12)"},
+		{name: "empty expr", filter: v1alpha1.ExprFilter{Fields: field}, wantErr: "exprs[0].expr: missing field(s)"},
+		{name: "no fields", filter: v1alpha1.ExprFilter{Expr: "a"}, wantErr: "exprs[0].fields: missing field(s)"},
 		{name: "field without path", filter: v1alpha1.ExprFilter{Expr: "a", Fields: []v1alpha1.PayloadField{{Name: "a"}}},
-			wantErr: "exprs[0].fields[0].path: must not be empty"},
+			wantErr: "exprs[0].fields[0].path: missing field(s)"},
 		{name: "field without name", filter: v1alpha1.ExprFilter{Expr: "a", Fields: []v1alpha1.PayloadField{{Path: "a"}}},
-			wantErr: "exprs[0].fields[0].name: must not be empty"},
+			wantErr: "exprs[0].fields[0].name: missing field(s)"},
 		{name: "bad operator", filter: v1alpha1.ExprFilter{Expr: "a", Fields: field}, op: "xor",
-			wantErr: `exprLogicalOperator: unsupported logical operator "xor"`},
+			wantErr: "exprLogicalOperator: invalid value: xor; must be one of and, or"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,6 +158,8 @@ func TestTranslateGovaluate(t *testing.T) {
 		{`x in ("a", "b") && (y in (1, 2))`, `x in ["a", "b"] && (y in [1, 2])`},
 		{`min(a, b) > 1 && join(x) == ""`, `min(a, b) > 1 && join(x) == ""`},
 		{`(a || b) && !c`, `(a || b) && !c`},
+		{`x IN ("a", "b")`, `x in ["a", "b"]`},
+		{`index In (1) && inner == "IN"`, `index in [1] && inner == "IN"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

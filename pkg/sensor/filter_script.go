@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
+	"knative.dev/pkg/apis"
 )
 
 // scriptFilter is a Lua script that sees the decoded event data as the global
@@ -14,10 +15,11 @@ type scriptFilter struct {
 	proto *lua.FunctionProto
 }
 
-func newScriptFilter(src string) (*scriptFilter, error) {
+// newScriptFilter compiles a filter script; a problem is at `script`.
+func newScriptFilter(src string) (*scriptFilter, *apis.FieldError) {
 	proto, err := compileLua("filter", src)
 	if err != nil {
-		return nil, err
+		return nil, luaProblem(err, "script")
 	}
 	return &scriptFilter{proto: proto}, nil
 }

@@ -184,15 +184,15 @@ func TestNewFilterSetErrors(t *testing.T) {
 		wantErr string
 	}{
 		{name: "argo: time filter error", filter: v1alpha1.EventDependencyFilter{Time: &v1alpha1.TimeFilter{Start: "09:09:0", Stop: "19:19:19"}},
-			wantErr: `filters.time.start: "09:09:0" is not hh:mm:ss`},
+			wantErr: "filters.time.start: invalid value: 09:09:0; must be hh:mm:ss"},
 		{name: "argo: expr syntax error", filter: v1alpha1.EventDependencyFilter{Exprs: []v1alpha1.ExprFilter{
 			{Expr: `e == false"`, Fields: []v1alpha1.PayloadField{{Path: "c.e", Name: "e"}}}}},
-			wantErr: "filters.exprs[0].expr: literal not terminated"},
-		{name: "bad operator", op: "any", wantErr: `filtersLogicalOperator: unsupported logical operator "any"`},
+			wantErr: "filters.exprs[0].expr: invalid value: e == false\"; literal not terminated (1:12)"},
+		{name: "bad operator", op: "any", wantErr: "filtersLogicalOperator: invalid value: any; must be one of and, or"},
 		{name: "empty context filter", filter: v1alpha1.EventDependencyFilter{Context: &v1alpha1.EventContext{}},
-			wantErr: "filters.context: no fields specified"},
+			wantErr: "filters.context: expected at least one of type, subject, source, datacontenttype"},
 		{name: "script syntax error", filter: v1alpha1.EventDependencyFilter{Script: "return ("},
-			wantErr: "filters.script: filter at EOF:   syntax error"},
+			wantErr: "filters.script: invalid Lua script; filter at EOF: syntax error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,7 +225,7 @@ func BenchmarkFilterKinds(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, pass, reason, err := s.Filter(context.Background(), "dep", ev); !pass || err != nil {
+				if _, pass, reason, err := s.filter(context.Background(), "dep", ev); !pass || err != nil {
 					b.Fatal(reason)
 				}
 			}

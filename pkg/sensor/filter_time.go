@@ -2,9 +2,11 @@ package sensor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+	_ "time/tzdata" // time zone names resolve without a system zoneinfo database
+
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
@@ -21,33 +23,37 @@ type clock struct{ h, m, s, ns int }
 
 func (c clock) String() string { return fmt.Sprintf("%02d:%02d:%02d", c.h, c.m, c.s) }
 
-func parseClock(s string) (clock, error) {
+// parseClock reads a time of day at field.
+func parseClock(s, field string) (clock, *apis.FieldError) {
+	if s == "" {
+		return clock{}, apis.ErrMissingField(field)
+	}
 	t, err := time.Parse(time.TimeOnly, s)
 	if err != nil {
-		return clock{}, fmt.Errorf("%q is not hh:mm:ss", s)
+		return clock{}, apis.ErrInvalidValue(s, field, "must be hh:mm:ss")
 	}
 	return clock{t.Hour(), t.Minute(), t.Second(), t.Nanosecond()}, nil
 }
 
-func newTimeFilter(t *v1alpha1.TimeFilter) (*timeFilter, error) {
-	var errs []error
+// newTimeFilter compiles a time filter; problem paths are relative to it.
+func newTimeFilter(t *v1alpha1.TimeFilter) (*timeFilter, *apis.FieldError) {
 	f := &timeFilter{loc: time.UTC}
-	var err error
-	if f.start, err = parseClock(t.Start); err != nil {
-		errs = append(errs, atField("start", err))
-	}
-	if f.stop, err = parseClock(t.Stop); err != nil {
-		errs = append(errs, atField("stop", err))
-	}
+	var serr, perr *apis.FieldError
+	f.start, serr = parseClock(t.Start, "start")
+	f.stop, perr = parseClock(t.Stop, "stop")
+	errs := serr.Also(perr)
 	if t.Timezone != "" {
-		if f.loc, err = time.LoadLocation(t.Timezone); err != nil {
-			errs = append(errs, atField("timezone", fmt.Errorf("invalid timezone %q: %w", t.Timezone, err)))
+		loc, err := time.LoadLocation(t.Timezone)
+		if err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(t.Timezone, "timezone", "unknown time zone"))
+		} else {
+			f.loc = loc
 		}
 	}
-	if len(errs) == 0 && f.start == f.stop {
-		errs = append(errs, atField("stop", fmt.Errorf("equal to start %s", t.Start)))
+	if serr == nil && perr == nil && f.start == f.stop {
+		errs = errs.Also(apis.ErrGeneric("start and stop must differ", "start", "stop"))
 	}
-	return f, errors.Join(errs...)
+	return f, errs
 }
 
 // eval places start and stop on the event's date in the filter's time zone,

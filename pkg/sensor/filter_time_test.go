@@ -102,13 +102,13 @@ func TestNewTimeFilterErrors(t *testing.T) {
 		wantErr string
 	}{
 		{name: "argo#16: invalid timezone", filter: v1alpha1.TimeFilter{Start: "09:00:00", Stop: "17:00:00", Timezone: "Invalid/Timezone"},
-			wantErr: `timezone: invalid timezone "Invalid/Timezone"`},
+			wantErr: "timezone: invalid value: Invalid/Timezone; unknown time zone"},
 		{name: "argo: seconds need two digits", filter: v1alpha1.TimeFilter{Start: "09:09:0", Stop: "19:19:19"},
-			wantErr: `start: "09:09:0" is not hh:mm:ss`},
+			wantErr: "start: invalid value: 09:09:0; must be hh:mm:ss"},
 		{name: "bad stop", filter: v1alpha1.TimeFilter{Start: "09:00:00", Stop: "25:00:00"},
-			wantErr: `stop: "25:00:00" is not hh:mm:ss`},
+			wantErr: "stop: invalid value: 25:00:00; must be hh:mm:ss"},
 		{name: "stop equal to start", filter: v1alpha1.TimeFilter{Start: "09:00:00", Stop: "09:00:00"},
-			wantErr: "stop: equal to start 09:00:00"},
+			wantErr: "start: start and stop must differ"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

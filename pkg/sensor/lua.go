@@ -8,6 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
+	"knative.dev/pkg/apis"
 )
 
 // compileLua parses and compiles a Lua chunk once; the prototype is shared
@@ -22,6 +23,12 @@ func compileLua(name, src string) (*lua.FunctionProto, error) {
 		return nil, oneLineError{err}
 	}
 	return proto, nil
+}
+
+// luaProblem reports a script that does not compile at field.
+func luaProblem(err error, field string) *apis.FieldError {
+	return &apis.FieldError{Message: "invalid Lua script", Paths: []string{field},
+		Details: strings.Join(strings.Fields(err.Error()), " ")}
 }
 
 // newLuaState returns a small Lua state, bound to ctx, with the base (without

@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"strings"
@@ -10,15 +9,16 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
 )
 
-// Parameters is a compiled list of trigger parameters, their templates parsed
-// once, for use with many events; it is safe for concurrent use.
-type Parameters struct {
+// parameters is a compiled list of trigger parameters, their templates
+// parsed once, for use with many events; it is safe for concurrent use.
+type parameters struct {
 	params []parameter
 }
 
@@ -26,92 +26,86 @@ type parameter struct {
 	dest   string
 	op     v1alpha1.TriggerParameterOperation
 	source *source
+	// text sets the value as a JSON string even when it is raw JSON
+	// (dynamic headers, whose values are header strings).
+	text bool
 }
 
-// source is a compiled parameter source. A template that does not parse is
-// kept as its error: like a template that fails when run, it makes resolution
-// fall back to the key or the default value, as in Argo Events.
+// source is a compiled parameter source.
 type source struct {
-	src                     *v1alpha1.TriggerParameterSource
-	dataTmpl, ctxTmpl       *template.Template
-	dataTmplErr, ctxTmplErr error
+	src               *v1alpha1.TriggerParameterSource
+	dataTmpl, ctxTmpl *template.Template
 }
 
-// CompileParameters compiles trigger parameters (`parameters` or `payload`)
-// for repeated use; errors name the parameter, e.g. `[1].operation: …`.
-func CompileParameters(params []v1alpha1.TriggerParameter) (*Parameters, error) {
-	p := &Parameters{params: make([]parameter, 0, len(params))}
-	var errs []error
-	for i, prm := range params {
-		switch prm.Operation {
-		case v1alpha1.TriggerParameterOpNone, v1alpha1.TriggerParameterOpOverwrite,
-			v1alpha1.TriggerParameterOpAppend, v1alpha1.TriggerParameterOpPrepend:
-		default:
-			errs = append(errs, atField(fmt.Sprintf("[%d].operation", i),
-				fmt.Errorf("unsupported operation %q", prm.Operation)))
-		}
-		src, err := compileSource(prm.Src)
-		if err != nil {
-			errs = append(errs, atField(fmt.Sprintf("[%d].src", i), err))
-			continue
-		}
-		p.params = append(p.params, parameter{dest: prm.Dest, op: prm.Operation, source: src})
+var parameterOperations = []string{"", string(v1alpha1.TriggerParameterOpOverwrite),
+	string(v1alpha1.TriggerParameterOpAppend), string(v1alpha1.TriggerParameterOpPrepend)}
+
+// compileParameters compiles a `parameters` or `payload` list against the
+// sensor's dependency names; destRequired is false for payload lists, where
+// an empty dest is the whole payload. Problem paths are relative to the list
+// (`[1].src.dataTemplate`). It returns nil for an empty list.
+func compileParameters(params []v1alpha1.TriggerParameter, deps map[string]bool, destRequired bool) (*parameters, *apis.FieldError) {
+	if len(params) == 0 {
+		return nil, nil
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	p := &parameters{params: make([]parameter, 0, len(params))}
+	var errs *apis.FieldError
+	for i, prm := range params {
+		var perrs *apis.FieldError
+		if destRequired {
+			perrs = requireString(prm.Dest, "dest")
+		}
+		perrs = perrs.Also(oneOf(string(prm.Operation), "operation", parameterOperations...))
+		src, serr := compileSource(prm.Src, deps)
+		perrs = perrs.Also(serr)
+		errs = errs.Also(perrs.ViaIndex(i))
+		if perrs == nil {
+			p.params = append(p.params, parameter{dest: prm.Dest, op: prm.Operation, source: src})
+		}
+	}
+	if errs != nil {
+		return nil, errs
 	}
 	return p, nil
 }
 
-func compileSource(src *v1alpha1.TriggerParameterSource) (*source, error) {
+// compileSource compiles a parameter's `src`; problem paths start with `src`.
+func compileSource(src *v1alpha1.TriggerParameterSource, deps map[string]bool) (*source, *apis.FieldError) {
 	if src == nil {
-		return nil, errors.New("must be set")
+		return nil, apis.ErrMissingField("src")
 	}
+	var errs *apis.FieldError
 	if src.DependencyName == "" {
-		return nil, atField("dependencyName", errors.New("must not be empty"))
+		errs = apis.ErrMissingField("dependencyName")
+	} else if !deps[src.DependencyName] {
+		errs = apis.ErrInvalidValue(src.DependencyName, "dependencyName", "unknown dependency")
 	}
 	s := &source{src: src}
+	var err error
 	if src.DataTemplate != "" {
-		s.dataTmpl, s.dataTmplErr = compileTemplate("dataTemplate", src.DataTemplate)
+		if s.dataTmpl, err = compileTemplate("dataTemplate", src.DataTemplate); err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(src.DataTemplate, "dataTemplate", err.Error()))
+		}
 	}
 	if src.ContextTemplate != "" {
-		s.ctxTmpl, s.ctxTmplErr = compileTemplate("contextTemplate", src.ContextTemplate)
+		if s.ctxTmpl, err = compileTemplate("contextTemplate", src.ContextTemplate); err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(src.ContextTemplate, "contextTemplate", err.Error()))
+		}
 	}
-	return s, nil
+	return s, errs.ViaField("src")
 }
 
-// ApplyParameters applies Argo trigger parameters (src → dest with
-// overwrite/append/prepend) to a JSON document, such as the trigger template
-// JSON with dest `http.url`, and returns the new document; doc is not
-// modified. It compiles params on every call: hot paths use CompileParameters.
-func ApplyParameters(doc []byte, params []v1alpha1.TriggerParameter, events map[string]*event.Event) ([]byte, error) {
-	p, err := CompileParameters(params)
-	if err != nil {
-		return nil, fmt.Errorf("parameters%w", err)
-	}
-	return p.Apply(doc, events)
-}
-
-// Payload builds a trigger payload JSON from `payload` parameters, as Argo's
-// ConstructPayload: values go to their dest in a new document, and a
-// parameter with an empty dest is the whole payload. It compiles params on
-// every call: hot paths use CompileParameters.
-func Payload(params []v1alpha1.TriggerParameter, events map[string]*event.Event) ([]byte, error) {
-	p, err := CompileParameters(params)
-	if err != nil {
-		return nil, fmt.Errorf("payload%w", err)
-	}
-	return p.Payload(events)
-}
-
-// Apply applies the parameters to doc, as ApplyParameters.
-func (p *Parameters) Apply(doc []byte, events map[string]*event.Event) ([]byte, error) {
+// apply applies the parameters (src → dest with overwrite/append/prepend) to
+// a JSON document, such as the trigger template JSON with dest `http.url`,
+// and returns the new document; doc is not modified. Errors name the
+// parameter by its index in the list (`[0]: …`).
+func (p *parameters) apply(doc []byte, events map[string]*event.Event) ([]byte, error) {
 	r := resolver{events: events}
 	for i := range p.params {
 		prm := &p.params[i]
 		val, ok, err := prm.source.resolve(&r)
 		if err != nil {
-			return nil, fmt.Errorf("parameters[%d]: %w", i, err)
+			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
 		if !ok {
 			continue
@@ -126,22 +120,24 @@ func (p *Parameters) Apply(doc []byte, events map[string]*event.Event) ([]byte, 
 				}
 			}
 		}
-		if doc, err = set(doc, prm.dest, val, prm.source.src.UseRawData); err != nil {
-			return nil, fmt.Errorf("parameters[%d]: %w", i, err)
+		if doc, err = set(doc, prm.dest, val, prm.source.src.UseRawData && !prm.text); err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
 	}
 	return doc, nil
 }
 
-// Payload builds a payload from the parameters, as the function Payload.
-func (p *Parameters) Payload(events map[string]*event.Event) ([]byte, error) {
+// payload builds a trigger payload JSON from `payload` parameters, as Argo's
+// ConstructPayload: values go to their dest in a new document, and a
+// parameter with an empty dest is the whole payload.
+func (p *parameters) payload(events map[string]*event.Event) ([]byte, error) {
 	r := resolver{events: events}
 	var payload []byte
 	for i := range p.params {
 		prm := &p.params[i]
 		val, ok, err := prm.source.resolve(&r)
 		if err != nil {
-			return nil, fmt.Errorf("payload[%d]: %w", i, err)
+			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
 		if !ok {
 			continue
@@ -150,7 +146,7 @@ func (p *Parameters) Payload(events map[string]*event.Event) ([]byte, error) {
 			return []byte(val.text), nil
 		}
 		if payload, err = set(payload, prm.dest, val, prm.source.src.UseRawData); err != nil {
-			return nil, fmt.Errorf("payload[%d]: %w", i, err)
+			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
 	}
 	return payload, nil
@@ -170,20 +166,6 @@ func set(doc []byte, dest string, val resolved, useRawData bool) ([]byte, error)
 		return nil, fmt.Errorf("setting %q: %w", dest, err)
 	}
 	return out, nil
-}
-
-// ResolveParameter resolves one parameter source to its value, as Argo's
-// ResolveParamValue (see the package documentation for the order): ok is false
-// when the parameter is skipped (no event for its dependency and no default),
-// and raw is true when value is JSON other than a string, taken by dataKey or
-// contextKey, which useRawData inserts as is.
-func ResolveParameter(src *v1alpha1.TriggerParameterSource, events map[string]*event.Event) (value string, raw, ok bool, err error) {
-	s, err := compileSource(src)
-	if err != nil {
-		return "", false, false, fmt.Errorf("src: %w", err)
-	}
-	v, ok, err := s.resolve(&resolver{events: events})
-	return v.text, v.raw, ok, err
 }
 
 // resolved is a resolved parameter value; raw marks a JSON value that is not a string.
@@ -260,10 +242,9 @@ func (s *source) resolve(r *resolver) (resolved, bool, error) {
 		payload    string
 		key, which string
 		tmpl       *template.Template
-		tmplErr    error
 	)
 	if src.DataKey != "" || src.DataTemplate != "" {
-		key, which, tmpl, tmplErr = src.DataKey, "data", s.dataTmpl, s.dataTmplErr
+		key, which, tmpl = src.DataKey, "data", s.dataTmpl
 		var err error
 		if payload, err = d.dataJSON(ev); err != nil {
 			if src.Value != nil {
@@ -272,19 +253,16 @@ func (s *source) resolve(r *resolver) (resolved, bool, error) {
 			return resolved{}, false, fmt.Errorf("dependency %q: %w", src.DependencyName, err)
 		}
 	} else {
-		key, which, tmpl, tmplErr = src.ContextKey, "context", s.ctxTmpl, s.ctxTmplErr
+		key, which, tmpl = src.ContextKey, "context", s.ctxTmpl
 		payload = d.context(ev)
 	}
 	var errs []error
-	if tmpl != nil || tmplErr != nil {
-		if tmplErr == nil {
-			out, err := renderTemplate(tmpl, gjson.Parse(payload).Value())
-			if err == nil {
-				return resolved{text: out}, true, nil
-			}
-			tmplErr = err
+	if tmpl != nil {
+		out, err := renderTemplate(tmpl, gjson.Parse(payload).Value())
+		if err == nil {
+			return resolved{text: out}, true, nil
 		}
-		errs = append(errs, fmt.Errorf("%sTemplate: %w", which, tmplErr))
+		errs = append(errs, fmt.Errorf("%sTemplate: %w", which, err))
 	}
 	if key != "" {
 		res := gjson.Get(payload, key)

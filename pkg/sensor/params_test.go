@@ -54,8 +54,12 @@ func TestResolveParameter(t *testing.T) {
 			src: src(v1alpha1.TriggerParameterSource{ContextTemplate: "{{ .Input.subject }}", DataTemplate: "{{ .Input.name.first }}"}), want: "fake"},
 		{name: "argo#20: failing template falls back to dataKey",
 			src: src(v1alpha1.TriggerParameterSource{DataTemplate: "{{ .Input.name.non_exist }}", DataKey: "name.first"}), want: "fake"},
-		{name: "argo: invalid template falls back to dataKey",
-			src: src(v1alpha1.TriggerParameterSource{DataTemplate: "{{ no }}", DataKey: "name.first"}), want: "fake"},
+		{name: "a template that does not parse is a compile error",
+			src:     src(v1alpha1.TriggerParameterSource{DataTemplate: "{{ no }}", DataKey: "name.first"}),
+			wantErr: `src.dataTemplate: invalid value: {{ no }}; template: dataTemplate:1: function "no" not defined`},
+		{name: "templates have no env",
+			src:     src(v1alpha1.TriggerParameterSource{ContextTemplate: `{{ env "HOME" }}`}),
+			wantErr: `src.contextTemplate: invalid value: {{ env "HOME" }}; template: contextTemplate:1: function "env" not defined`},
 		{name: "argo: useRawData on a string", src: src(v1alpha1.TriggerParameterSource{DataKey: "name.first", UseRawData: true}), want: "fake"},
 		{name: "argo#20: useRawData on an object",
 			src: src(v1alpha1.TriggerParameterSource{DataKey: "name", UseRawData: true}), want: `{"first": "fake", "last": "user"}`, wantRaw: true},
@@ -84,8 +88,8 @@ func TestResolveParameter(t *testing.T) {
 		{name: "missing event without a value is skipped", src: src(v1alpha1.TriggerParameterSource{DependencyName: "other", DataKey: "x"}), skipped: true},
 		{name: "nil event is missing", src: src(v1alpha1.TriggerParameterSource{Value: strPtr("v")}),
 			events: map[string]*event.Event{"dep": nil}, want: "v"},
-		{name: "nil source", wantErr: "src: must be set"},
-		{name: "no dependency name", src: &v1alpha1.TriggerParameterSource{DataKey: "x"}, wantErr: "src: dependencyName: must not be empty"},
+		{name: "nil source", wantErr: "src: missing field(s)"},
+		{name: "no dependency name", src: &v1alpha1.TriggerParameterSource{DataKey: "x"}, wantErr: "src.dependencyName: missing field(s)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +98,7 @@ func TestResolveParameter(t *testing.T) {
 			if evs == nil {
 				evs = events
 			}
-			got, raw, ok, err := ResolveParameter(tc.src, evs)
+			got, raw, ok, err := resolveParameter(tc.src, evs)
 			checkErr(t, err, tc.wantErr)
 			if err != nil {
 				return
@@ -140,7 +144,7 @@ func TestResolveParameterContentTypes(t *testing.T) {
 			ev := testEvent(tc.data)
 			ev.Context.DataContentType = tc.ct
 			tc.src.DependencyName = "dep"
-			got, _, _, err := ResolveParameter(&tc.src, map[string]*event.Event{"dep": ev})
+			got, _, _, err := resolveParameter(&tc.src, map[string]*event.Event{"dep": ev})
 			checkErr(t, err, tc.wantErr)
 			if got != tc.want {
 				t.Errorf("value = %q, want %q", got, tc.want)
@@ -165,7 +169,7 @@ func TestResolveParameterWholeEventTime(t *testing.T) {
 			t.Parallel()
 			ev := testEvent("")
 			ev.Context.Time = tc.at
-			got, _, _, err := ResolveParameter(&v1alpha1.TriggerParameterSource{DependencyName: "d"}, map[string]*event.Event{"d": ev})
+			got, _, _, err := resolveParameter(&v1alpha1.TriggerParameterSource{DependencyName: "d"}, map[string]*event.Event{"d": ev})
 			checkErr(t, err, "")
 			if !bytes.Contains([]byte(got), []byte(tc.want)) || !bytes.HasSuffix([]byte(got), []byte(`"data":null}`)) {
 				t.Errorf("whole event = %s, want %s and null data", got, tc.want)
@@ -223,18 +227,18 @@ func TestApplyParameters(t *testing.T) {
 			doc:    `{"x":1}`, want: `{"x":1}`},
 		{name: "unresolved parameter", params: []v1alpha1.TriggerParameter{p("nope", "x", "", false)},
 			doc: `{}`, wantErr: `parameters[0]: unable to resolve the parameter of dependency "dep": dataKey nope: path does not exist`},
-		{name: "empty dest is the key \"\" (sjson)", params: []v1alpha1.TriggerParameter{p("age", "", "", false)},
-			doc: `{}`, want: `{"":"100"}`},
+		{name: "a parameter needs a dest", params: []v1alpha1.TriggerParameter{p("age", "", "", false)},
+			doc: `{}`, wantErr: "parameters[0].dest: missing field(s)"},
 		{name: "unsupported operation", params: []v1alpha1.TriggerParameter{p("age", "x", "merge", false)},
-			doc: `{}`, wantErr: `parameters[0].operation: unsupported operation "merge"`},
+			doc: `{}`, wantErr: `parameters[0].operation: invalid value: merge; must be one of overwrite, append, prepend`},
 		{name: "nil source", params: []v1alpha1.TriggerParameter{{Dest: "x"}},
-			doc: `{}`, wantErr: "parameters[0].src: must be set"},
+			doc: `{}`, wantErr: "parameters[0].src: missing field(s)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			doc := []byte(tc.doc)
-			got, err := ApplyParameters(doc, tc.params, events)
+			got, err := applyParameters(doc, tc.params, events)
 			checkErr(t, err, tc.wantErr)
 			if string(got) != tc.want {
 				t.Errorf("ApplyParameters = %s\n want %s", got, tc.want)
@@ -312,12 +316,12 @@ func TestPayload(t *testing.T) {
 			wantErr: `payload[0]: unable to resolve the parameter of dependency "fake-dependency"`},
 		{name: "unsupported operation",
 			params:  []v1alpha1.TriggerParameter{{Src: &v1alpha1.TriggerParameterSource{DependencyName: "x"}, Operation: "merge"}},
-			wantErr: `payload[0].operation: unsupported operation "merge"`},
+			wantErr: `payload[0].operation: invalid value: merge; must be one of overwrite, append, prepend`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Payload(tc.params, events)
+			got, err := buildPayload(tc.params, events)
 			checkErr(t, err, tc.wantErr)
 			if string(got) != tc.want || (tc.want == "" && got != nil) {
 				t.Errorf("Payload = %q\n want %q", got, tc.want)
@@ -328,16 +332,17 @@ func TestPayload(t *testing.T) {
 
 func TestCompiledParametersAreReusable(t *testing.T) {
 	t.Parallel()
-	params, err := CompileParameters([]v1alpha1.TriggerParameter{{
+	list := []v1alpha1.TriggerParameter{{
 		Src:  &v1alpha1.TriggerParameterSource{DependencyName: "d", DataTemplate: "{{ .Input.n }}"},
 		Dest: "n",
-	}})
-	if err != nil {
-		t.Fatal(err)
+	}}
+	params, ferr := compileParameters(list, depsOf(list...), false)
+	if ferr != nil {
+		t.Fatal(ferr)
 	}
 	for i := range 3 {
 		ev := testEvent(fmt.Sprintf(`{"n":%d}`, i))
-		got, err := params.Payload(map[string]*event.Event{"d": ev})
+		got, err := params.payload(map[string]*event.Event{"d": ev})
 		checkErr(t, err, "")
 		if want := fmt.Sprintf(`{"n":"%d"}`, i); string(got) != want {
 			t.Errorf("Payload = %s, want %s", got, want)
@@ -351,20 +356,21 @@ func BenchmarkParameters(b *testing.B) {
 	events := map[string]*event.Event{"dep": testEvent(
 		`{"header":{"Content-Type":["application/json"],"X-Request-Id":["abc"]},` +
 			`"body":{"repository":{"name":"flint","owner":"flintevents"},"ref":"refs/heads/main","commits":[{"id":"1"},{"id":"2"}]}}`)}
-	params, err := CompileParameters([]v1alpha1.TriggerParameter{
+	list := []v1alpha1.TriggerParameter{
 		{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep", DataKey: "body.repository.name"}, Dest: "http.payload.0.src.value"},
 		{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep", DataTemplate: `{{ .Input.body.ref | trimPrefix "refs/heads/" }}`}, Dest: "http.url", Operation: "append"},
 		{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep", DataKey: "body.commits", UseRawData: true}, Dest: "http.commits"},
 		{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep", ContextKey: "id"}, Dest: "http.headers.X-Event-Id"},
-	})
-	if err != nil {
-		b.Fatal(err)
+	}
+	params, ferr := compileParameters(list, depsOf(list...), true)
+	if ferr != nil {
+		b.Fatal(ferr)
 	}
 	doc := []byte(`{"name":"build","http":{"url":"https://ci.example.com/build/","method":"POST","payload":[{"src":{"dependencyName":"dep"},"dest":"repo"}]}}`)
 	b.Run("apply", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := params.Apply(doc, events); err != nil {
+			if _, err := params.apply(doc, events); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -373,7 +379,7 @@ func BenchmarkParameters(b *testing.B) {
 		src := &v1alpha1.TriggerParameterSource{DependencyName: "dep", DataKey: "body.repository.owner"}
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, _, err := ResolveParameter(src, events); err != nil {
+			if _, _, _, err := resolveParameter(src, events); err != nil {
 				b.Fatal(err)
 			}
 		}

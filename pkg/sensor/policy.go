@@ -6,10 +6,10 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
 
-// StatusAllowed reports whether a trigger result status passes the trigger's
+// statusAllowed reports whether a trigger result status passes the trigger's
 // policy. Without a status policy (or without its allow list) any status
 // passes, even 500, as in Argo Events; otherwise the status must be listed.
-func StatusAllowed(policy *v1alpha1.TriggerPolicy, status int) bool {
+func statusAllowed(policy *v1alpha1.TriggerPolicy, status int) bool {
 	if policy == nil || policy.Status == nil || policy.Status.Allow == nil {
 		return true
 	}

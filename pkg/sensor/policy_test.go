@@ -28,8 +28,8 @@ func TestStatusAllowed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := StatusAllowed(tc.policy, tc.status); got != tc.want {
-				t.Errorf("StatusAllowed(%d) = %v, want %v", tc.status, got, tc.want)
+			if got := statusAllowed(tc.policy, tc.status); got != tc.want {
+				t.Errorf("statusAllowed(%d) = %v, want %v", tc.status, got, tc.want)
 			}
 		})
 	}

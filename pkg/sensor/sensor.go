@@ -1,8 +1,10 @@
-// Package sensor is flint's sensor engine. New compiles an Argo Events Sensor
-// once; per event, Dependencies finds the dependencies the event is for and
-// Filter runs a dependency's transform and filters; ApplyParameters, Payload
-// and ResolveParameter build trigger documents. The semantics are Argo
-// Events' own, quirks included.
+// Package sensor is flint's sensor engine: it runs one Argo Events Sensor.
+// New compiles the Sensor once, reporting every problem with its field path;
+// Handle takes each delivered event through the dependency filters, the
+// trigger conditions, the parameters and payloads, and fires the triggers
+// (retry, rate limit, status policy, dlqTrigger, idempotency) through the
+// trigger types of package triggers. The semantics are Argo Events' own,
+// quirks included.
 //
 // Filters. The transform (jq, whose first output must be an object, or a Lua
 // script returning a table) runs before the filters. Filter kinds run in the
@@ -21,8 +23,13 @@
 // (numeric strings included) take the six comparators: "!=" passes when the
 // number equals none of the values, the others when one value satisfies
 // them. Booleans compare with strconv.ParseBool values. Expression filters
-// are govaluate expressions (=~, !~ and in (…) are translated to expr-lang)
-// over named gjson values; only true passes.
+// are govaluate expressions (=~, !~, in (…) and the keyword IN are
+// translated to expr-lang) over named gjson values; only true passes.
+//
+// Conditions. A trigger's `conditions` combine dependency names with `&&`,
+// `||` and parentheses; empty means every dependency with `&&`. Without an
+// `&&` each satisfying event fires on its own; with one, the latest event per
+// dependency waits in the StateStore until the condition holds.
 //
 // Parameters. When the dependency has no event, the default value is used,
 // or else the parameter is skipped. With an event and no key or template,
@@ -31,172 +38,246 @@
 // template is tried first (a "" or "<no value>" result fails), then the key,
 // then the default. Keys give raw JSON for values that are not strings,
 // inserted raw only with useRawData; append and prepend make a string.
+// Trigger-level `parameters` apply to the template JSON (dest `http.url`);
+// the type's own `parameters` to its spec (dest `url`), and its
+// `dynamicHeaders` set `headers` by header name; the type's `payload` builds
+// the payload as Argo's ConstructPayload.
 package sensor
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/triggers"
 )
 
-// Sensor is a compiled Sensor: filters, templates, expressions, transforms
-// and trigger parameters are compiled once by New. It is safe for concurrent use.
+// Options are what a Sensor gets from its host.
+type Options struct {
+	// Deps are passed to every trigger type; a nil Logger logs nothing.
+	Deps triggers.Deps
+	// Store keeps condition state and idempotency keys; nil means a new
+	// in-memory store.
+	Store StateStore
+	// AllowNotRunnable compiles triggers whose type is not registered in
+	// this build without building them (for `flint validate`); NotRunnable
+	// lists them. When false, such a trigger is a problem at its template key.
+	AllowNotRunnable bool
+}
+
+// Sensor is a compiled Sensor, ready to handle events; it is safe for
+// concurrent use.
 type Sensor struct {
-	deps     []*dependency
-	byName   map[string]*dependency
-	triggers map[string]*Parameters
+	name        string
+	deps        []*dependency
+	triggers    []*trigger
+	store       StateStore
+	logger      *zap.Logger
+	notRunnable []string
 }
 
-// dependency is one compiled event dependency.
-type dependency struct {
-	name, source, subject string
-	transform             transformer // nil: none
-	filters               *filterSet  // nil: every event passes
-}
-
-// New compiles a Sensor (filters, templates, expressions, transforms, trigger
-// parameters) for repeated use; problems that would fail every event, such as
-// a bad regexp or Lua chunk, are reported here with their field paths (e.g.
-// `spec.dependencies[0].filters.data[1].value[0]: …`).
-func New(s *v1alpha1.Sensor) (*Sensor, error) {
+// New compiles a Sensor: its dependencies (filters, transforms), its
+// triggers (conditions, conditionsReset schedules, parameters and payloads,
+// templates) and builds every trigger through the trigger registry. Problems
+// are returned together as one *apis.FieldError with full paths, e.g.
+// `spec.dependencies[0].filters.data[0].value[1]`.
+func New(s *v1alpha1.Sensor, opts Options) (*Sensor, error) {
 	if s == nil {
-		return nil, errors.New("nil sensor")
+		return nil, apis.ErrMissingField("spec")
 	}
-	out := &Sensor{
-		byName:   make(map[string]*dependency, len(s.Spec.Dependencies)),
-		triggers: make(map[string]*Parameters, len(s.Spec.Triggers)),
+	if opts.Deps.Logger == nil {
+		opts.Deps.Logger = zap.NewNop()
 	}
-	var errs []error
+	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger.With(zap.String("sensor", s.Name))}
+	if out.store == nil {
+		out.store = NewMemoryStore(DefaultFiredKeys)
+	}
+	c := &compiler{opts: opts, deps: make(map[string]bool, len(s.Spec.Dependencies))}
+	var errs *apis.FieldError
+	if len(s.Spec.Dependencies) == 0 {
+		errs = apis.ErrMissingField("dependencies")
+	}
+	first := map[string]int{}
+	names := make([]string, 0, len(s.Spec.Dependencies))
 	for i := range s.Spec.Dependencies {
 		d := &s.Spec.Dependencies[i]
-		path := fmt.Sprintf("spec.dependencies[%d]", i)
 		dep, err := newDependency(d)
-		if err != nil {
-			errs = append(errs, atField(path, err))
+		errs = errs.Also(err.ViaFieldIndex("dependencies", i))
+		if d.Name == "" {
 			continue
 		}
-		if _, dup := out.byName[d.Name]; dup {
-			errs = append(errs, atField(path+".name", fmt.Errorf("duplicate dependency name %q", d.Name)))
+		if j, dup := first[d.Name]; dup {
+			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("duplicate dependency name %q (also dependencies[%d])", d.Name, j), "name").
+				ViaFieldIndex("dependencies", i))
 			continue
 		}
-		out.deps = append(out.deps, dep)
-		out.byName[d.Name] = dep
+		first[d.Name] = i
+		c.deps[d.Name] = true
+		names = append(names, d.Name)
+		if err == nil {
+			out.deps = append(out.deps, dep)
+		}
 	}
-	seen := make(map[string]bool, len(s.Spec.Triggers))
+	c.allDeps = strings.Join(names, " && ")
+
+	if len(s.Spec.Triggers) == 0 {
+		errs = errs.Also(apis.ErrMissingField("triggers"))
+	}
+	trigNames := map[string]int{}
 	for i := range s.Spec.Triggers {
 		t := &s.Spec.Triggers[i]
-		if t.Template == nil {
-			continue
+		trig, err := c.trigger(t, fmt.Sprintf("spec.triggers[%d]", i), false)
+		errs = errs.Also(err.ViaFieldIndex("triggers", i))
+		if t.Template != nil && t.Template.Name != "" {
+			if j, dup := trigNames[t.Template.Name]; dup {
+				errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("duplicate trigger name %q (also triggers[%d])", t.Template.Name, j), "template.name").
+					ViaFieldIndex("triggers", i))
+			} else {
+				trigNames[t.Template.Name] = i
+			}
 		}
-		if seen[t.Template.Name] {
-			errs = append(errs, atField(fmt.Sprintf("spec.triggers[%d].template.name", i),
-				fmt.Errorf("duplicate trigger name %q", t.Template.Name)))
-			continue
+		if trig != nil {
+			out.triggers = append(out.triggers, trig)
 		}
-		seen[t.Template.Name] = true
-		if len(t.Parameters) == 0 {
-			continue
-		}
-		params, err := CompileParameters(t.Parameters)
-		if err != nil {
-			errs = append(errs, atField(fmt.Sprintf("spec.triggers[%d].parameters", i), err))
-			continue
-		}
-		out.triggers[t.Template.Name] = params
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	out.notRunnable = c.notRunnable
+	if errs = errs.ViaField("spec"); errs != nil {
+		_ = out.Close()
+		return nil, errs
 	}
 	return out, nil
 }
 
-func newDependency(d *v1alpha1.EventDependency) (*dependency, error) {
-	dep := &dependency{name: d.Name, source: d.EventSourceName, subject: d.EventName}
+// NotRunnable lists the field paths of the triggers whose type this build
+// cannot run (e.g. `spec.triggers[1].template.kafka`); New compiles them only
+// with Options.AllowNotRunnable.
+func (s *Sensor) NotRunnable() []string {
+	return append([]string(nil), s.notRunnable...)
+}
+
+// Close closes every trigger.
+func (s *Sensor) Close() error {
 	var errs []error
-	if d.Name == "" {
-		errs = append(errs, atField("name", errors.New("must not be empty")))
+	for _, t := range s.triggers {
+		errs = append(errs, t.close())
 	}
-	var err error
-	if dep.transform, err = newTransformer(d.Transform); err != nil {
-		errs = append(errs, atField("transform", err))
-	}
-	if d.Filters != nil {
-		if dep.filters, err = newFilterSet(d.Filters, d.FiltersLogicalOperator); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return dep, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
-// Dependencies returns the names of the dependencies an event is for
-// (eventSourceName == ev.Context.Source && eventName == ev.Context.Subject),
-// in spec order; one event may be for several.
-func (s *Sensor) Dependencies(ev *event.Event) []string {
-	var names []string
+// Handle processes one delivered event. It returns nil when the event was
+// handled (fired, filtered out, or not for this sensor) and an error wrapping
+// ErrTriggerFailed when the broker should deliver it again (a trigger
+// failed, or the state store did). Triggers fired by one event run
+// concurrently, as in Argo; a trigger that already succeeded for the same
+// events (a redelivery) is not fired again.
+func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
+	if ev == nil {
+		return nil
+	}
+	var matched []*dependency
 	for _, d := range s.deps {
-		if d.source == ev.Context.Source && d.subject == ev.Context.Subject {
-			names = append(names, d.name)
+		if d.matches(ev) {
+			matched = append(matched, d)
 		}
 	}
-	return names
-}
+	log := s.logger.With(zap.String("eventID", ev.Context.ID), zap.String("eventSource", ev.Context.Source),
+		zap.String("eventName", ev.Context.Subject))
+	if len(matched) == 0 {
+		log.Debug("event is for no dependency of this sensor")
+		return nil
+	}
+	if ce := log.Check(zap.InfoLevel, "event received"); ce != nil {
+		names := make([]string, len(matched))
+		for i, d := range matched {
+			names[i] = d.name
+		}
+		ce.Write(zap.Strings("dependencies", names))
+	}
 
-// Filter runs the dependency's transform, then its filters, on one event and
-// returns the (possibly transformed) event, whether it passed and, when it did
-// not, a human-readable reason (e.g. `data filter body.message: "goodbye" does
-// not match [hello hey]`). err is non-nil when the event could not be
-// evaluated (unknown dependency, transform failure, missing path, data that
-// is not JSON, script error), and the event then does not pass; an event that
-// passes under filtersLogicalOperator "or" despite errors has them in reason
-// and a nil err.
-func (s *Sensor) Filter(ctx context.Context, dependency string, ev *event.Event) (out *event.Event, pass bool, reason string, err error) {
-	fail := func(err error) (*event.Event, bool, string, error) {
-		return ev, false, err.Error(), err
-	}
-	d := s.byName[dependency]
-	switch {
-	case d == nil:
-		return fail(fmt.Errorf("%w %q", ErrUnknownDependency, dependency))
-	case ev == nil:
-		return fail(errors.New("nil event"))
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-	out = ev
-	if d.transform != nil {
-		if out, err = d.transform.apply(ctx, ev); err != nil {
-			return fail(err)
+	passed := make(map[string]*event.Event, len(matched))
+	for _, d := range matched {
+		out, pass, reason, err := d.filter(ctx, ev)
+		switch {
+		case err != nil:
+			log.Warn("dependency filtered out", zap.String("dependency", d.name), zap.String("reason", reason), zap.Error(err))
+		case !pass:
+			log.Info("dependency filtered out", zap.String("dependency", d.name), zap.String("reason", reason))
+		default:
+			passed[d.name] = out
 		}
 	}
-	if d.filters == nil {
-		return out, true, "", nil
+	if len(passed) == 0 {
+		return nil
 	}
-	v := d.filters.eval(ctx, out)
-	switch {
-	case v.pass && v.err != nil:
-		return out, true, "passed with filter errors: " + v.err.Error(), nil
-	case v.err != nil:
-		return out, false, v.err.Error(), v.err
-	default:
-		return out, v.pass, v.reason, nil
+
+	type round struct {
+		t      *trigger
+		events map[string]*event.Event
 	}
+	var (
+		rounds []round
+		errs   []error
+	)
+	for _, t := range s.triggers {
+		events, err := t.offer(ctx, s.store, passed)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if events != nil {
+			rounds = append(rounds, round{t, events})
+		}
+	}
+	// A single trigger runs on the caller's goroutine.
+	fired := make([]error, len(rounds))
+	if len(rounds) == 1 {
+		fired[0] = s.fire(ctx, rounds[0].t, rounds[0].events, log)
+	} else {
+		var wg sync.WaitGroup
+		for i, rd := range rounds {
+			wg.Go(func() { fired[i] = s.fire(ctx, rd.t, rd.events, log) })
+		}
+		wg.Wait()
+	}
+	if err := errors.Join(append(errs, fired...)...); err != nil {
+		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
+	}
+	return nil
 }
 
-// DependencyNames returns the names of all dependencies, in spec order.
-func (s *Sensor) DependencyNames() []string {
-	names := make([]string, len(s.deps))
-	for i, d := range s.deps {
-		names[i] = d.name
+// fire runs one trigger for a satisfied set of events, once per idempotency
+// key: a redelivered event does not fire a trigger that already succeeded.
+func (s *Sensor) fire(ctx context.Context, t *trigger, events map[string]*event.Event, log *zap.Logger) error {
+	key := idempotencyKey(s.name, t.name, events)
+	done, err := s.store.Fired(ctx, key)
+	if err != nil {
+		_ = t.restore(context.WithoutCancel(ctx), s.store, events)
+		return fmt.Errorf("trigger %s: reading idempotency key: %w", t.name, err)
 	}
-	return names
-}
-
-// TriggerParameters returns the compiled `parameters` of the named trigger
-// (applied to its template JSON), or nil when it has none.
-func (s *Sensor) TriggerParameters(trigger string) *Parameters {
-	return s.triggers[trigger]
+	if done {
+		log.Info("trigger already fired for these events", zap.String("trigger", t.name))
+		return nil
+	}
+	res, err := t.run(ctx, s.name, key, events)
+	if err != nil {
+		// A failed firing keeps its events so that the redelivery finds the
+		// condition satisfied again.
+		if rerr := t.restore(context.WithoutCancel(ctx), s.store, events); rerr != nil {
+			err = fmt.Errorf("%w; restoring the condition state: %w", err, rerr)
+		}
+		log.Error("trigger failed", zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Error(err))
+		return fmt.Errorf("trigger %s: %w", t.name, err)
+	}
+	if err := s.store.MarkFired(context.WithoutCancel(ctx), key); err != nil {
+		log.Warn("trigger fired but its idempotency key was not recorded", zap.String("trigger", t.name), zap.Error(err))
+	}
+	log.Info("trigger fired", zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Int("status", res.StatusCode))
+	return nil
 }

@@ -10,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"knative.dev/pkg/apis"
+
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
 // eventAt is the time of the test events: 16:36:34 UTC.
@@ -34,9 +38,10 @@ func testEvent(data string) *event.Event {
 	return ev
 }
 
-// sensorWith returns a Sensor spec with the given dependencies.
+// sensorWith returns a Sensor spec with the given dependencies and one log trigger.
 func sensorWith(deps ...v1alpha1.EventDependency) *v1alpha1.Sensor {
-	return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{Dependencies: deps}}
+	return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{Dependencies: deps,
+		Triggers: []v1alpha1.Trigger{{Template: &v1alpha1.TriggerTemplate{Name: "log", Log: &v1alpha1.LogTrigger{}}}}}}
 }
 
 // depWith returns a dependency "dep" on webhook-gateway/example-1 with filters.
@@ -49,16 +54,32 @@ func depWith(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator) v1a
 
 func mustNew(t testing.TB, s *v1alpha1.Sensor) *Sensor {
 	t.Helper()
-	out, err := New(s)
+	out, err := New(s, Options{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() { _ = out.Close() })
 	return out
 }
 
-// checkErr fails t unless err is one line containing want ("" = no error).
+// filter runs the named dependency's transform and filters on ev.
+func (s *Sensor) filter(ctx context.Context, name string, ev *event.Event) (*event.Event, bool, string, error) {
+	for _, d := range s.deps {
+		if d.name == name {
+			return d.filter(ctx, ev)
+		}
+	}
+	return ev, false, "no dependency " + name, errors.New("no dependency " + name)
+}
+
+// checkErr fails t unless err is one line containing want ("" = no error);
+// a FieldError reads as its problems, one per line.
 func checkErr(t *testing.T, err error, want string) {
 	t.Helper()
+	fe, isFieldError := err.(*apis.FieldError)
+	if isFieldError {
+		err = flat(fe)
+	}
 	switch {
 	case want == "" && err != nil:
 		t.Fatalf("unexpected error: %v", err)
@@ -66,13 +87,19 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Fatalf("error = nil, want one containing %q", want)
 	case want != "" && !strings.Contains(err.Error(), want):
 		t.Fatalf("error = %q, want one containing %q", err, want)
-	case err != nil && strings.Contains(err.Error(), "\n"):
+	case err != nil && !isFieldError && strings.Contains(err.Error(), "\n"):
 		t.Fatalf("error %q spans several lines", err)
 	}
 }
 
 func TestNewErrors(t *testing.T) {
 	t.Parallel()
+	dep := func(name string) v1alpha1.EventDependency {
+		return v1alpha1.EventDependency{Name: name, EventSourceName: "webhook", EventName: "example"}
+	}
+	logT := func(name, conditions string) v1alpha1.Trigger {
+		return v1alpha1.Trigger{Template: &v1alpha1.TriggerTemplate{Name: name, Conditions: conditions, Log: &v1alpha1.LogTrigger{}}}
+	}
 	tests := []struct {
 		name string
 		deps []v1alpha1.EventDependency
@@ -81,18 +108,18 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{
 			name: "duplicate dependency",
-			deps: []v1alpha1.EventDependency{{Name: "a"}, {Name: "a"}},
-			want: []string{`spec.dependencies[1].name: duplicate dependency name "a"`},
+			deps: []v1alpha1.EventDependency{dep("a"), dep("a")},
+			trig: []v1alpha1.Trigger{logT("t", "")},
+			want: []string{`spec.dependencies[1].name: duplicate dependency name "a" (also dependencies[0])`},
 		},
 		{
-			name: "empty name",
-			deps: []v1alpha1.EventDependency{{}},
-			want: []string{"spec.dependencies[0].name: must not be empty"},
+			name: "nothing at all",
+			want: []string{"spec.dependencies: missing field(s)", "spec.triggers: missing field(s)"},
 		},
 		{
-			name: "all problems are reported with their paths",
+			name: "all dependency problems are reported with their paths",
 			deps: []v1alpha1.EventDependency{{
-				Name:                   "a",
+				Name: "a", EventSourceName: "webhook", EventName: "example",
 				FiltersLogicalOperator: "xor",
 				Filters: &v1alpha1.EventDependencyFilter{
 					Data: []v1alpha1.DataFilter{
@@ -105,60 +132,136 @@ func TestNewErrors(t *testing.T) {
 				},
 				Transform: &v1alpha1.EventDependencyTransformer{JQ: ".a |||"},
 			}},
+			trig: []v1alpha1.Trigger{logT("t", "")},
 			want: []string{
-				`spec.dependencies[0].filtersLogicalOperator: unsupported logical operator "xor"`,
-				"spec.dependencies[0].filters.data[0].value[1]: error parsing regexp",
-				`spec.dependencies[0].filters.data[1].comparator: unsupported comparator "=="`,
-				`spec.dependencies[0].filters.data[1].value[0]: strconv.ParseFloat: parsing "x"`,
-				"spec.dependencies[0].filters.exprs[0].expr: unexpected token EOF",
-				`spec.dependencies[0].filters.time.start: "9" is not hh:mm:ss`,
-				`spec.dependencies[0].filters.time.timezone: invalid timezone "Mars/Base"`,
-				"spec.dependencies[0].filters.script: ",
-				"spec.dependencies[0].transform.jq: ",
+				"spec.dependencies[0].filters.data[0].value[1]: invalid value: (; error parsing regexp: missing closing ): `(`",
+				"spec.dependencies[0].filters.data[1].comparator: invalid value: ==; must be one of >=, >, =, !=, <, <=",
+				"spec.dependencies[0].filters.data[1].value[0]: invalid value: x; must be a number",
+				"spec.dependencies[0].filters.exprs[0].expr: invalid value: a ==; unexpected token EOF (1:4)",
+				"spec.dependencies[0].filters.script: invalid Lua script; filter line:1(column:7) near 'then': syntax error",
+				"spec.dependencies[0].filters.time.start: invalid value: 9; must be hh:mm:ss",
+				"spec.dependencies[0].filters.time.timezone: invalid value: Mars/Base; unknown time zone",
+				"spec.dependencies[0].filtersLogicalOperator: invalid value: xor; must be one of and, or",
+				"spec.dependencies[0].transform.jq: invalid value: .a |||; unexpected token \"|\"",
 			},
 		},
 		{
 			name: "duplicate trigger",
-			deps: []v1alpha1.EventDependency{{Name: "a"}},
-			trig: []v1alpha1.Trigger{
-				{Template: &v1alpha1.TriggerTemplate{Name: "t"}},
-				{Template: &v1alpha1.TriggerTemplate{Name: "t"}},
-			},
-			want: []string{`spec.triggers[1].template.name: duplicate trigger name "t"`},
+			deps: []v1alpha1.EventDependency{dep("a")},
+			trig: []v1alpha1.Trigger{logT("t", ""), logT("t", "")},
+			want: []string{`spec.triggers[1].template.name: duplicate trigger name "t" (also triggers[0])`},
 		},
 		{
-			name: "trigger parameters",
-			deps: []v1alpha1.EventDependency{{Name: "a"}},
+			name: "conditions",
+			deps: []v1alpha1.EventDependency{dep("dep-a"), dep("dep-b")},
+			trig: []v1alpha1.Trigger{logT("syntax", "dep-a || (dep-b"), logT("unknown", "dep-a && dep-c")},
+			want: []string{
+				"spec.triggers[0].template.conditions: invalid value: dep-a || (dep-b; missing ) at offset 15",
+				`spec.triggers[1].template.conditions: invalid value: dep-a && dep-c; unknown dependency "dep-c"`,
+			},
+		},
+		{
+			name: "conditionsReset",
+			deps: []v1alpha1.EventDependency{dep("a")},
+			trig: []v1alpha1.Trigger{{Template: &v1alpha1.TriggerTemplate{Name: "t", Log: &v1alpha1.LogTrigger{},
+				ConditionsReset: []v1alpha1.ConditionsResetCriteria{
+					{ByTime: &v1alpha1.ConditionsResetByTime{Cron: "every hour"}},
+					{ByTime: &v1alpha1.ConditionsResetByTime{Cron: "0 * * * *", Timezone: "Nowhere/City"}},
+					{},
+				}}}},
+			want: []string{
+				"spec.triggers[0].template.conditionsReset[0].byTime.cron: invalid value: every hour; expected exactly 5 fields, found 2: [every hour]",
+				"spec.triggers[0].template.conditionsReset[1].byTime.timezone: invalid value: Nowhere/City; unknown time zone",
+				"spec.triggers[0].template.conditionsReset[2].byTime: missing field(s)",
+			},
+		},
+		{
+			name: "trigger parameters and payload",
+			deps: []v1alpha1.EventDependency{dep("a")},
 			trig: []v1alpha1.Trigger{{
-				Template: &v1alpha1.TriggerTemplate{Name: "t"},
+				Template: &v1alpha1.TriggerTemplate{Name: "t", HTTP: &v1alpha1.HTTPTrigger{URL: "http://127.0.0.1/",
+					Payload:        []v1alpha1.TriggerParameter{{Src: &v1alpha1.TriggerParameterSource{DependencyName: "b"}}},
+					DynamicHeaders: []v1alpha1.TriggerParameter{{Src: &v1alpha1.TriggerParameterSource{DependencyName: "a"}}},
+					Parameters: []v1alpha1.TriggerParameter{{Dest: "url",
+						Src: &v1alpha1.TriggerParameterSource{DependencyName: "a", DataTemplate: "{{ env \"HOME\" }}"}}},
+				}},
 				Parameters: []v1alpha1.TriggerParameter{
 					{Src: &v1alpha1.TriggerParameterSource{DependencyName: "a"}, Dest: "x", Operation: "replace"},
 					{Dest: "y"},
 				},
 			}},
 			want: []string{
-				`spec.triggers[0].parameters[0].operation: unsupported operation "replace"`,
-				"spec.triggers[0].parameters[1].src: must be set",
+				`spec.triggers[0].parameters[0].operation: invalid value: replace; must be one of overwrite, append, prepend`,
+				"spec.triggers[0].parameters[1].src: missing field(s)",
+				"spec.triggers[0].template.http.dynamicHeaders[0].dest: missing field(s)",
+				`spec.triggers[0].template.http.parameters[0].src.dataTemplate: invalid value: {{ env "HOME" }}; template: dataTemplate:1: function "env" not defined`,
+				"spec.triggers[0].template.http.payload[0].src.dependencyName: invalid value: b; unknown dependency",
+			},
+		},
+		{
+			name: "trigger type",
+			deps: []v1alpha1.EventDependency{dep("a")},
+			trig: []v1alpha1.Trigger{
+				{Template: &v1alpha1.TriggerTemplate{Name: "none"}},
+				{Template: &v1alpha1.TriggerTemplate{Name: "kafka", Kafka: &v1alpha1.KafkaTrigger{URL: "k:9092", Topic: "t"}}},
+				{Template: &v1alpha1.TriggerTemplate{Name: "bad", HTTP: &v1alpha1.HTTPTrigger{URL: "http://127.0.0.1/",
+					TLS: &v1alpha1.TLSConfig{ClientCertSecret: &corev1.SecretKeySelector{}}}}},
+				{},
+			},
+			want: []string{
+				"spec.triggers[0].template: expected exactly one of [argoWorkflow, awsLambda, azureEventHubs, azureServiceBus, custom, email, http, k8s, kafka, log, nats, openWhisk, pulsar, slack], got none",
+				`spec.triggers[1].template.kafka: not runnable yet: trigger type "kafka" (runnable: http, log)`,
+				"spec.triggers[2].template.http.tls.clientKeySecret: missing field(s)",
+				"spec.triggers[3].template: missing field(s)",
 			},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := New(&v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{Dependencies: tc.deps, Triggers: tc.trig}})
-			if err == nil {
-				t.Fatal("New succeeded, want an error")
+			_, err := New(&v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{Dependencies: tc.deps, Triggers: tc.trig}}, Options{})
+			var fe *apis.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("New = %v, want a *apis.FieldError", err)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not contain %q:\n%v", w, err)
-				}
+			if got := problems(err); !slices.Equal(got, tc.want) {
+				t.Errorf("problems =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
 			}
 		})
 	}
 }
 
-func TestDependencies(t *testing.T) {
+func TestNotRunnable(t *testing.T) {
+	t.Parallel()
+	s := sensorWith(depWith(nil, ""))
+	s.Spec.Triggers = append(s.Spec.Triggers,
+		v1alpha1.Trigger{Template: &v1alpha1.TriggerTemplate{Name: "k", Kafka: &v1alpha1.KafkaTrigger{URL: "k:9092", Topic: "t",
+			Payload: []v1alpha1.TriggerParameter{{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep"}, Dest: "x"}}}}},
+		v1alpha1.Trigger{Template: &v1alpha1.TriggerTemplate{Name: "l", Log: &v1alpha1.LogTrigger{}},
+			AtLeastOnce: true, DlqTrigger: &v1alpha1.Trigger{AtLeastOnce: true,
+				Template: &v1alpha1.TriggerTemplate{Name: "d", Slack: &v1alpha1.SlackTrigger{Channel: "c"}}}},
+	)
+	got, err := New(s, Options{AllowNotRunnable: true})
+	if err != nil {
+		t.Fatalf("New with AllowNotRunnable: %v", err)
+	}
+	defer got.Close()
+	want := []string{"spec.triggers[1].template.kafka", "spec.triggers[2].dlqTrigger.template.slack"}
+	if !slices.Equal(got.NotRunnable(), want) {
+		t.Errorf("NotRunnable = %v, want %v", got.NotRunnable(), want)
+	}
+	// A problem in a trigger that cannot run is still reported.
+	s.Spec.Triggers[1].Template.Kafka.Payload[0].Src.DependencyName = "nope"
+	_, err = New(s, Options{AllowNotRunnable: true})
+	if w := "spec.triggers[1].template.kafka.payload[0].src.dependencyName: invalid value: nope; unknown dependency"; !slices.Contains(problems(err), w) {
+		t.Errorf("problems = %v, want %q", problems(err), w)
+	}
+	if runnable := mustNew(t, sensorWith(depWith(nil, ""))); len(runnable.NotRunnable()) != 0 {
+		t.Errorf("NotRunnable = %v, want none", runnable.NotRunnable())
+	}
+}
+
+func TestMatches(t *testing.T) {
 	t.Parallel()
 	s := mustNew(t, sensorWith(
 		v1alpha1.EventDependency{Name: "a", EventSourceName: "webhook", EventName: "push"},
@@ -179,14 +282,16 @@ func TestDependencies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.source+"/"+tc.subject, func(t *testing.T) {
 			t.Parallel()
-			got := s.Dependencies(&event.Event{Context: event.Context{Source: tc.source, Subject: tc.subject}})
+			var got []string
+			for _, d := range s.deps {
+				if d.matches(&event.Event{Context: event.Context{Source: tc.source, Subject: tc.subject}}) {
+					got = append(got, d.name)
+				}
+			}
 			if !slices.Equal(got, tc.want) {
-				t.Errorf("Dependencies = %v, want %v", got, tc.want)
+				t.Errorf("matching dependencies = %v, want %v", got, tc.want)
 			}
 		})
-	}
-	if got := s.DependencyNames(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
-		t.Errorf("DependencyNames = %v", got)
 	}
 }
 
@@ -244,10 +349,6 @@ func TestFilter(t *testing.T) {
 			wantReason: "passed with filter errors: data filter body.message: path does not exist",
 		},
 		{
-			name: "unknown dependency", dep: depWith(nil, ""), depName: "nope",
-			ev: testEvent(`{}`), wantErr: `unknown dependency "nope"`, wantReason: `unknown dependency "nope"`,
-		},
-		{
 			name: "nil event", dep: depWith(messageIs, ""),
 			wantErr: "nil event", wantReason: "nil event",
 		},
@@ -286,7 +387,7 @@ func TestFilter(t *testing.T) {
 			if name == "" {
 				name = "dep"
 			}
-			out, pass, reason, err := s.Filter(ctx, name, tc.ev)
+			out, pass, reason, err := s.filter(ctx, name, tc.ev)
 			checkErr(t, err, tc.wantErr)
 			if pass != tc.wantPass {
 				t.Errorf("pass = %v, want %v (reason %q)", pass, tc.wantPass, reason)
@@ -298,41 +399,6 @@ func TestFilter(t *testing.T) {
 				t.Errorf("data = %s, want %s", out.Data, tc.wantData)
 			}
 		})
-	}
-}
-
-func TestFilterUnknownDependencyIs(t *testing.T) {
-	t.Parallel()
-	s := mustNew(t, sensorWith(depWith(nil, "")))
-	_, _, _, err := s.Filter(context.Background(), "x", testEvent(`{}`))
-	if !errors.Is(err, ErrUnknownDependency) {
-		t.Errorf("err = %v, want ErrUnknownDependency", err)
-	}
-}
-
-func TestTriggerParameters(t *testing.T) {
-	t.Parallel()
-	s := mustNew(t, &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{
-		Dependencies: []v1alpha1.EventDependency{depWith(nil, "")},
-		Triggers: []v1alpha1.Trigger{
-			{
-				Template: &v1alpha1.TriggerTemplate{Name: "with"},
-				Parameters: []v1alpha1.TriggerParameter{{
-					Src:  &v1alpha1.TriggerParameterSource{DependencyName: "dep", DataKey: "k"},
-					Dest: "http.url",
-				}},
-			},
-			{Template: &v1alpha1.TriggerTemplate{Name: "without"}},
-		},
-	}})
-	if s.TriggerParameters("without") != nil {
-		t.Error("TriggerParameters(without) != nil")
-	}
-	doc, err := s.TriggerParameters("with").Apply([]byte(`{"http":{"url":"x"}}`),
-		map[string]*event.Event{"dep": testEvent(`{"k":"http://a"}`)})
-	checkErr(t, err, "")
-	if string(doc) != `{"http":{"url":"http://a"}}` {
-		t.Errorf("doc = %s", doc)
 	}
 }
 
@@ -353,7 +419,7 @@ func TestFilterConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				n := g*50 + i
-				_, pass, reason, err := s.Filter(context.Background(), "dep", testEvent(fmt.Sprintf(`{"n":%d,"s":"abc"}`, n)))
+				_, pass, reason, err := s.filter(context.Background(), "dep", testEvent(fmt.Sprintf(`{"n":%d,"s":"abc"}`, n)))
 				if want := n*2 > 9; pass != want || err != nil {
 					errs <- fmt.Sprintf("n=%d: pass %v (want %v), reason %q, err %v", n, pass, want, reason, err)
 					return

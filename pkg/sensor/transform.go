@@ -8,6 +8,7 @@ import (
 
 	"github.com/itchyny/gojq"
 	lua "github.com/yuin/gopher-lua"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
@@ -22,29 +23,36 @@ type transformer interface {
 }
 
 // newTransformer compiles a dependency transform; jq wins over script when
-// both are set, as in Argo Events. It returns nil when there is nothing to do.
-func newTransformer(t *v1alpha1.EventDependencyTransformer) (transformer, error) {
+// both are set, as in Argo Events. It returns nil when there is nothing to
+// do; problem paths are relative to `transform`.
+func newTransformer(t *v1alpha1.EventDependencyTransformer) (transformer, *apis.FieldError) {
 	switch {
 	case t == nil:
 		return nil, nil
 	case t.JQ != "":
+		var lerr *apis.FieldError
+		if t.Script != "" {
+			if _, err := compileLua("transform", t.Script); err != nil {
+				lerr = luaProblem(err, "script")
+			}
+		}
 		q, err := gojq.Parse(t.JQ)
 		if err != nil {
-			return nil, atField("jq", err)
+			return nil, apis.ErrInvalidValue(t.JQ, "jq", err.Error()).Also(lerr)
 		}
 		code, err := gojq.Compile(q)
 		if err != nil {
-			return nil, atField("jq", err)
+			return nil, apis.ErrInvalidValue(t.JQ, "jq", err.Error()).Also(lerr)
 		}
-		return &jqTransform{code: code}, nil
+		return &jqTransform{code: code}, lerr
 	case t.Script != "":
 		proto, err := compileLua("transform", t.Script)
 		if err != nil {
-			return nil, atField("script", err)
+			return nil, luaProblem(err, "script")
 		}
 		return &luaTransform{proto: proto}, nil
 	default:
-		return nil, nil
+		return nil, apis.ErrGeneric("expected jq or script", apis.CurrentField)
 	}
 }
 

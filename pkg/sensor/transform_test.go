@@ -57,9 +57,9 @@ func TestTransform(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tr, err := newTransformer(&tc.transform)
-			if err != nil {
-				t.Fatalf("newTransformer: %v", err)
+			tr, ferr := newTransformer(&tc.transform)
+			if ferr != nil {
+				t.Fatalf("newTransformer: %v", ferr)
 			}
 			ev := testEvent(tc.data)
 			if tc.ct != "" {
@@ -93,10 +93,10 @@ func TestNewTransformer(t *testing.T) {
 		wantErr   string
 	}{
 		{name: "nil", wantNil: true},
-		{name: "empty", transform: &v1alpha1.EventDependencyTransformer{}, wantNil: true},
-		{name: "jq syntax error", transform: &v1alpha1.EventDependencyTransformer{JQ: ".a |"}, wantErr: "jq: unexpected EOF"},
-		{name: "jq unknown function", transform: &v1alpha1.EventDependencyTransformer{JQ: "nope(1)"}, wantErr: "jq: function not defined: nope/1"},
-		{name: "lua syntax error", transform: &v1alpha1.EventDependencyTransformer{Script: "return {"}, wantErr: "script: transform at EOF"},
+		{name: "empty", transform: &v1alpha1.EventDependencyTransformer{}, wantErr: ": expected jq or script"},
+		{name: "jq syntax error", transform: &v1alpha1.EventDependencyTransformer{JQ: ".a |"}, wantErr: "jq: invalid value: .a |; unexpected EOF"},
+		{name: "jq unknown function", transform: &v1alpha1.EventDependencyTransformer{JQ: "nope(1)"}, wantErr: "jq: invalid value: nope(1); function not defined: nope/1"},
+		{name: "lua syntax error", transform: &v1alpha1.EventDependencyTransformer{Script: "return {"}, wantErr: "script: invalid Lua script; transform at EOF"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

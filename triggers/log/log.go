@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"mime"
 	"sort"
 	"strings"
@@ -24,18 +23,13 @@ import (
 // Message is the message of every line the trigger writes.
 const Message = "log trigger"
 
-func init() {
-	triggers.Register(v1alpha1.TriggerTypeLog, func(tmpl *v1alpha1.TriggerTemplate, deps triggers.Deps) (triggers.Trigger, error) {
-		return New(tmpl, deps)
-	})
-}
+func init() { triggers.Register(v1alpha1.TriggerTypeLog, New) }
 
 // Trigger logs each firing through the injected logger: one line per event,
 // with the sensor, trigger and dependency names, the event context and data.
 // Firings inside the interval after a logged one are counted, not logged; the
 // count goes out as `suppressed` on the next line.
 type Trigger struct {
-	name     string
 	interval time.Duration
 	logger   *zap.Logger
 	now      func() time.Time
@@ -46,36 +40,30 @@ type Trigger struct {
 	suppressed int
 }
 
-// New builds the trigger from the template's `log` key; the interval is the
-// one the template has at construction.
-func New(tmpl *v1alpha1.TriggerTemplate, deps triggers.Deps) (*Trigger, error) {
-	if tmpl == nil || tmpl.Log == nil {
-		return nil, errors.New("log: template has no log trigger")
-	}
-	logger := zap.NewNop()
-	if deps.Logger != nil {
-		logger = deps.Logger.Desugar()
+// New builds the trigger; the interval is the one the spec has at construction.
+func New(spec *v1alpha1.LogTrigger, deps triggers.Deps) (triggers.Trigger[v1alpha1.LogTrigger], error) {
+	logger := deps.Logger
+	if logger == nil {
+		logger = zap.NewNop()
 	}
 	return &Trigger{
-		name:     tmpl.Name,
-		interval: tmpl.Log.GetInterval(),
+		interval: spec.GetInterval(),
 		logger:   logger.With(zap.String("triggerType", v1alpha1.TriggerTypeLog)),
-		now:      time.Now,
+		now:      deps.Clock(),
 	}, nil
 }
 
 // Fire logs the firing's events, sorted by dependency name, unless the
 // interval throttles it; it never fails and its Result has no status.
-func (t *Trigger) Fire(_ context.Context, in triggers.Firing) (triggers.Result, error) {
+func (t *Trigger) Fire(ctx context.Context, _ *v1alpha1.LogTrigger, in triggers.Firing) (triggers.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return triggers.Result{}, err
+	}
 	suppressed, ok := t.admit()
 	if !ok {
 		return triggers.Result{}, nil
 	}
-	name := t.name
-	if in.Template != nil && in.Template.Name != "" {
-		name = in.Template.Name
-	}
-	base := []zap.Field{zap.String("sensor", in.Sensor), zap.String("trigger", name)}
+	base := []zap.Field{zap.String("sensor", in.Sensor), zap.String("trigger", in.Trigger)}
 	if suppressed > 0 {
 		base = append(base, zap.Int("suppressed", suppressed))
 	}

@@ -1,0 +1,206 @@
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/triggers"
+)
+
+// offer gives the trigger the events that passed their filters and returns
+// the events to fire with when its condition is satisfied, else nil. Without
+// an `&&` in the condition every event fires on its own, as in Argo; with
+// one, the latest event per dependency waits in the store until the
+// condition holds.
+func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string]*event.Event) (map[string]*event.Event, error) {
+	if !t.stateful {
+		events := map[string]*event.Event{}
+		for _, d := range t.deps {
+			if ev, ok := passed[d]; ok {
+				events[d] = ev
+			}
+		}
+		if len(events) == 0 || !t.cond.eval(func(d string) bool { _, ok := events[d]; return ok }) {
+			return nil, nil
+		}
+		return events, nil
+	}
+	touched := false
+	for _, d := range t.deps {
+		if _, ok := passed[d]; ok {
+			touched = true
+			break
+		}
+	}
+	if !touched {
+		return nil, nil
+	}
+	var fire map[string]*event.Event
+	err := store.UpdatePending(ctx, t.name, func(pending map[string]*event.Event) map[string]*event.Event {
+		fire = nil
+		if pending == nil {
+			pending = make(map[string]*event.Event, len(t.deps))
+		}
+		for _, d := range t.deps {
+			if ev, ok := passed[d]; ok {
+				pending[d] = ev
+			}
+		}
+		if !t.cond.eval(func(d string) bool { _, ok := pending[d]; return ok }) {
+			return pending
+		}
+		fire = pending
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("updating the condition state of trigger %s: %w", t.name, err)
+	}
+	return fire, nil
+}
+
+// restore puts back the events of a failed firing unless newer ones
+// arrived, so that a redelivery finds the condition satisfied again.
+func (t *trigger) restore(ctx context.Context, store StateStore, events map[string]*event.Event) error {
+	if !t.stateful {
+		return nil
+	}
+	return store.UpdatePending(ctx, t.name, func(pending map[string]*event.Event) map[string]*event.Event {
+		if pending == nil {
+			pending = make(map[string]*event.Event, len(events))
+		}
+		for d, ev := range events {
+			if _, newer := pending[d]; !newer {
+				pending[d] = ev
+			}
+		}
+		return pending
+	})
+}
+
+// run fires the trigger with its retry strategy, rate limit and status
+// policy and, when that fails, its dlqTrigger with the same events.
+func (t *trigger) run(ctx context.Context, sensor, key string, events map[string]*event.Event) (triggers.Result, error) {
+	res, err := t.retried(ctx, sensor, key, events)
+	if err == nil || t.dlq == nil {
+		return res, err
+	}
+	if _, dlqErr := t.dlq.retried(ctx, sensor, key+"/dlq", events); dlqErr != nil {
+		return res, fmt.Errorf("%w; dlqTrigger %s: %w", err, t.dlq.name, dlqErr)
+	}
+	return res, nil
+}
+
+// retried resolves the trigger once for these events and fires it per its
+// retry strategy.
+func (t *trigger) retried(ctx context.Context, sensor, key string, events map[string]*event.Event) (triggers.Result, error) {
+	if t.inst == nil {
+		return triggers.Result{}, fmt.Errorf("trigger type %q is not runnable", t.key)
+	}
+	spec, in, err := t.resolve(events)
+	if err != nil {
+		return triggers.Result{}, err
+	}
+	in.Sensor, in.Trigger, in.IdempotencyKey = sensor, t.name, key
+	var res triggers.Result
+	err = t.retry.do(ctx, func() error {
+		res, err = t.once(ctx, spec, in)
+		return err
+	})
+	return res, err
+}
+
+// once waits for the rate limit, fires, and judges the status by the policy.
+func (t *trigger) once(ctx context.Context, spec any, in triggers.Firing) (triggers.Result, error) {
+	if t.limiter != nil {
+		if err := t.limiter.Wait(ctx); err != nil {
+			return triggers.Result{}, fmt.Errorf("waiting for rate limit: %w", err)
+		}
+	}
+	res, err := t.inst.Fire(ctx, spec, in)
+	if err != nil {
+		return res, err
+	}
+	if res.StatusCode != 0 && !statusAllowed(t.policy, res.StatusCode) {
+		return res, fmt.Errorf("status %d not allowed by policy.status.allow", res.StatusCode)
+	}
+	return res, nil
+}
+
+// resolve builds what one firing needs from the events: the trigger-level
+// parameters apply to the template JSON, then the type's dynamic headers and
+// `parameters` to its spec (unless the type applies them itself), the type's
+// `payload` makes the payload, and the spec is decoded to the type's own.
+// Errors name the list and parameter, e.g. `http.payload[0]: …`.
+func (t *trigger) resolve(events map[string]*event.Event) (any, triggers.Firing, error) {
+	var in triggers.Firing
+	spec := &t.spec
+	if t.params != nil {
+		doc, err := t.params.apply(t.tmpl, events)
+		if err != nil {
+			return nil, in, fmt.Errorf("applying parameters: parameters%w", err)
+		}
+		raw := []byte(gjson.GetBytes(doc, t.key).Raw)
+		if listsOf(raw) == spec.lists {
+			s := *spec
+			s.raw = raw
+			spec = &s
+		} else {
+			s, ferr := compileTypeSpec(raw, t.depNames)
+			if ferr != nil {
+				return nil, in, fmt.Errorf("applying parameters: %s: %w", t.key, ferr)
+			}
+			spec = &s
+		}
+	}
+	raw := spec.raw
+	var err error
+	if spec.headers != nil {
+		if raw, err = spec.headers.apply(raw, events); err != nil {
+			return nil, in, fmt.Errorf("%s.dynamicHeaders%w", t.key, err)
+		}
+	}
+	if spec.params != nil {
+		if t.resource {
+			params := spec.params
+			in.ApplyParameters = func(doc []byte) ([]byte, error) {
+				out, err := params.apply(doc, events)
+				if err != nil {
+					return nil, fmt.Errorf("%s.parameters%w", t.key, err)
+				}
+				return out, nil
+			}
+		} else if raw, err = spec.params.apply(raw, events); err != nil {
+			return nil, in, fmt.Errorf("%s.parameters%w", t.key, err)
+		}
+	}
+	if spec.payload != nil {
+		if in.Payload, err = spec.payload.payload(events); err != nil {
+			return nil, in, fmt.Errorf("%s.payload%w", t.key, err)
+		}
+	}
+	in.Events = events
+	if t.decoded != nil {
+		return t.decoded, in, nil
+	}
+	decoded, err := t.inst.Decode(raw)
+	if err != nil {
+		return nil, in, fmt.Errorf("%s: %w", t.key, err)
+	}
+	return decoded, in, nil
+}
+
+// close closes the trigger's instance and its dlqTrigger's.
+func (t *trigger) close() error {
+	var errs []error
+	if t.inst != nil {
+		errs = append(errs, t.inst.Close())
+	}
+	if t.dlq != nil {
+		errs = append(errs, t.dlq.close())
+	}
+	return errors.Join(errs...)
+}
