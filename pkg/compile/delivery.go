@@ -1,0 +1,108 @@
+package compile
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	eventingduckv1 "knative.dev/eventing/pkg/apis/duck/v1"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// Delivery defaults of the Triggers that feed a sensor.
+const (
+	// DefaultSensorTimeout bounds one delivery attempt to a sensor. A sensor
+	// answers only after its triggers ran (an http trigger waits 60 s by
+	// default), so an attempt may take as long as a Knative revision allows.
+	DefaultSensorTimeout = 5 * time.Minute
+	// DefaultSensorRetry is how often a failed delivery is retried.
+	DefaultSensorRetry int32 = 5
+	// DefaultSensorBackoffDelay is the first wait between retries, doubling after each.
+	DefaultSensorBackoffDelay = "PT0.2S"
+
+	// defaultAttempt is how long one firing of a trigger type without its own
+	// timeout is assumed to take.
+	defaultAttempt = time.Duration(v1alpha1.DefaultHTTPTriggerTimeout) * time.Second
+	// maxSensorTimeout caps the derived timeout (Knative's longest revision timeout is 60 min by default).
+	maxSensorTimeout = time.Hour
+)
+
+// Delivery is the delivery spec of the Triggers that feed sensor s: retry 5
+// times with exponential backoff from 0.2 s, each attempt bounded by 5 min, or
+// by the longest time the sensor's triggers may take to fire, when that is
+// longer: every trigger (and dlqTrigger) in turn, each for all attempts of its
+// retryStrategy (its timeout, 60 s for types without one) and the waits
+// between them, up to one hour.
+func Delivery(s *v1alpha1.Sensor) *eventingduckv1.DeliverySpec {
+	timeout := DefaultSensorTimeout
+	if need := sensorFiringTime(s); need > timeout {
+		timeout = min(need, maxSensorTimeout)
+	}
+	retry := DefaultSensorRetry
+	policy := eventingduckv1.BackoffPolicyExponential
+	delay := DefaultSensorBackoffDelay
+	iso := isoSeconds(timeout)
+	return &eventingduckv1.DeliverySpec{Timeout: &iso, Retry: &retry, BackoffPolicy: &policy, BackoffDelay: &delay}
+}
+
+// isoSeconds renders d as an ISO 8601 duration in whole seconds, e.g. "PT300S"
+// ("PT5M" for the default, as Knative users write it).
+func isoSeconds(d time.Duration) string {
+	if d == DefaultSensorTimeout {
+		return "PT5M"
+	}
+	return fmt.Sprintf("PT%dS", int64(math.Ceil(d.Seconds())))
+}
+
+// sensorFiringTime is the longest time s may take to fire all its triggers.
+func sensorFiringTime(s *v1alpha1.Sensor) time.Duration {
+	var total time.Duration
+	for i := range s.Spec.Triggers {
+		t := &s.Spec.Triggers[i]
+		total += triggerTime(t)
+		if t.DlqTrigger != nil {
+			total += triggerTime(t.DlqTrigger)
+		}
+	}
+	return total
+}
+
+// triggerTime is the time all attempts of one trigger may take: attempts
+// times the attempt timeout plus the waits between attempts, jitter included.
+func triggerTime(t *v1alpha1.Trigger) time.Duration {
+	attempt := defaultAttempt
+	if t.Template != nil && t.Template.HTTP != nil && t.Template.HTTP.Timeout > 0 {
+		attempt = time.Duration(t.Template.HTTP.Timeout) * time.Second
+	}
+	b := t.RetryStrategy
+	if b == nil || b.Steps <= 1 {
+		return attempt
+	}
+	wait, factor, jitter := time.Duration(0), 1.0, 0.0
+	if b.Duration != nil {
+		if d, err := b.Duration.Duration(); err == nil && d > 0 {
+			wait = d
+		}
+	}
+	if b.Factor != nil {
+		if f, err := b.Factor.Float64(); err == nil && f > 0 {
+			factor = f
+		}
+	}
+	if b.Jitter != nil {
+		if j, err := b.Jitter.Float64(); err == nil && j > 0 {
+			jitter = j
+		}
+	}
+	// Each attempt takes at least a second, so the loop ends within an hour's worth of steps.
+	total, w := attempt, float64(wait)
+	for range b.Steps - 1 {
+		total += attempt + time.Duration(w*(1+jitter))
+		w *= factor
+		if total > maxSensorTimeout {
+			return maxSensorTimeout
+		}
+	}
+	return total
+}
