@@ -3,5 +3,6 @@
 package builtin
 
 import (
+	_ "github.com/flintevents/flint/sources/github"  // github
 	_ "github.com/flintevents/flint/sources/webhook" // webhook
 )

@@ -1,0 +1,410 @@
+// Package github is the `github` event source type: every named entry of an
+// EventSource's spec.github is a receiver route for GitHub webhook deliveries,
+// checked against the `webhookSecret` signature and the `events` list, and,
+// when `apiToken` and `webhook.url` are set, a hook registered on the
+// entry's repositories or organizations through the GitHub REST API.
+package github
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1" // the legacy X-Hub-Signature, accepted as Argo Events does
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"knative.dev/pkg/apis"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/secret"
+	"github.com/flintevents/flint/sources"
+	"github.com/flintevents/flint/sources/filter"
+	"github.com/flintevents/flint/sources/receiver"
+)
+
+// Type is the EventSource type key, and the CloudEvent type, of GitHub events.
+const Type = "github"
+
+// Headers GitHub sets on every delivery; their values are also added to the
+// event body under these names, as Argo Events does.
+const (
+	HeaderEvent     = "X-GitHub-Event"
+	HeaderDelivery  = "X-GitHub-Delivery"
+	HeaderSignature = "X-Hub-Signature-256"
+	// HeaderLegacySignature is checked when HeaderSignature is absent.
+	HeaderLegacySignature = "X-Hub-Signature"
+)
+
+// DefaultBaseURL is the GitHub REST API used when githubBaseURL is not set.
+const DefaultBaseURL = "https://api.github.com/"
+
+// apiTimeout bounds one call to the GitHub API.
+const apiTimeout = 30 * time.Second
+
+func init() {
+	sources.Register(Type, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
+		return New(es, deps)
+	})
+}
+
+// Source serves every github entry of one EventSource.
+type Source struct {
+	eventSource string
+	entries     []*entry
+	secrets     secret.Resolver
+	client      *http.Client
+	started     atomic.Bool
+}
+
+var _ sources.Source = (*Source)(nil)
+
+// entry is one github entry: its route, its checks and its hook targets.
+type entry struct {
+	name     string
+	spec     v1alpha1.GithubEventSource
+	route    *receiver.Route
+	events   map[string]bool // nil: every event
+	filter   *filter.Filter
+	metadata map[string]string
+	apiBase  string   // with a trailing "/"; empty when no hook is managed
+	targets  []string // "repos/<owner>/<name>" or "orgs/<org>"
+	log      *zap.SugaredLogger
+
+	secret []byte // the resolved webhookSecret, nil when none
+	token  string // the resolved apiToken
+}
+
+// New registers the routes of es's github entries on deps.Receiver and returns
+// their Source; the routes answer 503 until Run. es is expected to be
+// defaulted and validated (pkg/manifest); New reports what it cannot serve.
+func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
+	if es == nil {
+		return nil, errors.New("github: eventsource is nil")
+	}
+	if len(es.Spec.Github) == 0 {
+		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.github entries", es.Name), "spec.github")
+	}
+	if deps.Receiver == nil {
+		return nil, errors.New("github: no receiver to serve the routes on")
+	}
+	log := deps.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Source{eventSource: es.Name, secrets: deps.Secrets, client: &http.Client{Timeout: apiTimeout}}
+	names := make([]string, 0, len(es.Spec.Github))
+	for name := range es.Spec.Github {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var errs *apis.FieldError
+	for _, name := range names {
+		e, fe := newEntry(es.Name, name, es.Spec.Github[name], deps)
+		if fe != nil {
+			errs = errs.Also(fe.ViaFieldKey("github", name).ViaField("spec"))
+			continue
+		}
+		e.log = log.Sugar().With("eventSource", es.Name, "eventName", name)
+		s.entries = append(s.entries, e)
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	return s, nil
+}
+
+func newEntry(eventSource, name string, g v1alpha1.GithubEventSource, deps sources.Deps) (*entry, *apis.FieldError) {
+	e := &entry{name: name, spec: g, metadata: g.Metadata}
+	var errs *apis.FieldError
+	if g.Webhook == nil {
+		errs = errs.Also(apis.ErrMissingField("webhook"))
+	}
+	if g.GithubApp != nil {
+		errs = errs.Also(apis.ErrGeneric("GitHub App credentials are not supported yet; use apiToken", "githubApp"))
+	}
+	if (g.WebhookSecret != nil || g.APIToken != nil) && deps.Secrets == nil {
+		errs = errs.Also(apis.ErrGeneric("names a secret but no secret resolver was given", "webhookSecret", "apiToken"))
+	}
+	if len(g.Events) > 0 && !slices.Contains(g.Events, "*") {
+		e.events = make(map[string]bool, len(g.Events))
+		for _, ev := range g.Events {
+			e.events[ev] = true
+		}
+	}
+	if g.Filter != nil && strings.TrimSpace(g.Filter.Expression) != "" {
+		f, err := filter.Compile(g.Filter.Expression)
+		if err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(g.Filter.Expression, "filter.expression", err.Error()))
+		}
+		e.filter = f
+	}
+	if g.APIToken != nil && g.Webhook != nil && g.Webhook.URL != "" {
+		base, err := apiBaseURL(g.GithubBaseURL)
+		if err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(g.GithubBaseURL, "githubBaseURL", err.Error()))
+		}
+		e.apiBase = base
+		for _, r := range g.Repositories {
+			for _, n := range r.Names {
+				e.targets = append(e.targets, "repos/"+url.PathEscape(r.Owner)+"/"+url.PathEscape(n))
+			}
+		}
+		if g.DeprecatedOwner != "" && g.DeprecatedRepository != "" {
+			e.targets = append(e.targets, "repos/"+url.PathEscape(g.DeprecatedOwner)+"/"+url.PathEscape(g.DeprecatedRepository))
+		}
+		for _, org := range g.Organizations {
+			e.targets = append(e.targets, "orgs/"+url.PathEscape(org))
+		}
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	rt, fe := deps.Receiver.Route(receiver.FromWebhookContext(eventSource, fmt.Sprintf("spec.github[%s].webhook", name), g.Webhook))
+	if fe != nil {
+		return nil, fe.ViaField("webhook")
+	}
+	e.route = rt
+	return e, nil
+}
+
+// apiBaseURL is the REST API root for githubBaseURL: the public API when
+// empty; for GitHub Enterprise, the server's /api/v3/ unless the URL already
+// names it (or an api.* host), as GitHub's Go client does.
+func apiBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return DefaultBaseURL, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("must be an absolute http or https URL")
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	if !strings.HasSuffix(u.Path, "/api/v3/") && !strings.HasPrefix(u.Host, "api.") {
+		u.Path += "api/v3/"
+	}
+	return u.String(), nil
+}
+
+// Run resolves the entries' secrets, attaches their handlers, registers their
+// hooks, and serves until ctx ends; then it detaches the handlers (waiting
+// for requests in flight), deletes the hooks when deleteHookOnFinish asks,
+// and returns nil. A Source runs once.
+func (s *Source) Run(ctx context.Context, emit sources.Emitter) error {
+	if emit == nil {
+		return errors.New("github: emitter is nil")
+	}
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("github: source already started")
+	}
+	for _, e := range s.entries {
+		if err := e.resolve(ctx, s.eventSource, s.secrets); err != nil {
+			return err
+		}
+	}
+	detaches := make([]func(), 0, len(s.entries))
+	defer func() {
+		for _, d := range detaches {
+			d()
+		}
+	}()
+	for _, e := range s.entries {
+		d, err := e.route.Attach(&handler{entry: e, emit: emit})
+		if err != nil {
+			return fmt.Errorf("github: eventsource %s: %w", s.eventSource, err)
+		}
+		detaches = append(detaches, d)
+	}
+	hooks := map[*entry][]hookRef{}
+	for _, e := range s.entries {
+		hooks[e] = s.registerHooks(ctx, e)
+	}
+	<-ctx.Done()
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
+	defer cancel()
+	for _, e := range s.entries {
+		if e.spec.DeleteHookOnFinish {
+			s.deleteHooks(cleanup, e, hooks[e])
+		}
+	}
+	return nil
+}
+
+func (e *entry) resolve(ctx context.Context, eventSource string, secrets secret.Resolver) error {
+	get := func(ref *corev1.SecretKeySelector, field string) (string, error) {
+		v, err := secrets.Resolve(ctx, ref)
+		if err != nil {
+			return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, e.name, field, err)
+		}
+		return v, nil
+	}
+	if e.spec.WebhookSecret != nil {
+		v, err := get(e.spec.WebhookSecret, "webhookSecret")
+		if err != nil {
+			return err
+		}
+		if v != "" {
+			e.secret = []byte(v)
+		}
+	}
+	if e.spec.APIToken != nil {
+		v, err := get(e.spec.APIToken, "apiToken")
+		if err != nil {
+			return err
+		}
+		e.token = v
+	}
+	return nil
+}
+
+// handler turns the deliveries of one entry's route into events.
+type handler struct {
+	*entry
+	emit sources.Emitter
+}
+
+// eventData is the Argo event data of a GitHub delivery.
+type eventData struct {
+	Headers  http.Header       `json:"headers"`
+	Body     map[string]any    `json:"body"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// ServeHTTP implements http.Handler: verify, decode, filter, emit, and answer
+// only once the broker has stored the event.
+func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	raw, err := receiver.ReadBody(req)
+	if err != nil {
+		if errors.Is(err, receiver.ErrTooLarge) {
+			receiver.Reply(w, http.StatusRequestEntityTooLarge, "request too large")
+			return
+		}
+		receiver.Reply(w, http.StatusBadRequest, "reading body failed")
+		return
+	}
+	if h.secret != nil {
+		if err := verify(req.Header, raw, h.secret); err != nil {
+			h.log.Infow("delivery refused", "reason", err.Error(), "delivery", req.Header.Get(HeaderDelivery))
+			receiver.Reply(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	payload, err := decodePayload(req.Header.Get("Content-Type"), raw)
+	if err != nil {
+		h.log.Debugw("delivery refused", "reason", err.Error())
+		receiver.Reply(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	kind := req.Header.Get(HeaderEvent)
+	if h.events != nil && !h.events[kind] {
+		h.log.Debugw("event dropped: not in events", "githubEvent", kind)
+		receiver.Reply(w, http.StatusOK, "success")
+		return
+	}
+	payload[HeaderEvent] = kind
+	payload[HeaderDelivery] = req.Header.Get(HeaderDelivery)
+	data, err := json.Marshal(eventData{Headers: req.Header, Body: payload, Metadata: h.metadata})
+	if err != nil {
+		receiver.Reply(w, http.StatusBadRequest, "encoding event data failed")
+		return
+	}
+	if h.filter != nil {
+		pass, err := h.filter.Match(data)
+		if !pass {
+			reason := "expression is false"
+			if err != nil {
+				reason = err.Error()
+			}
+			h.log.Debugw("event dropped by filter", "filter", h.filter.String(), "reason", reason)
+			receiver.Reply(w, http.StatusOK, "success")
+			return
+		}
+	}
+	if err := h.emit(req.Context(), sources.Event{Name: h.name, Data: data}); err != nil {
+		h.log.Errorw("event not recorded", "error", err, "delivery", req.Header.Get(HeaderDelivery))
+		receiver.Reply(w, http.StatusServiceUnavailable, "failed to record event")
+		return
+	}
+	h.log.Infow("event recorded", "githubEvent", kind, "delivery", req.Header.Get(HeaderDelivery))
+	receiver.Reply(w, http.StatusOK, "success")
+}
+
+// verify checks the HMAC signature of body in constant time: the SHA-256
+// X-Hub-Signature-256, or, when absent, the legacy X-Hub-Signature.
+func verify(header http.Header, body, key []byte) error {
+	sig := header.Get(HeaderSignature)
+	if sig == "" {
+		sig = header.Get(HeaderLegacySignature)
+	}
+	if sig == "" {
+		return errors.New("missing signature")
+	}
+	algo, hexSum, ok := strings.Cut(sig, "=")
+	if !ok {
+		return errors.New("malformed signature")
+	}
+	var newHash func() hash.Hash
+	switch algo {
+	case "sha256":
+		newHash = sha256.New
+	case "sha1":
+		newHash = sha1.New
+	case "sha512":
+		newHash = sha512.New
+	default:
+		return fmt.Errorf("unsupported signature algorithm %q", algo)
+	}
+	got, err := hex.DecodeString(hexSum)
+	if err != nil {
+		return errors.New("malformed signature")
+	}
+	mac := hmac.New(newHash, key)
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return errors.New("signature mismatch")
+	}
+	return nil
+}
+
+// decodePayload decodes a delivery: JSON as is, or the JSON of the form
+// field `payload` for the form content type; the payload must be an object.
+func decodePayload(contentType string, raw []byte) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "application/json":
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("invalid form body: %w", err)
+		}
+		raw = []byte(form.Get("payload"))
+	default:
+		return nil, fmt.Errorf("unsupported content type %q", contentType)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var payload map[string]any
+	if err := dec.Decode(&payload); err != nil || payload == nil {
+		return nil, errors.New("payload is not a JSON object")
+	}
+	if dec.More() {
+		return nil, errors.New("payload is not a JSON object")
+	}
+	return payload, nil
+}

@@ -1,0 +1,423 @@
+package github_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/secret"
+	"github.com/flintevents/flint/sources"
+	"github.com/flintevents/flint/sources/github"
+	"github.com/flintevents/flint/sources/sourcetest"
+)
+
+const hookSecret = "It's a Secret to Everybody"
+
+// secrets resolves the webhook secret and the API token of the test YAML.
+func secrets() secret.Resolver {
+	env := map[string]string{
+		secret.EnvName("github-access", "secret"): hookSecret,
+		secret.EnvName("github-access", "token"):  "ghp_test",
+	}
+	return secret.Local{Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+}
+
+func sign(algo string, body string) string {
+	newHash := sha256.New
+	if algo == "sha1" {
+		newHash = sha1.New
+	}
+	mac := hmac.New(newHash, []byte(hookSecret))
+	mac.Write([]byte(body))
+	return algo + "=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+type response struct {
+	status int
+	body   string
+}
+
+func post(t *testing.T, url string, header http.Header, body string) response {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, body: string(b)}
+}
+
+// delivery is the header of a GitHub delivery of event kind for body.
+func delivery(kind, contentType, signature string) http.Header {
+	h := http.Header{
+		"Content-Type":      {contentType},
+		"X-Github-Event":    {kind},
+		"X-Github-Delivery": {"72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		"User-Agent":        {"GitHub-Hookshot/044aadd"},
+	}
+	if signature != "" {
+		h.Set("X-Hub-Signature-256", signature)
+	}
+	return h
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	factory, ok := sources.Lookup(github.Type)
+	if !ok {
+		t.Fatal("github is not registered")
+	}
+	const payload = `{"ref":"refs/heads/main","repository":{"id":1296269}}`
+	sourcetest.Run(t, sourcetest.Case{
+		Factory: factory,
+		Deps:    sources.Deps{Secrets: secrets()},
+		Valid:   "testdata/valid.yaml",
+		Invalid: map[string]string{
+			"testdata/invalid-app.yaml":        "spec.github[push].githubApp",
+			"testdata/invalid-no-webhook.yaml": "spec.github[push].webhook",
+			"testdata/invalid-route.yaml":      "spec.github[push].webhook.endpoint",
+		},
+		Trigger: func(t *testing.T, r *sourcetest.Running) {
+			got := post(t, r.URL("0", "/push"), delivery("push", "application/json", sign("sha256", payload)), payload)
+			if got.status != 200 || got.body != "success" {
+				t.Fatalf("got %d %q, want 200 success", got.status, got.body)
+			}
+		},
+		Check: func(t *testing.T, ev sources.Event) {
+			if ev.Name != "push" {
+				t.Errorf("name = %q, want push", ev.Name)
+			}
+			var d struct {
+				Headers  map[string][]string `json:"headers"`
+				Body     map[string]any      `json:"body"`
+				Metadata map[string]string   `json:"metadata"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Body["ref"] != "refs/heads/main" || d.Body["X-GitHub-Event"] != "push" || d.Metadata["team"] != "infra" {
+				t.Errorf("data = %s", ev.Data)
+			}
+		},
+		Reject: func(t *testing.T, r *sourcetest.Running) {
+			got := post(t, r.URL("0", "/push"), delivery("push", "application/json", sign("sha256", payload+" ")), payload)
+			if got.status != http.StatusBadRequest {
+				t.Fatalf("a bad signature got %d %q, want 400", got.status, got.body)
+			}
+		},
+	})
+}
+
+func eventSource(g v1alpha1.GithubEventSource) *v1alpha1.EventSource {
+	return &v1alpha1.EventSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "github", Namespace: "default"},
+		Spec:       v1alpha1.EventSourceSpec{Github: map[string]v1alpha1.GithubEventSource{"push": g}},
+	}
+}
+
+func ref(name, key string) *corev1.SecretKeySelector {
+	return &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}
+}
+
+func TestDeliveries(t *testing.T) {
+	t.Parallel()
+	signed := eventSource(v1alpha1.GithubEventSource{
+		Webhook:       &v1alpha1.WebhookContext{Endpoint: "/push", Port: "0"},
+		Organizations: []string{"flintevents"},
+		Events:        []string{"push"},
+		WebhookSecret: ref("github-access", "secret"),
+	})
+	rec := &sourcetest.Recorder{}
+	factory, _ := sources.Lookup(github.Type)
+	r := sourcetest.Start(t, factory, signed, sources.Deps{Secrets: secrets()}, rec.Emit)
+
+	const payload = `{"action":"opened","number":1347,"big":12345678901234567890}`
+	form := "payload=" + url.QueryEscape(payload)
+	tests := []struct {
+		name     string
+		header   http.Header
+		body     string
+		status   int
+		reply    string
+		wantBody string // the event body; "" when nothing must be emitted
+	}{
+		{name: "signed JSON", header: delivery("push", "application/json", sign("sha256", payload)), body: payload, status: 200, reply: "success",
+			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","action":"opened","big":12345678901234567890,"number":1347}`},
+		{name: "signed form", header: delivery("push", "application/x-www-form-urlencoded", sign("sha256", form)), body: form, status: 200, reply: "success",
+			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","action":"opened","big":12345678901234567890,"number":1347}`},
+		{name: "legacy sha1 signature", header: func() http.Header {
+			h := delivery("push", "application/json", "")
+			h.Set("X-Hub-Signature", sign("sha1", payload))
+			return h
+		}(), body: payload, status: 200, reply: "success",
+			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","action":"opened","big":12345678901234567890,"number":1347}`},
+		{name: "missing signature", header: delivery("push", "application/json", ""), body: payload, status: 400, reply: "missing signature"},
+		{name: "signature of another body", header: delivery("push", "application/json", sign("sha256", `{}`)), body: payload, status: 400, reply: "signature mismatch"},
+		{name: "signature not hex", header: delivery("push", "application/json", "sha256=zz"), body: payload, status: 400, reply: "malformed signature"},
+		{name: "unknown algorithm", header: delivery("push", "application/json", "md5=00"), body: payload, status: 400, reply: `unsupported signature algorithm "md5"`},
+		{name: "unsupported content type", header: delivery("push", "text/plain", sign("sha256", payload)), body: payload, status: 400, reply: `unsupported content type "text/plain"`},
+		{name: "payload not an object", header: delivery("push", "application/json", sign("sha256", `[1]`)), body: `[1]`, status: 400, reply: "payload is not a JSON object"},
+		{name: "event not listed", header: delivery("issues", "application/json", sign("sha256", payload)), body: payload, status: 200, reply: "success"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: each case owns the recorder while it runs.
+			got := post(t, r.URL("0", "/push"), tc.header, tc.body)
+			if got.status != tc.status || got.body != tc.reply {
+				t.Fatalf("got %d %q, want %d %q", got.status, got.body, tc.status, tc.reply)
+			}
+			evs := rec.Take()
+			if tc.wantBody == "" {
+				if len(evs) != 0 {
+					t.Fatalf("emitted %d events, want none", len(evs))
+				}
+				return
+			}
+			if len(evs) != 1 {
+				t.Fatalf("emitted %d events, want 1", len(evs))
+			}
+			var d map[string]json.RawMessage
+			if err := json.Unmarshal(evs[0].Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if string(d["body"]) != tc.wantBody {
+				t.Errorf("body = %s\nwant   %s", d["body"], tc.wantBody)
+			}
+			if _, has := d["metadata"]; has {
+				t.Errorf("metadata present without metadata in the spec: %s", evs[0].Data)
+			}
+			var headers map[string][]string
+			if err := json.Unmarshal(d["headers"], &headers); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(headers["X-Github-Event"]) != "[push]" || fmt.Sprint(headers["User-Agent"]) != "[GitHub-Hookshot/044aadd]" {
+				t.Errorf("headers = %v", headers)
+			}
+		})
+	}
+}
+
+func TestEventsFilterAndNoSecret(t *testing.T) {
+	t.Parallel()
+	factory, _ := sources.Lookup(github.Type)
+	for _, tc := range []struct {
+		name   string
+		events []string
+		kind   string
+		emits  bool
+	}{
+		{name: "star takes every event", events: []string{"*"}, kind: "issues", emits: true},
+		{name: "no list takes every event", kind: "issues", emits: true},
+		{name: "listed event", events: []string{"push", "issues"}, kind: "issues", emits: true},
+		{name: "unlisted event", events: []string{"push"}, kind: "ping", emits: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &sourcetest.Recorder{}
+			es := eventSource(v1alpha1.GithubEventSource{
+				Webhook:       &v1alpha1.WebhookContext{Endpoint: "/hook", Port: "0"},
+				Organizations: []string{"flintevents"},
+				Events:        tc.events,
+			})
+			r := sourcetest.Start(t, factory, es, sources.Deps{}, rec.Emit)
+			got := post(t, r.URL("0", "/hook"), delivery(tc.kind, "application/json", ""), `{"zen":"Keep it logically awesome."}`)
+			if got.status != 200 {
+				t.Fatalf("got %d %q, want 200", got.status, got.body)
+			}
+			if n := len(rec.Take()); (n == 1) != tc.emits || n > 1 {
+				t.Errorf("emitted %d events, want emits=%v", n, tc.emits)
+			}
+		})
+	}
+}
+
+// fakeGitHub is a loopback stand-in for the GitHub REST hooks API.
+type fakeGitHub struct {
+	*httptest.Server
+	mu     sync.Mutex
+	hooks  map[string][]map[string]any // by "repos/o/r" or "orgs/o"
+	nextID int
+	calls  []string
+	auth   []string
+}
+
+func newFakeGitHub(t *testing.T, prefix string, existing map[string][]map[string]any) *fakeGitHub {
+	f := &fakeGitHub{hooks: existing, nextID: 100}
+	if f.hooks == nil {
+		f.hooks = map[string][]map[string]any{}
+	}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.calls = append(f.calls, req.Method+" "+req.URL.Path)
+		f.auth = append(f.auth, req.Header.Get("Authorization"))
+		path, ok := strings.CutPrefix(req.URL.Path, prefix)
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		target, rest, _ := strings.Cut(path, "/hooks")
+		switch {
+		case req.Method == "GET" && rest == "":
+			_ = json.NewEncoder(w).Encode(append([]map[string]any{}, f.hooks[target]...))
+		case req.Method == "POST" && rest == "":
+			var h map[string]any
+			if err := json.NewDecoder(req.Body).Decode(&h); err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			f.nextID++
+			h["id"] = f.nextID
+			f.hooks[target] = append(f.hooks[target], h)
+			w.WriteHeader(http.StatusCreated)
+			_ = json.NewEncoder(w).Encode(h)
+		case req.Method == "DELETE" && strings.HasPrefix(rest, "/"):
+			kept := f.hooks[target][:0]
+			for _, h := range f.hooks[target] {
+				if fmt.Sprint(h["id"]) != rest[1:] {
+					kept = append(kept, h)
+				}
+			}
+			f.hooks[target] = kept
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.Error(w, "unexpected call", http.StatusTeapot)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeGitHub) snapshot() (calls []string, hooks string, auth []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, _ := json.Marshal(f.hooks)
+	return append([]string(nil), f.calls...), string(b), append([]string(nil), f.auth...)
+}
+
+func TestHooks(t *testing.T) {
+	t.Parallel()
+	const hookURL = "https://hooks.example.com/push"
+	tests := []struct {
+		name       string
+		baseSuffix string // appended to the stand-in URL as githubBaseURL
+		prefix     string // where the stand-in serves the API
+		existing   map[string][]map[string]any
+		deleteHook bool
+		noToken    bool
+		wantCalls  []string
+		wantHooks  string // after start
+		wantAfter  string // after stop
+	}{
+		{
+			name: "created on start, kept on stop", prefix: "/api/v3/",
+			wantCalls: []string{"GET /api/v3/repos/flintevents/flint/hooks", "POST /api/v3/repos/flintevents/flint/hooks",
+				"GET /api/v3/orgs/flintevents/hooks", "POST /api/v3/orgs/flintevents/hooks"},
+			wantHooks: `{"orgs/flintevents":[{"active":true,"config":{"content_type":"json","insecure_ssl":"0","secret":"It's a Secret to Everybody","url":"https://hooks.example.com/push"},"events":["push"],"id":102,"name":"web"}],` +
+				`"repos/flintevents/flint":[{"active":true,"config":{"content_type":"json","insecure_ssl":"0","secret":"It's a Secret to Everybody","url":"https://hooks.example.com/push"},"events":["push"],"id":101,"name":"web"}]}`,
+		},
+		{
+			name: "existing hook with the same URL is kept, deleted on stop", prefix: "/api/v3/", baseSuffix: "/api/v3",
+			existing: map[string][]map[string]any{
+				"repos/flintevents/flint": {{"id": 7, "config": map[string]any{"url": hookURL}}, {"id": 8, "config": map[string]any{"url": "https://other"}}},
+			},
+			deleteHook: true,
+			wantCalls: []string{"GET /api/v3/repos/flintevents/flint/hooks", "GET /api/v3/orgs/flintevents/hooks", "POST /api/v3/orgs/flintevents/hooks",
+				"DELETE /api/v3/repos/flintevents/flint/hooks/7", "DELETE /api/v3/orgs/flintevents/hooks/101"},
+			wantAfter: `{"orgs/flintevents":[],"repos/flintevents/flint":[{"config":{"url":"https://other"},"id":8}]}`,
+		},
+		{
+			name: "no API token, no API call", prefix: "/api/v3/", noToken: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			gh := newFakeGitHub(t, tc.prefix, tc.existing)
+			g := v1alpha1.GithubEventSource{
+				Webhook:            &v1alpha1.WebhookContext{Endpoint: "/push", Port: "0", URL: hookURL},
+				Repositories:       []v1alpha1.OwnedRepositories{{Owner: "flintevents", Names: []string{"flint"}}},
+				Organizations:      []string{"flintevents"},
+				Events:             []string{"push"},
+				APIToken:           ref("github-access", "token"),
+				WebhookSecret:      ref("github-access", "secret"),
+				Active:             true,
+				ContentType:        "json",
+				GithubBaseURL:      gh.URL + tc.baseSuffix,
+				DeleteHookOnFinish: tc.deleteHook,
+			}
+			if tc.noToken {
+				g.APIToken = nil
+			}
+			factory, _ := sources.Lookup(github.Type)
+			r := sourcetest.Start(t, factory, eventSource(g), sources.Deps{Secrets: secrets()}, (&sourcetest.Recorder{}).Emit)
+			startCalls := 0
+			for _, c := range tc.wantCalls {
+				if !strings.HasPrefix(c, "DELETE") {
+					startCalls++
+				}
+			}
+			checkFor(t, 5*time.Second, func() error {
+				if calls, _, _ := gh.snapshot(); len(calls) < startCalls {
+					return fmt.Errorf("%d API calls, want %d on start", len(calls), startCalls)
+				}
+				return nil
+			})
+			if _, hooks, _ := gh.snapshot(); tc.wantHooks != "" && hooks != tc.wantHooks {
+				t.Errorf("hooks after start = %s\nwant %s", hooks, tc.wantHooks)
+			}
+			if err := r.Stop(10 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			calls, hooks, auth := gh.snapshot()
+			if strings.Join(calls, "\n") != strings.Join(tc.wantCalls, "\n") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(tc.wantCalls, "\n"))
+			}
+			for _, a := range auth {
+				if a != "Bearer ghp_test" {
+					t.Errorf("Authorization = %q, want the API token", a)
+				}
+			}
+			if tc.wantAfter != "" && hooks != tc.wantAfter {
+				t.Errorf("hooks after stop = %s\nwant %s", hooks, tc.wantAfter)
+			}
+		})
+	}
+}
+
+func checkFor(t *testing.T, total time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", total, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
