@@ -3,7 +3,6 @@ package builtin_test
 import (
 	"testing"
 
-	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/triggers"
 	_ "github.com/flintevents/flint/triggers/builtin"
 )
@@ -12,26 +11,28 @@ func TestRegistered(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		key  string
-		tmpl *v1alpha1.TriggerTemplate
+		spec string
 	}{
-		{v1alpha1.TriggerTypeHTTP, &v1alpha1.TriggerTemplate{Name: "h", HTTP: &v1alpha1.HTTPTrigger{URL: "http://127.0.0.1/"}}},
-		{v1alpha1.TriggerTypeLog, &v1alpha1.TriggerTemplate{Name: "l", Log: &v1alpha1.LogTrigger{}}},
+		{"http", `{"url":"http://127.0.0.1/"}`},
+		{"log", `{}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
 			t.Parallel()
-			f, ok := triggers.Lookup(tc.key)
+			typ, ok := triggers.Lookup(tc.key)
 			if !ok {
 				t.Fatalf("no trigger type registered for %q (have %v)", tc.key, triggers.Keys())
 			}
-			tr, err := f(tc.tmpl, triggers.Deps{})
-			if err != nil || tr == nil {
-				t.Fatalf("factory: %v, %v", tr, err)
+			inst, err := typ.Build([]byte(tc.spec), triggers.Deps{})
+			if err != nil {
+				t.Fatalf("Build(%s) = %v", tc.spec, err)
 			}
-			// A template of another type is refused, not ignored.
-			if _, err := f(&v1alpha1.TriggerTemplate{Name: "other"}, triggers.Deps{}); err == nil {
-				t.Fatalf("factory accepted a template without a %q key", tc.key)
+			if err := inst.Close(); err != nil {
+				t.Fatalf("Close = %v", err)
 			}
 		})
+	}
+	if _, ok := triggers.Lookup("kafka"); ok {
+		t.Error(`"kafka" is registered but has no package in builtin`)
 	}
 }

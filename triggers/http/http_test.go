@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
@@ -102,22 +103,14 @@ func events() map[string]*event.Event {
 	}
 }
 
-func param(dest string, src v1alpha1.TriggerParameterSource) v1alpha1.TriggerParameter {
-	src.DependencyName = "dep"
-	return v1alpha1.TriggerParameter{Src: &src, Dest: dest}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func fire(t *testing.T, ctx context.Context, spec *v1alpha1.HTTPTrigger, deps triggers.Deps) (triggers.Result, error) {
+func fire(t *testing.T, ctx context.Context, spec *v1alpha1.HTTPTrigger, deps triggers.Deps, payload []byte) (triggers.Result, error) {
 	t.Helper()
-	tmpl := &v1alpha1.TriggerTemplate{Name: "call", HTTP: spec}
-	tr, err := httptrigger.New(tmpl, deps)
+	tr, err := httptrigger.New(spec, deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	t.Cleanup(func() { _ = tr.Close() })
-	return tr.Fire(ctx, triggers.Firing{Sensor: "s", Template: tmpl, Events: events(), IdempotencyKey: "s/call/e1"})
+	t.Cleanup(func() { _ = tr.(io.Closer).Close() })
+	return tr.Fire(ctx, spec, triggers.Firing{Sensor: "s", Trigger: "call", Payload: payload, Events: events(), IdempotencyKey: "s/call/e1"})
 }
 
 func jsonEqual(t *testing.T, got []byte, want string) {
@@ -137,21 +130,18 @@ func jsonEqual(t *testing.T, got []byte, want string) {
 func TestFire(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		status int
-		spec   func(url string) *v1alpha1.HTTPTrigger
-		check  func(t *testing.T, r received)
+		name    string
+		status  int
+		spec    func(url string) *v1alpha1.HTTPTrigger
+		payload []byte
+		check   func(t *testing.T, r received)
 	}{
 		{
-			name:   "payload from event data",
-			status: http.StatusOK,
+			name:    "the payload is the body",
+			status:  http.StatusOK,
+			payload: []byte(`{"name":"flint","count":3,"countText":"3","meta":{"id":"e1"}}`),
 			spec: func(url string) *v1alpha1.HTTPTrigger {
-				return &v1alpha1.HTTPTrigger{URL: url + "/hook", Payload: []v1alpha1.TriggerParameter{
-					param("name", v1alpha1.TriggerParameterSource{DataKey: "body.name"}),
-					param("count", v1alpha1.TriggerParameterSource{DataKey: "body.count", UseRawData: true}),
-					param("countText", v1alpha1.TriggerParameterSource{DataKey: "body.count"}),
-					param("meta.id", v1alpha1.TriggerParameterSource{ContextKey: "id"}),
-				}}
+				return &v1alpha1.HTTPTrigger{URL: url + "/hook"}
 			},
 			check: func(t *testing.T, r received) {
 				if r.Method != http.MethodPost || r.Path != "/hook" {
@@ -176,9 +166,6 @@ func TestFire(t *testing.T) {
 					SecureHeaders: []*v1alpha1.SecureHeader{{
 						Name: "Authorization", ValueFrom: &v1alpha1.ValueFromSource{SecretKeyRef: secretRef("api", "token")},
 					}},
-					DynamicHeaders: []v1alpha1.TriggerParameter{
-						param("X-Request-Id", v1alpha1.TriggerParameterSource{DataKey: "header.X-Req.0"}),
-					},
 					Host: "virtual.example",
 				}
 			},
@@ -190,7 +177,6 @@ func TestFire(t *testing.T) {
 					"X-Static":      "yes",
 					"Content-Type":  "application/vnd.flint+json",
 					"Authorization": "Bearer s3cr3t",
-					"X-Request-Id":  "r-42",
 				}
 				for k, v := range want {
 					if got := r.Header.Get(k); got != v {
@@ -225,26 +211,6 @@ func TestFire(t *testing.T) {
 			},
 		},
 		{
-			name:   "trigger parameters change url and method",
-			status: http.StatusAccepted,
-			spec: func(url string) *v1alpha1.HTTPTrigger {
-				return &v1alpha1.HTTPTrigger{
-					URL: url + "/api/",
-					Parameters: []v1alpha1.TriggerParameter{
-						{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep", DataKey: "body.path"}, Dest: "url", Operation: v1alpha1.TriggerParameterOpAppend},
-						param("method", v1alpha1.TriggerParameterSource{Value: ptr(http.MethodPatch)}),
-					},
-					Payload: []v1alpha1.TriggerParameter{param("n", v1alpha1.TriggerParameterSource{DataKey: "body.name"})},
-				}
-			},
-			check: func(t *testing.T, r received) {
-				if r.Method != http.MethodPatch || r.Path != "/api/orders" {
-					t.Errorf("request = %s %s, want PATCH /api/orders", r.Method, r.Path)
-				}
-				jsonEqual(t, r.Body, `{"n":"flint"}`)
-			},
-		},
-		{
 			name:   "server error is a result, not an error",
 			status: http.StatusInternalServerError,
 			spec: func(url string) *v1alpha1.HTTPTrigger {
@@ -261,7 +227,7 @@ func TestFire(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg := newTarget(t, false, tc.status, "answer:"+tc.name)
-			res, err := fire(t, context.Background(), tc.spec(tg.URL), triggers.Deps{Secrets: testSecrets})
+			res, err := fire(t, context.Background(), tc.spec(tg.URL), triggers.Deps{Secrets: testSecrets}, tc.payload)
 			if err != nil {
 				t.Fatalf("Fire: %v", err)
 			}
@@ -277,7 +243,7 @@ func TestFireBoundsResponseBody(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("x", httptrigger.MaxResponseBody+1000)
 	tg := newTarget(t, false, http.StatusOK, big)
-	res, err := fire(t, context.Background(), &v1alpha1.HTTPTrigger{URL: tg.URL}, triggers.Deps{})
+	res, err := fire(t, context.Background(), &v1alpha1.HTTPTrigger{URL: tg.URL}, triggers.Deps{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,13 +255,15 @@ func TestFireBoundsResponseBody(t *testing.T) {
 // blockingTarget answers only when the request's context ends.
 func blockingTarget(t *testing.T) *httptest.Server {
 	t.Helper()
+	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
+		case <-stop:
 		}
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) }) // runs first: handlers return, then the server closes
 	return srv
 }
 
@@ -321,7 +289,7 @@ func TestFireTimeoutAndCancel(t *testing.T) {
 				time.AfterFunc(tc.cancel, cancel)
 			}
 			start := time.Now()
-			_, err := fire(t, ctx, &v1alpha1.HTTPTrigger{URL: srv.URL, Timeout: tc.timeout}, triggers.Deps{})
+			_, err := fire(t, ctx, &v1alpha1.HTTPTrigger{URL: srv.URL, Timeout: tc.timeout}, triggers.Deps{}, nil)
 			took := time.Since(start)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -350,7 +318,7 @@ func TestFireTLS(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := fire(t, context.Background(), &v1alpha1.HTTPTrigger{URL: tg.URL, TLS: tc.tls}, deps)
+			res, err := fire(t, context.Background(), &v1alpha1.HTTPTrigger{URL: tg.URL, TLS: tc.tls}, deps, nil)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
 			}
@@ -364,39 +332,45 @@ func TestFireTLS(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		spec    *v1alpha1.HTTPTrigger
-		wantIn  string
-		wantErr error
+		name string
+		spec *v1alpha1.HTTPTrigger
+		want string // the problem, relative to the spec
 	}{
-		{"no http key", nil, "http:", nil},
 		{
 			"configMapKeyRef",
 			&v1alpha1.HTTPTrigger{URL: "http://x", SecureHeaders: []*v1alpha1.SecureHeader{{
 				Name: "A", ValueFrom: &v1alpha1.ValueFromSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Key: "k"}},
 			}}},
-			"http.secureHeaders[0].valueFrom.configMapKeyRef", httptrigger.ErrUnsupported,
+			"not supported, use secretKeyRef: secureHeaders[0].valueFrom.configMapKeyRef",
+		},
+		{
+			"no valueFrom",
+			&v1alpha1.HTTPTrigger{URL: "http://x", SecureHeaders: []*v1alpha1.SecureHeader{{Name: "A"}}},
+			"missing field(s): secureHeaders[0].valueFrom",
 		},
 		{
 			"missing CA secret",
 			&v1alpha1.HTTPTrigger{URL: "http://x", TLS: &v1alpha1.TLSConfig{CACertSecret: secretRef("nope", "ca")}},
-			"http.tls.caCertSecret", secret.ErrNotFound,
+			"tls.caCertSecret",
+		},
+		{
+			"CA secret without a certificate",
+			&v1alpha1.HTTPTrigger{URL: "http://x", TLS: &v1alpha1.TLSConfig{CACertSecret: secretRef("api", "token")}},
+			"no PEM certificate found: tls.caCertSecret",
 		},
 		{
 			"cert without key",
 			&v1alpha1.HTTPTrigger{URL: "http://x", TLS: &v1alpha1.TLSConfig{ClientCertSecret: secretRef("api", "token")}},
-			"http.tls.clientKeySecret", nil,
+			"missing field(s): tls.clientKeySecret",
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := httptrigger.New(&v1alpha1.TriggerTemplate{Name: "call", HTTP: tc.spec}, triggers.Deps{Secrets: testSecrets})
-			if err == nil || !strings.Contains(err.Error(), tc.wantIn) {
-				t.Fatalf("err = %v, want it to contain %q", err, tc.wantIn)
-			}
-			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			_, err := httptrigger.New(tc.spec, triggers.Deps{Secrets: testSecrets})
+			var fe *apis.FieldError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a FieldError containing %q", err, tc.want)
 			}
 		})
 	}
@@ -426,29 +400,13 @@ func TestFireErrors(t *testing.T) {
 			"http.basicAuth.username",
 		},
 		{"empty url", &v1alpha1.HTTPTrigger{}, triggers.Deps{}, "http.url"},
-		{
-			"payload path missing",
-			&v1alpha1.HTTPTrigger{URL: tg.URL, Payload: []v1alpha1.TriggerParameter{
-				param("x", v1alpha1.TriggerParameterSource{DataKey: "body.nope"}),
-			}},
-			triggers.Deps{},
-			"http.payload[0]",
-		},
-		{
-			"parameter without dependency",
-			&v1alpha1.HTTPTrigger{URL: tg.URL, Parameters: []v1alpha1.TriggerParameter{
-				{Src: &v1alpha1.TriggerParameterSource{}, Dest: "url"},
-			}},
-			triggers.Deps{},
-			"http.parameters[0]",
-		},
 		{"bad url", &v1alpha1.HTTPTrigger{URL: "http://[::1"}, triggers.Deps{}, "http.url"},
 		{"connection refused", &v1alpha1.HTTPTrigger{URL: "http://127.0.0.1:1/"}, triggers.Deps{}, "http: sending POST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := fire(t, context.Background(), tc.spec, tc.deps)
+			_, err := fire(t, context.Background(), tc.spec, tc.deps, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.wantIn) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.wantIn)
 			}
@@ -467,23 +425,17 @@ func BenchmarkFire(b *testing.B) {
 		_, _ = io.WriteString(w, `{"ok":true}`)
 	}))
 	b.Cleanup(srv.Close)
-	tmpl := &v1alpha1.TriggerTemplate{Name: "call", HTTP: &v1alpha1.HTTPTrigger{
-		URL: srv.URL + "/hook",
-		Payload: []v1alpha1.TriggerParameter{
-			param("name", v1alpha1.TriggerParameterSource{DataKey: "body.name"}),
-			param("count", v1alpha1.TriggerParameterSource{DataKey: "body.count", UseRawData: true}),
-		},
-	}}
-	tr, err := httptrigger.New(tmpl, triggers.Deps{})
+	spec := &v1alpha1.HTTPTrigger{URL: srv.URL + "/hook"}
+	tr, err := httptrigger.New(spec, triggers.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = tr.Close() })
-	in := triggers.Firing{Sensor: "s", Template: tmpl, Events: events(), IdempotencyKey: "k"}
+	b.Cleanup(func() { _ = tr.(io.Closer).Close() })
+	in := triggers.Firing{Sensor: "s", Trigger: "call", Payload: []byte(`{"name":"flint","count":3}`), Events: events(), IdempotencyKey: "k"}
 	run := func(b *testing.B, fn func(func() bool)) {
 		b.ReportAllocs()
 		fn(func() bool {
-			res, err := tr.Fire(context.Background(), in)
+			res, err := tr.Fire(context.Background(), spec, in)
 			if err != nil || res.StatusCode != http.StatusOK {
 				b.Errorf("Fire: %d %v", res.StatusCode, err)
 				return false
