@@ -38,5 +38,9 @@ func (f *Function) Handle(ctx context.Context, ce cloudevents.Event) (*cloudeven
 	return nil, f.engine.Handle(ctx, event.FromCloudEvent(ce))
 }
 
+// NotRunnable lists the field paths of the triggers whose type this build
+// cannot run (with sensor.Options.AllowNotRunnable), e.g. `spec.triggers[1].template.kafka`.
+func (f *Function) NotRunnable() []string { return f.engine.NotRunnable() }
+
 // Close closes the sensor's triggers.
 func (f *Function) Close() error { return f.engine.Close() }

@@ -184,6 +184,21 @@ func TestNewRejectsUnsupportedTrigger(t *testing.T) {
 	}
 }
 
+func TestNotRunnable(t *testing.T) {
+	t.Parallel()
+	s := loadSensor(t, "single", "http://127.0.0.1:1")
+	s.Spec.Triggers[0].Template.HTTP = nil
+	s.Spec.Triggers[0].Template.OpenWhisk = &v1alpha1.OpenWhiskTrigger{Host: "h", ActionName: "a"}
+	fn, err := New(s, sensor.Options{AllowNotRunnable: true})
+	if err != nil {
+		t.Fatalf("New with AllowNotRunnable = %v", err)
+	}
+	defer fn.Close()
+	if got := fn.NotRunnable(); len(got) != 1 || got[0] != "spec.triggers[0].template.openWhisk" {
+		t.Fatalf("NotRunnable = %v", got)
+	}
+}
+
 func TestServeHTTP(t *testing.T) {
 	t.Parallel()
 	fn, rec := newFunction(t, "single")
