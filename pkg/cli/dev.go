@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -45,12 +46,17 @@ func newDevCommand(streams IO) *cobra.Command {
 			opts.Ready = func(ep dev.Endpoints) {
 				logger.Info("broker ingress ready", zap.String("url", ep.Ingress), zap.String("nats", ep.NATS))
 			}
-			return dev.Run(cmd.Context(), dev.Objects{
-				EventSources: set.EventSources(),
-				Sensors:      set.Sensors(),
-				Brokers:      set.Brokers(),
-				Triggers:     set.Triggers(),
-			}, opts)
+			err = dev.Run(cmd.Context(), dev.ObjectsOf(set, nil), opts)
+			var built dev.Problems
+			if errors.As(err, &built) {
+				// The same words as `flint validate`, without its "valid; ".
+				errs, notRunnable := dev.Locate(set, built)
+				for _, p := range append(errs, notRunnable...) {
+					fmt.Fprintln(streams.Err, p.String())
+				}
+				return exitError{code: 1}
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -58,6 +64,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.StringVar(&opts.DataDir, "data-dir", "", "JetStream store directory (default: a temporary directory removed on exit)")
 	f.StringVar(&opts.NATSURL, "nats", "", "use this NATS server (with JetStream) instead of the embedded one")
 	f.IntVar(&opts.NATSPort, "nats-port", 0, "let the embedded NATS server listen on 127.0.0.1:PORT (-1: random; 0: in-process only)")
+	f.StringVar(&opts.ListenHost, "listen-host", "127.0.0.1", "interface the event sources' ports bind")
 	f.StringVar(&opts.BrokerAddr, "broker-addr", "127.0.0.1:8080", "broker ingress listen address")
 	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references (besides FLINT_SECRET_<NAME>_<KEY> variables)")
 	f.Int64Var(&opts.Broker.MaxEventSize, "max-event-size", 0, "largest event the broker accepts, in bytes (default 1 MiB)")

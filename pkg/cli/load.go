@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/flintevents/flint/pkg/manifest"
@@ -15,4 +16,12 @@ func loadManifests(ctx context.Context, paths []string, in io.Reader) (*manifest
 		return &manifest.Set{}, manifest.Problems{{File: "-f", Reason: err.Error()}}
 	}
 	return set, problems
+}
+
+// warn prints types that are valid Argo YAML but not runnable by this build.
+func warn(w io.Writer, notRunnable manifest.Problems) {
+	for _, p := range notRunnable {
+		p.Reason = "valid; " + p.Reason
+		fmt.Fprintln(w, "warning: "+p.String())
+	}
 }

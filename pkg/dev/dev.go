@@ -22,7 +22,9 @@ import (
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/natsd"
-	"github.com/flintevents/flint/pkg/secret"
+	"github.com/flintevents/flint/sources/host"
+	"github.com/flintevents/flint/sources/receiver"
+	"github.com/flintevents/flint/sources/sink"
 )
 
 // Options configure a dev run.
@@ -43,6 +45,8 @@ type Options struct {
 	SecretsDir string
 	// Broker tunes the data plane.
 	Broker broker.Config
+	// ListenHost is the interface push sources bind (default 127.0.0.1).
+	ListenHost string
 	// Logger receives every log line; a no-op logger when nil.
 	Logger *zap.Logger
 	// Ready, when set, is called once everything listens.
@@ -68,29 +72,34 @@ type Endpoints struct {
 }
 
 // Run starts everything, blocks until ctx ends or a component fails, then
-// stops accepting events, drains what is in flight and returns.
+// stops accepting events, drains what is in flight and returns. It builds
+// every component before anything listens, as Check does, and refuses to
+// start with a Problems error when something cannot run.
 func Run(ctx context.Context, objs Objects, opts Options) (err error) {
-	log := opts.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
+	log := opts.logger()
 	if opts.BrokerAddr == "" {
 		opts.BrokerAddr = "127.0.0.1:8080"
 	}
 	if opts.SensorAddr == "" {
 		opts.SensorAddr = "127.0.0.1:0"
 	}
-	secrets := secret.Local{Dir: opts.SecretsDir}
-
-	// Build every component before anything listens, so that an unsupported
-	// type or a bad reference fails the start.
-	sensors, err := buildSensors(objs.Sensors, secrets, log)
-	if err != nil {
-		return err
+	if opts.ListenHost == "" {
+		opts.ListenHost = "127.0.0.1"
 	}
-	srcs, err := buildSources(objs.EventSources, secrets, log)
+
+	sensorLn, err := net.Listen("tcp", opts.SensorAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("listening for sensors on %s: %w", opts.SensorAddr, err)
+	}
+	defer sensorLn.Close()
+	sensorBase := "http://" + sensorLn.Addr().String()
+
+	b, problems := build(objs, opts, sensorBase)
+	if b != nil {
+		defer b.close()
+	}
+	if len(problems) > 0 {
+		return problems
 	}
 
 	dataDir := opts.DataDir
@@ -121,24 +130,20 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("listening for the broker ingress on %s: %w", opts.BrokerAddr, err)
 	}
-	sensorLn, err := net.Listen("tcp", opts.SensorAddr)
+	ingressBase := "http://" + ingressLn.Addr().String()
+
+	if err := dp.Apply(ctx, b.graph.Brokers, b.graph.Triggers); err != nil {
+		ingressLn.Close()
+		return fmt.Errorf("programming broker: %w", err)
+	}
+	runs, err := b.sourceRuns(ingressBase)
 	if err != nil {
 		ingressLn.Close()
-		return fmt.Errorf("listening for sensors on %s: %w", opts.SensorAddr, err)
-	}
-	ingressBase := "http://" + ingressLn.Addr().String()
-	sensorBase := "http://" + sensorLn.Addr().String()
-
-	brokers := withImplicitBrokers(objs, defaultBrokerRefs(objs))
-	trigs := append(append([]*eventingv1.Trigger(nil), objs.Triggers...), sensorTriggers(sensors, sensorBase)...)
-	if err := dp.Apply(ctx, brokers, trigs); err != nil {
-		ingressLn.Close()
-		sensorLn.Close()
-		return fmt.Errorf("programming broker: %w", err)
+		return err
 	}
 
 	ingressSrv := &http.Server{Handler: dp.Ingress(), ReadHeaderTimeout: 10 * time.Second}
-	sensorSrv := &http.Server{Handler: sensorMux(sensors), ReadHeaderTimeout: 10 * time.Second}
+	sensorSrv := &http.Server{Handler: b.sensorMux(), ReadHeaderTimeout: 10 * time.Second}
 
 	// Stop order on the way out: sources, ingress, dispatcher, sensors, NATS.
 	dpCtx, stopDP := context.WithCancel(context.WithoutCancel(ctx))
@@ -146,39 +151,31 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	defer stopSources()
 	defer stopDP()
 
-	errc := make(chan error, 4+len(srcs))
+	errc := make(chan error, 4)
 	var dpWG, srvWG, srcWG sync.WaitGroup
-	dpWG.Add(1)
-	go func() {
-		defer dpWG.Done()
+	dpWG.Go(func() {
 		if err := dp.Run(dpCtx); err != nil {
 			errc <- fmt.Errorf("broker dispatcher: %w", err)
 		}
-	}()
+	})
 	for _, s := range []struct {
 		srv  *http.Server
 		ln   net.Listener
 		what string
 	}{{ingressSrv, ingressLn, "broker ingress"}, {sensorSrv, sensorLn, "sensors"}} {
-		srvWG.Add(1)
-		go func() {
-			defer srvWG.Done()
+		srvWG.Go(func() {
 			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("%s: %w", s.what, err)
 			}
-		}()
+		})
 	}
-	for _, s := range srcs {
-		srcWG.Add(1)
-		go func() {
-			defer srcWG.Done()
-			if err := s.run(srcCtx, ingressBase); err != nil {
-				errc <- err
-			}
-		}()
-	}
+	srcWG.Go(func() {
+		if err := host.Run(srcCtx, b.receiver, runs...); err != nil {
+			errc <- err
+		}
+	})
 
-	if err = waitReady(ctx, srcs, errc); err != nil {
+	if err = waitReady(ctx, b.receiver, errc); err != nil {
 		log.Error("event source failed to start, shutting down", zap.Error(err))
 	} else {
 		ep := Endpoints{Ingress: ingressBase + "/default/default", IngressAddr: ingressLn.Addr().String()}
@@ -188,9 +185,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		log.Info("flint dev is running",
 			zap.String("ingress", ep.Ingress),
 			zap.Int("eventSources", len(objs.EventSources)),
-			zap.Int("sensors", len(sensors)),
-			zap.Int("brokers", len(brokers)),
-			zap.Int("triggers", len(trigs)))
+			zap.Int("sensors", len(b.sensors)),
+			zap.Int("brokers", len(b.graph.Brokers)),
+			zap.Int("triggers", len(b.graph.Triggers)))
 		if opts.Ready != nil {
 			opts.Ready(ep)
 		}
@@ -213,26 +210,40 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	return err
 }
 
-// readier is implemented by sources that bind listeners asynchronously.
-type readier interface{ Ready() <-chan struct{} }
-
-// waitReady waits until every source that can tell is listening, so that
-// "running" means events are accepted.
-func waitReady(ctx context.Context, srcs []source, errc <-chan error) error {
-	for _, s := range srcs {
-		r, ok := s.src.(readier)
-		if !ok {
-			continue
+// sourceRuns returns one run per source adapter, emitting through the broker
+// ingress of its EventSource's event bus.
+func (b *built) sourceRuns(ingressBase string) ([]func(context.Context) error, error) {
+	runs := make([]func(context.Context) error, 0, len(b.sources))
+	for _, s := range b.sources {
+		out, err := sink.New(ingressBase + s.unit.SinkPath)
+		if err != nil {
+			return nil, fmt.Errorf("eventsource %s: %w", s.unit.EventSource.Name, err)
 		}
-		select {
-		case <-r.Ready():
-		case err := <-errc:
-			return err
-		case <-ctx.Done():
+		emit, err := host.Stamp(s.unit.EventSource.Name, s.unit.Key, out.Emit, host.StampOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("eventsource %s: spec.%s: %w", s.unit.EventSource.Name, s.unit.Key, err)
+		}
+		runs = append(runs, func(ctx context.Context) error {
+			if err := s.src.Run(ctx, emit); err != nil {
+				return fmt.Errorf("eventsource %s: spec.%s: %w", s.unit.EventSource.Name, s.unit.Key, err)
+			}
 			return nil
-		}
+		})
 	}
-	return nil
+	return runs, nil
+}
+
+// waitReady waits until the push receiver has bound every port, so that
+// "running" means events are accepted.
+func waitReady(ctx context.Context, rcv *receiver.Receiver, errc <-chan error) error {
+	select {
+	case <-rcv.Ready():
+		return nil
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
 }
 
 func shutdown(s *http.Server) {

@@ -10,7 +10,10 @@ import (
 	"testing"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/dev"
 	"github.com/flintevents/flint/pkg/manifest"
+	_ "github.com/flintevents/flint/sources/builtin"
+	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
 // manifestFiles lists the YAML files under dir, sorted.
@@ -32,13 +35,19 @@ func manifestFiles(t *testing.T, dir string) []string {
 	return files
 }
 
+// check runs the load path `flint validate` and `flint dev` share: strict
+// decoding, defaults and validation, then building every object as dev does.
+// Types this build cannot run yet are valid, so they are not problems here.
 func check(t *testing.T, paths ...string) (*manifest.Set, manifest.Problems) {
 	t.Helper()
-	set, problems, err := manifest.Loader{}.Check(context.Background(), paths...)
+	ctx := context.Background()
+	set, problems, err := manifest.Loader{}.Check(ctx, paths...)
 	if err != nil {
 		t.Fatalf("Check(%v) error = %v", paths, err)
 	}
-	return set, problems
+	// testdata/secrets holds the Secrets the corpus references, as mounted files.
+	built, _ := dev.Validate(ctx, set, problems, dev.Options{SecretsDir: "testdata/secrets"})
+	return set, append(problems, built...)
 }
 
 func TestValidCorpus(t *testing.T) {

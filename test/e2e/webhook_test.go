@@ -202,7 +202,7 @@ spec:
 	if err == nil {
 		t.Fatalf("flint dev started with an unsupported type:\n%s", out)
 	}
-	if !strings.Contains(string(out), "spec.sqs") || !strings.Contains(string(out), "not supported") {
+	if !strings.Contains(string(out), "spec.sqs") || !strings.Contains(string(out), "not runnable yet") {
 		t.Fatalf("error does not name the type key:\n%s", out)
 	}
 }

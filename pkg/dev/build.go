@@ -1,0 +1,196 @@
+package dev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+	"knative.dev/pkg/apis"
+
+	fsensor "github.com/flintevents/flint/functions/sensor"
+	"github.com/flintevents/flint/pkg/compile"
+	"github.com/flintevents/flint/pkg/secret"
+	"github.com/flintevents/flint/pkg/sensor"
+	"github.com/flintevents/flint/sources"
+	"github.com/flintevents/flint/sources/receiver"
+	"github.com/flintevents/flint/triggers"
+)
+
+// Problem is something wrong with one object, found while building it the
+// way Run does: a field that cannot run (a bad expression, template or
+// secret reference) or, with NotRunnable, a type this build has no runtime
+// for yet.
+type Problem struct {
+	// Kind, Namespace and Name identify the object ("EventSource" or "Sensor").
+	Kind, Namespace, Name string
+	// Err holds the field paths and reasons.
+	Err *apis.FieldError
+	// NotRunnable marks valid Argo YAML that uses a type this build cannot run.
+	NotRunnable bool
+}
+
+// Error renders the problem as "<kind> <name>: <path>: <reason>".
+func (p Problem) Error() string {
+	return fmt.Sprintf("%s %s/%s: %v", strings.ToLower(p.Kind), p.Namespace, p.Name, p.Err)
+}
+
+// Problems is every problem found while building a set of objects.
+type Problems []Problem
+
+// Error joins the problems one per line.
+func (ps Problems) Error() string {
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Check builds every EventSource adapter and Sensor of objs exactly as Run
+// does at start (types, expressions, templates, secret references, routes)
+// without binding, dialing or starting anything, and returns what is wrong.
+// A type this build cannot run is a problem with NotRunnable set; Run refuses
+// it with the same words.
+func Check(ctx context.Context, objs Objects, opts Options) Problems {
+	b, problems := build(objs, opts, "http://127.0.0.1")
+	if b != nil {
+		b.close()
+	}
+	return problems
+}
+
+// built is every component of a dev run, constructed and not started.
+type built struct {
+	graph    *compile.Graph
+	sensors  []builtSensor
+	sources  []builtSource
+	receiver *receiver.Receiver
+}
+
+type builtSensor struct {
+	unit compile.Sensor
+	fn   *fsensor.Function
+}
+
+type builtSource struct {
+	unit compile.Source
+	src  sources.Source
+}
+
+func (b *built) close() {
+	for _, s := range b.sensors {
+		_ = s.fn.Close()
+	}
+}
+
+// sensorMux routes each sensor's deliveries to its function at /<namespace>/<name>.
+func (b *built) sensorMux() http.Handler {
+	mux := http.NewServeMux()
+	for _, s := range b.sensors {
+		mux.Handle(s.unit.Path, s.fn)
+	}
+	return mux
+}
+
+// build compiles the object graph and constructs every sensor function and
+// source adapter; sensorBase is the URL the sensor functions are served at.
+// It returns what it built even when there are problems, for closing.
+func build(objs Objects, opts Options, sensorBase string) (*built, Problems) {
+	log := opts.logger()
+	secrets := secret.Local{Dir: opts.SecretsDir}
+	graph, err := compile.Compile(compile.Input{
+		EventSources: objs.EventSources,
+		Sensors:      objs.Sensors,
+		Brokers:      objs.Brokers,
+		Triggers:     objs.Triggers,
+	}, compile.Options{SensorURL: func(ns, name string) *apis.URL {
+		u, _ := apis.ParseURL(sensorBase + "/" + ns + "/" + name)
+		return u
+	}})
+	if err != nil {
+		return nil, Problems{{Kind: "Graph", Err: &apis.FieldError{Message: err.Error()}}}
+	}
+	b := &built{
+		graph: graph,
+		receiver: receiver.New(receiver.Options{
+			Host:    opts.ListenHost,
+			Secrets: secrets,
+			Logger:  log.Named("receiver"),
+		}),
+	}
+	var problems Problems
+	for _, unit := range graph.Sensors {
+		s := unit.Sensor
+		fn, err := fsensor.New(s, sensor.Options{
+			Deps:             triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets},
+			AllowNotRunnable: true,
+		})
+		if err != nil {
+			problems = append(problems, Problem{Kind: "Sensor", Namespace: unit.Namespace, Name: s.Name, Err: fieldError(err)})
+			continue
+		}
+		if missing := notRunnableTriggers(fn.NotRunnable()); missing != nil {
+			problems = append(problems, Problem{Kind: "Sensor", Namespace: unit.Namespace, Name: s.Name, Err: missing, NotRunnable: true})
+			_ = fn.Close()
+			continue
+		}
+		b.sensors = append(b.sensors, builtSensor{unit: unit, fn: fn})
+	}
+	for _, unit := range graph.Sources {
+		es := unit.EventSource
+		factory, ok := sources.Lookup(unit.Key)
+		if !ok {
+			problems = append(problems, Problem{Kind: "EventSource", Namespace: unit.Namespace, Name: es.Name,
+				Err: notRunnable("event source", unit.Key, sources.Keys()).ViaField("spec"), NotRunnable: true})
+			continue
+		}
+		src, err := factory(es, sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver})
+		if err != nil {
+			problems = append(problems, Problem{Kind: "EventSource", Namespace: unit.Namespace, Name: es.Name, Err: fieldError(err)})
+			continue
+		}
+		b.sources = append(b.sources, builtSource{unit: unit, src: src})
+	}
+	return b, problems
+}
+
+// notRunnableTriggers turns the engine's list of unbuilt trigger paths
+// ("spec.triggers[1].template.kafka") into one field error.
+func notRunnableTriggers(paths []string) *apis.FieldError {
+	var errs *apis.FieldError
+	for _, p := range paths {
+		key := p[strings.LastIndex(p, ".")+1:]
+		e := notRunnable("trigger", key, triggers.Keys())
+		e.Paths = []string{p}
+		errs = errs.Also(e)
+	}
+	return errs
+}
+
+// notRunnable is the one wording `flint validate` warns with and `flint dev`
+// refuses with, at the type key's field.
+func notRunnable(kind, key string, runnable []string) *apis.FieldError {
+	return &apis.FieldError{
+		Message: fmt.Sprintf("not runnable yet: %s type %q (runnable: %s)", kind, key, strings.Join(runnable, ", ")),
+		Paths:   []string{key},
+	}
+}
+
+// fieldError returns err as a field error, keeping its paths when it is one.
+func fieldError(err error) *apis.FieldError {
+	var fe *apis.FieldError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return &apis.FieldError{Message: err.Error()}
+}
+
+func (o Options) logger() *zap.Logger {
+	if o.Logger == nil {
+		return zap.NewNop()
+	}
+	return o.Logger
+}
