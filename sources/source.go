@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources/receiver"
@@ -53,6 +54,9 @@ type Deps struct {
 	// Receiver is the shared HTTP receiver push sources register their routes
 	// on; needed only by push source types.
 	Receiver *receiver.Receiver
+	// Kube are the clients of the cluster sources watch or read; nil when the
+	// host has no cluster (flint dev without a kubeconfig).
+	Kube *kube.Clients
 }
 
 // Factory builds the adapter for one type key of an EventSource (all its

@@ -20,6 +20,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 )
@@ -77,6 +78,9 @@ type Deps struct {
 	// Transport is the HTTP transport for types that make HTTP calls; a
 	// type builds its own when nil (or when its spec needs its own TLS).
 	Transport http.RoundTripper
+	// Kube are the clients of the cluster that k8s and argoWorkflow triggers
+	// act on; nil when the host has no cluster (flint dev without a kubeconfig).
+	Kube *kube.Clients
 }
 
 // Clock returns d.Now or time.Now.
