@@ -324,25 +324,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		receiver.Reply(w, http.StatusBadRequest, "encoding event data failed")
 		return
 	}
-	if h.filter != nil {
-		pass, err := h.filter.Match(data)
-		if !pass {
-			reason := "expression is false"
-			if err != nil {
-				reason = err.Error()
-			}
-			h.log.Debugw("event dropped by filter", "filter", h.filter.String(), "reason", reason)
-			receiver.Reply(w, http.StatusOK, "success")
-			return
-		}
-	}
-	if err := h.emit(req.Context(), sources.Event{Name: h.name, Data: data}); err != nil {
-		h.log.Errorw("event not recorded", "error", err, "delivery", req.Header.Get(HeaderDelivery))
-		receiver.Reply(w, http.StatusServiceUnavailable, "failed to record event")
-		return
-	}
-	h.log.Infow("event recorded", "githubEvent", kind, "delivery", req.Header.Get(HeaderDelivery))
-	receiver.Reply(w, http.StatusOK, "success")
+	sources.Push(w, req, h.filter, h.emit, sources.Event{Name: h.name, Data: data}, h.log,
+		"githubEvent", kind, "delivery", req.Header.Get(HeaderDelivery))
 }
 
 // verify checks the HMAC signature of body in constant time: the SHA-256

@@ -28,24 +28,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		receiver.Reply(w, status, err.Error())
 		return
 	}
-	if h.filter != nil {
-		pass, err := h.filter.Match(data)
-		if !pass {
-			reason := "expression is false"
-			if err != nil {
-				reason = err.Error()
-			}
-			h.log.Debugw("event dropped by filter", "filter", h.filter.String(), "reason", reason)
-			receiver.Reply(w, http.StatusOK, "success")
-			return
-		}
-	}
 	// Answer only once the broker has stored the event.
-	if err := h.emit(req.Context(), sources.Event{Name: h.eventName, Data: data}); err != nil {
-		h.log.Errorw("event not recorded", "error", err)
-		receiver.Reply(w, http.StatusServiceUnavailable, "failed to record event")
-		return
-	}
-	h.log.Infow("event recorded")
-	receiver.Reply(w, http.StatusOK, "success")
+	sources.Push(w, req, h.filter, h.emit, sources.Event{Name: h.eventName, Data: data}, h.log)
 }

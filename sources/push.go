@@ -1,0 +1,36 @@
+package sources
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/flintevents/flint/sources/filter"
+	"github.com/flintevents/flint/sources/receiver"
+)
+
+// Push ends a push source's request: it drops the event when the EventSource's
+// `filter.expression` (f, nil for none) does not pass, else emits it, and
+// answers the caller 200 "success" only once the broker stored the event (or
+// the filter dropped it), 503 when it could not be stored, so the caller
+// retries and nothing accepted is lost. log carries the entry's fields.
+func Push(w http.ResponseWriter, req *http.Request, f *filter.Filter, emit Emitter, ev Event, log *zap.SugaredLogger, fields ...any) {
+	if f != nil {
+		if pass, err := f.Match(ev.Data); !pass {
+			reason := "expression is false"
+			if err != nil {
+				reason = err.Error()
+			}
+			log.Debugw("event dropped by filter", append(fields, "filter", f.String(), "reason", reason)...)
+			receiver.Reply(w, http.StatusOK, "success")
+			return
+		}
+	}
+	if err := emit(req.Context(), ev); err != nil {
+		log.Errorw("event not recorded", append(fields, "error", err)...)
+		receiver.Reply(w, http.StatusServiceUnavailable, "failed to record event")
+		return
+	}
+	log.Infow("event recorded", fields...)
+	receiver.Reply(w, http.StatusOK, "success")
+}
