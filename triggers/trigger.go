@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"knative.dev/pkg/apis"
 
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/registry"
@@ -42,6 +43,13 @@ type Firing struct {
 	// ResourceParameters, whose parameters apply to the object they create
 	// rather than to their spec.
 	ApplyParameters func(doc []byte) ([]byte, error)
+	// Namespace is the sensor's namespace, where Kubernetes triggers act when
+	// their object names none; empty when the sensor names none.
+	Namespace string
+	// Policy is the trigger's `policy`, for types that enforce part of it
+	// themselves (k8s and argoWorkflow wait for `policy.k8s` labels on the
+	// object they created); nil when the trigger has none.
+	Policy *v1alpha1.TriggerPolicy
 }
 
 // Result is what the target answered, for the sensor's policy to judge.

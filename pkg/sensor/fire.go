@@ -105,6 +105,7 @@ func (t *trigger) retried(ctx context.Context, sensor, key string, events map[st
 		return triggers.Result{}, err
 	}
 	in.Sensor, in.Trigger, in.IdempotencyKey = sensor, t.name, key
+	in.Namespace, in.Policy = t.namespace, t.policy
 	var res triggers.Result
 	err = t.retry.do(ctx, func() error {
 		res, err = t.once(ctx, spec, in)

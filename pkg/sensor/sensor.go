@@ -99,7 +99,7 @@ func New(s *v1alpha1.Sensor, opts Options) (*Sensor, error) {
 	if out.store == nil {
 		out.store = NewMemoryStore(DefaultFiredKeys)
 	}
-	c := &compiler{opts: opts, deps: make(map[string]bool, len(s.Spec.Dependencies))}
+	c := &compiler{opts: opts, namespace: s.Namespace, deps: make(map[string]bool, len(s.Spec.Dependencies))}
 	var errs *apis.FieldError
 	if len(s.Spec.Dependencies) == 0 {
 		errs = apis.ErrMissingField("dependencies")

@@ -16,8 +16,9 @@ import (
 // trigger is one compiled trigger of a sensor: its condition, its type's
 // built instance, and the parameters, payload and firing policy around it.
 type trigger struct {
-	name string
-	key  string // the template's type key, e.g. "http"
+	name      string
+	key       string // the template's type key, e.g. "http"
+	namespace string // the sensor's namespace, for types acting on a cluster
 
 	inst     triggers.Instance // nil when the type is not runnable in this build
 	resource bool              // the type's `parameters` apply to the object it creates
@@ -45,6 +46,7 @@ type trigger struct {
 // compiler compiles the triggers of one sensor.
 type compiler struct {
 	opts        Options
+	namespace   string          // the sensor's namespace
 	deps        map[string]bool // dependency names
 	allDeps     string          // the default condition: every dependency with `&&`
 	notRunnable []string
@@ -58,7 +60,7 @@ func (c *compiler) trigger(t *v1alpha1.Trigger, path string, dlq bool) (*trigger
 		return nil, apis.ErrMissingField("template")
 	}
 	tmpl := t.Template
-	out := &trigger{name: tmpl.Name, depNames: c.deps, policy: t.Policy, retry: newBackoff(t.RetryStrategy), limiter: newLimiter(t.RateLimit)}
+	out := &trigger{name: tmpl.Name, namespace: c.namespace, depNames: c.deps, policy: t.Policy, retry: newBackoff(t.RetryStrategy), limiter: newLimiter(t.RateLimit)}
 	terrs := requireString(tmpl.Name, "name")
 	if !dlq {
 		var err *apis.FieldError
