@@ -1,8 +1,10 @@
 package sources
 
 import (
+	"encoding/hex"
 	"net/http"
 
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/sources/filter"
@@ -26,6 +28,10 @@ func Push(w http.ResponseWriter, req *http.Request, f *filter.Filter, emit Emitt
 			return
 		}
 	}
+	if ev.ID == "" {
+		ev.ID = NewID() // minted here so the log lines carry it
+	}
+	fields = append(fields, "eventID", ev.ID)
 	if err := emit(req.Context(), ev); err != nil {
 		log.Errorw("event not recorded", append(fields, "error", err)...)
 		receiver.Reply(w, http.StatusServiceUnavailable, "failed to record event")
@@ -33,4 +39,10 @@ func Push(w http.ResponseWriter, req *http.Request, f *filter.Filter, emit Emitt
 	}
 	log.Infow("event recorded", fields...)
 	receiver.Reply(w, http.StatusOK, "success")
+}
+
+// NewID mints an event id: 32 random hex digits.
+func NewID() string {
+	u := uuid.New()
+	return hex.EncodeToString(u[:])
 }

@@ -2,13 +2,11 @@ package host
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/google/uuid"
 
 	"github.com/flintevents/flint/pkg/event"
 	"github.com/flintevents/flint/sources"
@@ -54,7 +52,7 @@ func Stamp(eventSource, typeKey string, sink Sink, opts StampOptions) (sources.E
 	}
 	newID := opts.NewID
 	if newID == nil {
-		newID = randomID
+		newID = sources.NewID
 	}
 	return func(ctx context.Context, ev sources.Event) error {
 		id := ev.ID
@@ -81,11 +79,6 @@ func Stamp(eventSource, typeKey string, sink Sink, opts StampOptions) (sources.E
 		}
 		return sink(ctx, ce)
 	}, nil
-}
-
-func randomID() string {
-	u := uuid.New()
-	return hex.EncodeToString(u[:])
 }
 
 // ParseOverrides decodes K_CE_OVERRIDES (`{"extensions":{"name":"value"}}`);
