@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
@@ -35,16 +36,19 @@ const (
 	EnvSecretsDir        = "FLINT_SECRETS_DIR"  // <dir>/<secret>/<key> files for secret refs
 	EnvLogLevel          = "LOG_LEVEL"          // debug, info (default), warn, error
 	EnvCEOverrides       = "K_CE_OVERRIDES"     // {"extensions":{…}} added to every event
+	EnvKubeconfig        = "KUBECONFIG"         // kubeconfig of the cluster sources watch
 )
 
 // Main runs the registered source type typeKey of one EventSource until ctx
 // ends, emitting to K_SINK. The EventSource comes from --eventsource (a file),
 // EVENTSOURCE_FILE or EVENTSOURCE_OBJECT; secret references resolve from the
-// environment and FLINT_SECRETS_DIR; push routes bind all interfaces, as Argo
-// Events' pods do. It is the body of every sources/cmd main.
+// environment and FLINT_SECRETS_DIR; the cluster sources watch is
+// --kubeconfig's (KUBECONFIG) or the pod's own; push routes bind all
+// interfaces, as Argo Events' pods do. It is the body of every sources/cmd main.
 func Main(ctx context.Context, typeKey string, args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet(typeKey, flag.ContinueOnError)
 	file := fs.String("eventsource", getenv(EnvEventSourceFile), "path of the EventSource YAML (env "+EnvEventSourceFile+")")
+	kubeconfig := fs.String("kubeconfig", getenv(EnvKubeconfig), "kubeconfig of the cluster sources watch (env "+EnvKubeconfig+"); the pod's service account when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +84,7 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	}
 	secrets := secret.Local{Dir: getenv(EnvSecretsDir)}
 	rcv := receiver.New(receiver.Options{Secrets: secrets, Logger: log})
-	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv})
+	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Kube: kubeClients(*kubeconfig, log)})
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)
 	}
@@ -155,6 +159,27 @@ func LoadEventSource(ctx context.Context, path, inline string) (*v1alpha1.EventS
 		return nil, fmt.Errorf("loading eventsource: %s holds %d objects, want exactly one EventSource", name, len(set.Objects))
 	}
 	return ess[0], nil
+}
+
+// kubeClients returns the clients of the cluster at kubeconfig or, when it is
+// empty, of the pod's service account; nil when there is neither, or when
+// they cannot be built (logged), so that only the types that need a cluster
+// refuse to start.
+func kubeClients(kubeconfig string, log *zap.Logger) *kube.Clients {
+	cfg, ok, err := kube.LoadConfig(kubeconfig)
+	if err != nil {
+		log.Warn("no Kubernetes clients", zap.Error(err))
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	c, err := kube.New(cfg)
+	if err != nil {
+		log.Warn("no Kubernetes clients", zap.Error(err))
+		return nil
+	}
+	return c
 }
 
 func newLogger(level string) (*zap.Logger, error) {
