@@ -64,6 +64,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.StringVar(&opts.DataDir, "data-dir", "", "JetStream store directory (default: a temporary directory removed on exit)")
 	f.StringVar(&opts.NATSURL, "nats", "", "use this NATS server (with JetStream) instead of the embedded one")
 	f.IntVar(&opts.NATSPort, "nats-port", 0, "let the embedded NATS server listen on 127.0.0.1:PORT (-1: random; 0: in-process only)")
+	f.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster resource sources watch and k8s/argoWorkflow triggers act on (default $KUBECONFIG)")
 	f.StringVar(&opts.ListenHost, "listen-host", "127.0.0.1", "interface the event sources' ports bind")
 	f.StringVar(&opts.BrokerAddr, "broker-addr", "127.0.0.1:8080", "broker ingress listen address")
 	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references (besides FLINT_SECRET_<NAME>_<KEY> variables)")

@@ -53,6 +53,7 @@ func newValidateCommand(streams IO) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable")
+	f.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster, as flint dev reads it (default $KUBECONFIG)")
 	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references, as flint dev reads them")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 
 	fsensor "github.com/flintevents/flint/functions/sensor"
 	"github.com/flintevents/flint/pkg/compile"
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/pkg/sensor"
 	"github.com/flintevents/flint/sources"
@@ -122,10 +123,14 @@ func build(objs Objects, opts Options, sensorBase string) (*built, Problems) {
 		}),
 	}
 	var problems Problems
+	clients, err := kubeClients(opts.Kubeconfig)
+	if err != nil {
+		return b, Problems{{Kind: "Options", Name: "kubeconfig", Err: &apis.FieldError{Message: err.Error(), Paths: []string{"--kubeconfig"}}}}
+	}
 	for _, unit := range graph.Sensors {
 		s := unit.Sensor
 		fn, err := fsensor.New(s, sensor.Options{
-			Deps:             triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets},
+			Deps:             triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets, Kube: clients},
 			AllowNotRunnable: true,
 		})
 		if err != nil {
@@ -147,7 +152,7 @@ func build(objs Objects, opts Options, sensorBase string) (*built, Problems) {
 				Err: notRunnable("event source", unit.Key, sources.Keys()).ViaField("spec"), NotRunnable: true})
 			continue
 		}
-		src, err := factory(es, sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver})
+		src, err := factory(es, sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver, Kube: clients})
 		if err != nil {
 			problems = append(problems, Problem{Kind: "EventSource", Namespace: unit.Namespace, Name: es.Name, Err: fieldError(err)})
 			continue
@@ -155,6 +160,16 @@ func build(objs Objects, opts Options, sensorBase string) (*built, Problems) {
 		b.sources = append(b.sources, builtSource{unit: unit, src: src})
 	}
 	return b, problems
+}
+
+// kubeClients builds the clients of the cluster named by kubeconfig (or
+// $KUBECONFIG, or the pod's); nil when there is none.
+func kubeClients(kubeconfig string) (*kube.Clients, error) {
+	cfg, ok, err := kube.LoadConfig(kubeconfig)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return kube.New(cfg)
 }
 
 // notRunnableTriggers turns the engine's list of unbuilt trigger paths

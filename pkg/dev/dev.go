@@ -45,6 +45,10 @@ type Options struct {
 	SecretsDir string
 	// Broker tunes the data plane.
 	Broker broker.Config
+	// Kubeconfig is the kubeconfig file of the cluster that resource sources
+	// watch and k8s and argoWorkflow triggers act on; $KUBECONFIG, or the
+	// pod's service account, when empty. Without any, those types refuse to build.
+	Kubeconfig string
 	// ListenHost is the interface push sources bind (default 127.0.0.1).
 	ListenHost string
 	// Logger receives every log line; a no-op logger when nil.
