@@ -33,10 +33,10 @@ func TestApplyRejectsInvalid(t *testing.T) {
 			tr.Spec.Subscriber = pkgduckv1.Destination{Ref: &pkgduckv1.KReference{Kind: "Service", Name: "fn", APIVersion: "serving.knative.dev/v1"}}
 		}), want: "trigger default/t: spec.subscriber.ref"},
 		{name: "no subscriber", trigger: newTrigger("t", "b", ok, func(tr *eventingv1.Trigger) { tr.Spec.Subscriber = pkgduckv1.Destination{} }),
-			want: "spec.subscriber.uri: missing"},
+			want: "trigger default/t: spec.subscriber.uri: missing field(s)"},
 		{name: "relative subscriber", trigger: newTrigger("t", "b", "/path"), want: "spec.subscriber.uri"},
-		{name: "unknown broker", trigger: newTrigger("t", "nope", ok), want: `spec.broker: broker "nope" not found`},
-		{name: "no broker", trigger: newTrigger("t", "", ok), want: "spec.broker: missing"},
+		{name: "unknown broker", trigger: newTrigger("t", "nope", ok), want: `trigger default/t: spec.broker: broker "nope" not found in namespace "default"`},
+		{name: "no broker", trigger: newTrigger("t", "", ok), want: "trigger default/t: spec.broker: missing field(s)"},
 		{name: "bad filter", trigger: newTrigger("t", "b", ok, func(tr *eventingv1.Trigger) {
 			tr.Spec.Filters = []eventingv1.SubscriptionsAPIFilter{{Exact: map[string]string{"type": "a"}, Prefix: map[string]string{"type": "b"}}}
 		}), want: "spec.filters[0]"},
@@ -63,6 +63,39 @@ func TestApplyRejectsInvalid(t *testing.T) {
 				t.Fatalf("Apply error = %v, want ErrInvalid mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestApplyReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	p := startPlane(t, testConfig())
+	bs := []*eventingv1.Broker{newBroker("b", nil), newBroker("b", nil), newBroker("slow", delivery(-1, "PT0S", ""))}
+	ts := []*eventingv1.Trigger{
+		newTrigger("t", "nope", "/path", func(tr *eventingv1.Trigger) {
+			tr.Spec.Filters = []eventingv1.SubscriptionsAPIFilter{{}, {Exact: map[string]string{"Type": "a"}}}
+		}),
+		newTrigger("t", "b", "http://example.com"),
+		newTrigger("u", "", "http://example.com", withDelivery(delivery(1, "soon", "")), func(tr *eventingv1.Trigger) {
+			tr.Spec.BrokerRef = &pkgduckv1.KReference{Name: "b", Namespace: "other"}
+		}),
+	}
+	err := p.dp.Apply(context.Background(), bs, ts)
+	if !errors.Is(err, broker.ErrInvalid) {
+		t.Fatalf("Apply error = %v, want ErrInvalid", err)
+	}
+	want := []string{
+		"invalid broker configuration: broker default/b: metadata.name: defined twice",
+		"invalid broker configuration: broker default/slow: spec.delivery.backoffDelay: invalid value: PT0S; must be a positive ISO-8601 duration such as PT0.2S or P1DT2H",
+		"invalid broker configuration: broker default/slow: spec.delivery.retry: invalid value: -1; must not be negative",
+		`invalid broker configuration: trigger default/t: spec.broker: broker "nope" not found in namespace "default"`,
+		"invalid broker configuration: trigger default/t: spec.filters[1].exact[Type]: invalid attribute name, must match ^[a-z][a-z0-9]*$",
+		"invalid broker configuration: trigger default/t: spec.subscriber.uri: invalid value: /path; must be an absolute http(s) URL",
+		"invalid broker configuration: trigger default/t: metadata.name: defined twice",
+		"invalid broker configuration: trigger default/u: spec.brokerRef.namespace: cross-namespace brokers are not supported",
+		"invalid broker configuration: trigger default/u: spec.delivery.backoffDelay: invalid value: soon; must be a positive ISO-8601 duration such as PT0.2S or P1DT2H",
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("Apply error lines =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

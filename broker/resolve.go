@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	duckv1 "knative.dev/eventing/pkg/apis/duck/v1"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/filter"
@@ -32,97 +34,132 @@ type resolvedBroker struct {
 }
 
 // resolve validates brokers and triggers and turns them into data-plane settings. It
-// reports every problem, each naming the object and field.
+// reports every problem, one line each, naming the object and the field path; every
+// line wraps ErrInvalid.
 func resolve(brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger, def *duckv1.DeliverySpec) (resolved, error) {
 	var out resolved
-	var errs []error
+	var problems []error
 	known := make(map[string]*resolvedBroker, len(brokers))
 	for _, b := range brokers {
 		ns := namespaceOf(b.Namespace)
-		where := fmt.Sprintf("broker %s/%s", ns, b.Name)
-		if err := checkNames(ns, b.Name); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalid, where, err))
-			continue
+		key := ns + "/" + b.Name
+		errs := checkNames(ns, b.Name)
+		if _, dup := known[key]; dup && errs == nil {
+			errs = apis.ErrGeneric("defined twice", "metadata.name")
 		}
-		if _, dup := known[ns+"/"+b.Name]; dup {
-			errs = append(errs, fmt.Errorf("%w: %s: defined twice", ErrInvalid, where))
-			continue
-		}
-		if _, err := dispatcher.ParseDelivery(b.Spec.Delivery); err != nil {
-			errs = append(errs, fmt.Errorf("%w: %s: spec.delivery.%w", ErrInvalid, where, err))
+		_, derr := dispatcher.ParseDelivery(b.Spec.Delivery)
+		if errs = errs.Also(derr.ViaField("spec", "delivery")); errs != nil {
+			problems = append(problems, invalid("broker "+key, errs)...)
 			continue
 		}
 		out.brokers = append(out.brokers, resolvedBroker{namespace: ns, name: b.Name, delivery: b.Spec.Delivery})
-		known[ns+"/"+b.Name] = &out.brokers[len(out.brokers)-1]
+		known[key] = &out.brokers[len(out.brokers)-1]
 	}
 	seen := make(map[string]bool, len(triggers))
 	for _, t := range triggers {
 		ns := namespaceOf(t.Namespace)
-		where := fmt.Sprintf("trigger %s/%s", ns, t.Name)
-		if seen[ns+"/"+t.Name] {
-			errs = append(errs, fmt.Errorf("%w: %s: defined twice", ErrInvalid, where))
+		key := ns + "/" + t.Name
+		if seen[key] {
+			problems = append(problems, invalid("trigger "+key, apis.ErrGeneric("defined twice", "metadata.name"))...)
 			continue
 		}
-		seen[ns+"/"+t.Name] = true
-		dt, err := resolveTrigger(t, ns, known, def)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalid, where, err))
+		seen[key] = true
+		dt, errs := resolveTrigger(t, ns, known, def)
+		if errs != nil {
+			problems = append(problems, invalid("trigger "+key, errs)...)
 			continue
 		}
 		out.triggers = append(out.triggers, dt)
 	}
-	return out, errors.Join(errs...)
+	return out, errors.Join(problems...)
 }
 
-func resolveTrigger(t *eventingv1.Trigger, ns string, brokers map[string]*resolvedBroker, def *duckv1.DeliverySpec) (dispatcher.Trigger, error) {
+// resolveTrigger turns a trigger into dispatcher settings, reporting every problem
+// with its path in the Trigger.
+func resolveTrigger(t *eventingv1.Trigger, ns string, brokers map[string]*resolvedBroker, def *duckv1.DeliverySpec) (dispatcher.Trigger, *apis.FieldError) {
 	dt := dispatcher.Trigger{Namespace: ns, Name: t.Name, UID: string(t.UID)}
-	if err := checkNames(ns, t.Name); err != nil {
-		return dt, err
-	}
-	brokerName := t.Spec.Broker
+	errs := checkNames(ns, t.Name)
+
+	var spec *apis.FieldError // problems relative to spec
+	brokerName, brokerField := t.Spec.Broker, "broker"
+	crossNamespace := false
 	if ref := t.Spec.BrokerRef; brokerName == "" && ref != nil {
+		brokerName, brokerField = ref.Name, "brokerRef.name"
 		if ref.Namespace != "" && ref.Namespace != ns {
-			return dt, fmt.Errorf("spec.brokerRef.namespace: cross-namespace brokers are not supported")
+			crossNamespace = true
+			spec = spec.Also(apis.ErrGeneric("cross-namespace brokers are not supported", "brokerRef.namespace"))
 		}
-		brokerName = ref.Name
-	}
-	if brokerName == "" {
-		return dt, fmt.Errorf("spec.broker: missing")
 	}
 	b, ok := brokers[ns+"/"+brokerName]
-	if !ok {
-		return dt, fmt.Errorf("spec.broker: broker %q not found in namespace %q", brokerName, ns)
+	switch {
+	case crossNamespace:
+	case brokerName == "":
+		spec = spec.Also(apis.ErrMissingField("broker"))
+	case !ok:
+		spec = spec.Also(apis.ErrGeneric(fmt.Sprintf("broker %q not found in namespace %q", brokerName, ns), brokerField))
 	}
 	dt.Broker = brokerName
 
-	sub := t.Spec.Subscriber
-	if sub.URI == nil {
-		if sub.Ref != nil {
-			return dt, fmt.Errorf("spec.subscriber.ref: a reference cannot be resolved outside a cluster, set spec.subscriber.uri")
+	switch sub := t.Spec.Subscriber; {
+	case sub.URI == nil && sub.Ref != nil:
+		spec = spec.Also(apis.ErrGeneric("a reference cannot be resolved outside a cluster, set spec.subscriber.uri", "subscriber.ref"))
+	case sub.URI == nil:
+		spec = spec.Also(apis.ErrMissingField("subscriber.uri"))
+	default:
+		u, err := url.Parse(sub.URI.String())
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			spec = spec.Also(apis.ErrInvalidValue(sub.URI.String(), "subscriber.uri", "must be an absolute http(s) URL"))
 		}
-		return dt, fmt.Errorf("spec.subscriber.uri: missing")
-	}
-	u, err := url.Parse(sub.URI.String())
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return dt, fmt.Errorf("spec.subscriber.uri: %q is not an absolute http(s) URL", sub.URI.String())
-	}
-	dt.Subscriber = u
-
-	if dt.Filter, err = filter.New(&t.Spec); err != nil {
-		return dt, fmt.Errorf("spec.%w", err)
+		dt.Subscriber = u
 	}
 
-	spec, field := t.Spec.Delivery, "spec.delivery"
-	if dispatcher.IsEmpty(spec) {
-		spec, field = b.delivery, "broker spec.delivery"
+	var ferr *apis.FieldError
+	dt.Filter, ferr = filter.New(&t.Spec)
+	spec = spec.Also(ferr)
+	errs = errs.Also(spec.ViaField("spec"))
+
+	// A trigger without delivery options takes its broker's, else the default.
+	delivery, field := t.Spec.Delivery, "spec.delivery"
+	if dispatcher.IsEmpty(delivery) && ok {
+		delivery, field = b.delivery, "broker spec.delivery"
 	}
-	if dispatcher.IsEmpty(spec) {
-		spec, field = def, "default delivery"
+	if dispatcher.IsEmpty(delivery) {
+		delivery, field = def, "default delivery"
 	}
-	if dt.Delivery, err = dispatcher.ParseDelivery(spec); err != nil {
-		return dt, fmt.Errorf("%s.%w", field, err)
+	var derr *apis.FieldError
+	dt.Delivery, derr = dispatcher.ParseDelivery(delivery)
+	errs = errs.Also(derr.ViaField(field))
+	return dt, errs
+}
+
+// invalid turns the problems of one object into errors wrapping ErrInvalid, one per
+// path and sorted by path, each reading "<object>: <path>: <message>[; <details>]".
+func invalid(object string, fe *apis.FieldError) []error {
+	type line struct{ path, reason string }
+	var lines []line
+	for _, e := range fe.WrappedErrors() {
+		reason := e.Message
+		if e.Details != "" {
+			reason += "; " + strings.Join(strings.Fields(e.Details), " ")
+		}
+		paths := e.Paths
+		if len(paths) == 0 {
+			paths = []string{""}
+		}
+		for _, p := range paths {
+			lines = append(lines, line{p, reason})
+		}
 	}
-	return dt, nil
+	slices.SortStableFunc(lines, func(a, b line) int { return strings.Compare(a.path, b.path) })
+	errs := make([]error, 0, len(lines))
+	for _, l := range lines {
+		if l.path == "" {
+			errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, object, l.reason))
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%w: %s: %s: %s", ErrInvalid, object, l.path, l.reason))
+	}
+	return errs
 }
 
 func namespaceOf(ns string) string {
@@ -134,15 +171,15 @@ func namespaceOf(ns string) string {
 
 // checkNames applies the Kubernetes rules for namespace and object names, which also
 // keep stream, subject and consumer names well-formed.
-func checkNames(ns, name string) error {
+func checkNames(ns, name string) *apis.FieldError {
+	var errs *apis.FieldError
 	if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
-		return fmt.Errorf("metadata.namespace: %q: %s", ns, strings.Join(msgs, "; "))
+		errs = errs.Also(apis.ErrInvalidValue(ns, "namespace", msgs...))
 	}
 	if name == "" {
-		return fmt.Errorf("metadata.name: missing")
+		errs = errs.Also(apis.ErrMissingField("name"))
+	} else if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+		errs = errs.Also(apis.ErrInvalidValue(name, "name", msgs...))
 	}
-	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
-		return fmt.Errorf("metadata.name: %q: %s", name, strings.Join(msgs, "; "))
-	}
-	return nil
+	return errs.ViaField("metadata")
 }

@@ -1,16 +1,20 @@
 package dispatcher
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
 
 	duckv1 "knative.dev/eventing/pkg/apis/duck/v1"
+	"knative.dev/pkg/apis"
 )
 
 // maxBackoff caps a computed retry delay.
 const maxBackoff = time.Hour
+
+// mustBeDuration is why a backoffDelay or timeout is refused.
+const mustBeDuration = "must be a positive ISO-8601 duration such as PT0.2S or P1DT2H"
 
 // Delivery is a parsed Knative DeliverySpec: how often and how patiently a trigger's
 // subscriber is tried, and where events go when it keeps failing.
@@ -34,15 +38,17 @@ type Delivery struct {
 }
 
 // ParseDelivery reads a DeliverySpec; nil means no retries and no dead-letter sink.
-// Errors name the offending field relative to the spec (e.g. "backoffDelay").
-func ParseDelivery(spec *duckv1.DeliverySpec) (Delivery, error) {
+// It reports every problem, with paths relative to the spec (e.g. "backoffDelay");
+// the caller puts in where the spec sits.
+func ParseDelivery(spec *duckv1.DeliverySpec) (Delivery, *apis.FieldError) {
 	var d Delivery
 	if spec == nil {
 		return d, nil
 	}
+	var errs *apis.FieldError
 	if spec.Retry != nil {
 		if *spec.Retry < 0 {
-			return d, fmt.Errorf("retry: must not be negative, got %d", *spec.Retry)
+			errs = errs.Also(apis.ErrInvalidValue(*spec.Retry, "retry", "must not be negative"))
 		}
 		d.Retry = int(*spec.Retry)
 	}
@@ -51,13 +57,13 @@ func ParseDelivery(spec *duckv1.DeliverySpec) (Delivery, error) {
 		case duckv1.BackoffPolicyLinear, duckv1.BackoffPolicyExponential:
 			d.BackoffPolicy = p
 		default:
-			return d, fmt.Errorf("backoffPolicy: want linear or exponential, got %q", p)
+			errs = errs.Also(apis.ErrInvalidValue(p, "backoffPolicy", "must be linear or exponential"))
 		}
 	}
 	var err error
 	if spec.BackoffDelay != nil {
 		if d.BackoffDelay, err = parseDuration(*spec.BackoffDelay); err != nil {
-			return d, fmt.Errorf("backoffDelay: %w", err)
+			errs = errs.Also(apis.ErrInvalidValue(*spec.BackoffDelay, "backoffDelay", mustBeDuration))
 		}
 		if d.BackoffPolicy == "" {
 			d.BackoffPolicy = duckv1.BackoffPolicyExponential
@@ -65,12 +71,12 @@ func ParseDelivery(spec *duckv1.DeliverySpec) (Delivery, error) {
 	}
 	if spec.Timeout != nil {
 		if d.Timeout, err = parseDuration(*spec.Timeout); err != nil {
-			return d, fmt.Errorf("timeout: %w", err)
+			errs = errs.Also(apis.ErrInvalidValue(*spec.Timeout, "timeout", mustBeDuration))
 		}
 	}
 	if spec.RetryAfterMax != nil {
 		if d.RetryAfterMax, err = parseISO(*spec.RetryAfterMax); err != nil || d.RetryAfterMax < 0 {
-			return d, fmt.Errorf("retryAfterMax: %q is not an ISO-8601 duration such as PT30S", *spec.RetryAfterMax)
+			errs = errs.Also(apis.ErrInvalidValue(*spec.RetryAfterMax, "retryAfterMax", "must be an ISO-8601 duration such as PT30S"))
 		}
 	}
 	if spec.Format != nil {
@@ -79,16 +85,18 @@ func ParseDelivery(spec *duckv1.DeliverySpec) (Delivery, error) {
 			d.Structured = true
 		case duckv1.DeliveryFormatBinary:
 		default:
-			return d, fmt.Errorf("format: want json or binary, got %q", f)
+			errs = errs.Also(apis.ErrInvalidValue(f, "format", "must be json or binary"))
 		}
 	}
 	if dls := spec.DeadLetterSink; dls != nil {
 		if dls.URI == nil {
-			return d, fmt.Errorf("deadLetterSink.ref: a reference cannot be resolved outside a cluster, set deadLetterSink.uri")
+			errs = errs.Also(apis.ErrGeneric("a reference cannot be resolved outside a cluster, set deadLetterSink.uri", "deadLetterSink.ref"))
+		} else if d.DeadLetterSink, err = absoluteURL(dls.URI.String()); err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(dls.URI.String(), "deadLetterSink.uri", err.Error()))
 		}
-		if d.DeadLetterSink, err = absoluteURL(dls.URI.String()); err != nil {
-			return d, fmt.Errorf("deadLetterSink.uri: %w", err)
-		}
+	}
+	if errs != nil {
+		return Delivery{}, errs
 	}
 	return d, nil
 }
@@ -104,10 +112,10 @@ func IsEmpty(spec *duckv1.DeliverySpec) bool {
 func absoluteURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("parsing %q: %w", s, err)
+		return nil, err
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
+		return nil, errors.New("must be an absolute http(s) URL")
 	}
 	return u, nil
 }

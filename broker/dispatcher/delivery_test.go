@@ -1,7 +1,7 @@
 package dispatcher
 
 import (
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -47,8 +47,11 @@ func TestParseDelivery(t *testing.T) {
 			t.Parallel()
 			got, err := ParseDelivery(tc.spec)
 			if tc.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want prefix %q", err, tc.wantErr)
+				if err == nil {
+					t.Fatalf("ParseDelivery = %+v, want a problem at %q", got, tc.wantErr)
+				}
+				if problems := err.WrappedErrors(); len(problems) != 1 || !slices.Equal(problems[0].Paths, []string{tc.wantErr}) {
+					t.Fatalf("error = %q, want one problem at %q", err, tc.wantErr)
 				}
 				return
 			}
@@ -65,6 +68,25 @@ func TestParseDelivery(t *testing.T) {
 				t.Fatalf("ParseDelivery = %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseDeliveryReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, err := ParseDelivery(&duckv1.DeliverySpec{
+		Retry: ptr(int32(-1)), BackoffDelay: ptr("200ms"), Format: ptr(duckv1.FormatType("xml")),
+		DeadLetterSink: &pkgduckv1.Destination{URI: &apis.URL{Path: "/x"}},
+	})
+	want := `invalid value: -1: retry
+must not be negative
+invalid value: /x: deadLetterSink.uri
+must be an absolute http(s) URL
+invalid value: 200ms: backoffDelay
+` + mustBeDuration + `
+invalid value: xml: format
+must be json or binary`
+	if err == nil || err.Error() != want {
+		t.Errorf("ParseDelivery error =\n%v\nwant\n%s", err, want)
 	}
 }
 

@@ -1,10 +1,9 @@
 package filter
 
 import (
-	"fmt"
-
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	"knative.dev/pkg/apis"
 )
 
 // allFilter passes when every one of its filters passes.
@@ -20,12 +19,12 @@ func (fs allFilter) Match(ev *cloudevents.Event) bool {
 	return true
 }
 
-// newAll compiles an `all` dialect found at path.
-func newAll(list []eventingv1.SubscriptionsAPIFilter, path string) (Filter, error) {
+// newAll compiles an `all` dialect; problems are relative to the list.
+func newAll(list []eventingv1.SubscriptionsAPIFilter) (Filter, *apis.FieldError) {
 	if len(list) == 0 {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+		return nil, problem(ErrEmptyDialect)
 	}
-	return compileList(list, path, joinAll)
+	return compileList(list, joinAll)
 }
 
 // joinAll joins filters with AND: filters that always pass are dropped, one

@@ -1,10 +1,9 @@
 package filter
 
 import (
-	"fmt"
-
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	"knative.dev/pkg/apis"
 )
 
 // anyFilter passes when at least one of its filters passes.
@@ -20,12 +19,12 @@ func (fs anyFilter) Match(ev *cloudevents.Event) bool {
 	return false
 }
 
-// newAny compiles an `any` dialect found at path.
-func newAny(list []eventingv1.SubscriptionsAPIFilter, path string) (Filter, error) {
+// newAny compiles an `any` dialect; problems are relative to the list.
+func newAny(list []eventingv1.SubscriptionsAPIFilter) (Filter, *apis.FieldError) {
 	if len(list) == 0 {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+		return nil, problem(ErrEmptyDialect)
 	}
-	return compileList(list, path, joinAny)
+	return compileList(list, joinAny)
 }
 
 // joinAny joins filters with OR: filters that never pass are dropped, one

@@ -7,6 +7,7 @@ import (
 	cesqlparser "github.com/cloudevents/sdk-go/sql/v2/parser"
 	cesqlutils "github.com/cloudevents/sdk-go/sql/v2/utils"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"knative.dev/pkg/apis"
 )
 
 // cesqlFilter passes when its CloudEvents SQL expression evaluates to true.
@@ -38,11 +39,13 @@ func (c cesqlFilter) Match(ev *cloudevents.Event) (matched bool) {
 	return err == nil && b
 }
 
-// newCESQL compiles a `cesql` dialect found at path.
-func newCESQL(expression, path string) (Filter, error) {
+// newCESQL compiles a `cesql` dialect.
+func newCESQL(expression string) (Filter, *apis.FieldError) {
 	expr, err := parseCESQL(expression)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w %q: %w", path, ErrInvalidExpression, expression, err)
+		fe := problem(ErrInvalidExpression)
+		fe.Details = fmt.Sprintf("%q: %v", expression, err)
+		return nil, fe
 	}
 	return cesqlFilter{expr: expr}, nil
 }

@@ -2,11 +2,11 @@ package filter
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"knative.dev/pkg/apis"
 )
 
 // op is how a condition compares an attribute's value with the wanted one.
@@ -69,11 +69,12 @@ func (cs conditions) Match(ev *cloudevents.Event) bool {
 	return true
 }
 
-// newConditions compiles an attribute→value map found at path, testing each
-// attribute with o. The map's keys must be valid attribute names; empty values
-// are refused unless allowEmpty, in which case they test for presence. The
-// conditions are ordered cheapest attribute first, then by name.
-func newConditions(attrs map[string]string, o op, allowEmpty bool, path string) (Filter, error) {
+// newConditions compiles an attribute→value map, testing each attribute with
+// o. The map's keys must be valid attribute names; empty values are refused
+// unless allowEmpty, in which case they test for presence. Every problem is
+// reported, at the attribute's key. The conditions are ordered cheapest
+// attribute first, then by name.
+func newConditions(attrs map[string]string, o op, allowEmpty bool) (Filter, *apis.FieldError) {
 	cs := make(conditions, 0, len(attrs))
 	for name, want := range attrs {
 		c := condition{attr: attributeNamed(name), op: o, want: want}
@@ -85,19 +86,16 @@ func newConditions(attrs map[string]string, o op, allowEmpty bool, path string) 
 	slices.SortFunc(cs, func(a, b condition) int {
 		return cmp.Or(cmp.Compare(a.attr.kind, b.attr.kind), strings.Compare(a.attr.name, b.attr.name))
 	})
-	// Report problems in name order so the error is the same on every run.
-	names := make([]string, 0, len(cs))
-	for _, c := range cs {
-		names = append(names, c.attr.name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	var errs *apis.FieldError
+	for name, want := range attrs {
 		if !validAttributeName(name) {
-			return nil, fmt.Errorf("%s[%s]: %w", path, name, ErrInvalidAttributeName)
+			errs = errs.Also(problem(ErrInvalidAttributeName).ViaKey(name))
+		} else if want == "" && !allowEmpty {
+			errs = errs.Also(problem(ErrEmptyValue).ViaKey(name))
 		}
-		if attrs[name] == "" && !allowEmpty {
-			return nil, fmt.Errorf("%s[%s]: %w", path, name, ErrEmptyValue)
-		}
+	}
+	if errs != nil {
+		return nil, errs
 	}
 	return cs, nil
 }

@@ -1,12 +1,12 @@
 package filter
 
-import "fmt"
+import "knative.dev/pkg/apis"
 
-// newExact compiles an `exact` dialect found at path: every listed attribute
-// must equal its value, case-sensitively.
-func newExact(attrs map[string]string, path string) (Filter, error) {
+// newExact compiles an `exact` dialect: every listed attribute must equal
+// its value, case-sensitively.
+func newExact(attrs map[string]string) (Filter, *apis.FieldError) {
 	if len(attrs) == 0 {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+		return nil, problem(ErrEmptyDialect)
 	}
-	return newConditions(attrs, opEqual, false, path)
+	return newConditions(attrs, opEqual, false)
 }

@@ -4,11 +4,9 @@
 package filter
 
 import (
-	"fmt"
-	"strings"
-
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	"knative.dev/pkg/apis"
 )
 
 // Filter decides whether an event matches a trigger.
@@ -17,16 +15,20 @@ type Filter interface {
 }
 
 // New compiles a trigger's filters: spec.filters (SubscriptionsAPI dialects)
-// when non-empty, else legacy spec.filter.attributes; nil/empty → match everything.
-func New(spec *eventingv1.TriggerSpec) (Filter, error) {
+// when non-empty, else legacy spec.filter.attributes; nil/empty → match
+// everything. It reports every problem, with paths relative to the spec
+// (e.g. "filters[1].exact"); the caller puts in where the spec sits.
+func New(spec *eventingv1.TriggerSpec) (Filter, *apis.FieldError) {
 	if spec == nil {
 		return constant(true), nil
 	}
 	if len(spec.Filters) > 0 {
-		return compileList(spec.Filters, "filters", joinAll)
+		f, err := compileList(spec.Filters, joinAll)
+		return f, err.ViaField("filters")
 	}
 	if spec.Filter != nil {
-		return newAttributes(spec.Filter.Attributes, "filter.attributes")
+		f, err := newAttributes(spec.Filter.Attributes)
+		return f, err.ViaField("filter", "attributes")
 	}
 	return constant(true), nil
 }
@@ -38,24 +40,29 @@ type constant bool
 // Match implements Filter.
 func (c constant) Match(*cloudevents.Event) bool { return bool(c) }
 
-// compileList compiles the elements of a filter list found at path and joins
-// them with combine (allOf or anyOf).
-func compileList(list []eventingv1.SubscriptionsAPIFilter, path string, combine func([]Filter) Filter) (Filter, error) {
+// compileList compiles the elements of a filter list and joins them with
+// combine (joinAll or joinAny); problems are at the elements' indexes.
+func compileList(list []eventingv1.SubscriptionsAPIFilter, combine func([]Filter) Filter) (Filter, *apis.FieldError) {
 	compiled := make([]Filter, 0, len(list))
+	var errs *apis.FieldError
 	for i := range list {
-		f, err := compile(&list[i], fmt.Sprintf("%s[%d]", path, i))
+		f, err := compile(&list[i])
 		if err != nil {
-			return nil, err
+			errs = errs.Also(err.ViaIndex(i))
+			continue
 		}
 		compiled = append(compiled, f)
+	}
+	if errs != nil {
+		return nil, errs
 	}
 	return combine(compiled), nil
 }
 
-// compile turns one SubscriptionsAPI filter element found at path into a
-// Filter. An element without any dialect matches everything; an element with
-// more than one dialect, or with a dialect that is set but empty, is an error.
-func compile(f *eventingv1.SubscriptionsAPIFilter, path string) (Filter, error) {
+// compile turns one SubscriptionsAPI filter element into a Filter. An element
+// without any dialect matches everything; an element with more than one
+// dialect, or with a dialect that is set but empty, is a problem.
+func compile(f *eventingv1.SubscriptionsAPIFilter) (Filter, *apis.FieldError) {
 	var set []string
 	if f.Exact != nil {
 		set = append(set, "exact")
@@ -83,23 +90,31 @@ func compile(f *eventingv1.SubscriptionsAPIFilter, path string) (Filter, error) 
 		return constant(true), nil
 	case 1:
 	default:
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrMultipleDialects, strings.Join(set, ", "))
+		return nil, apis.ErrGeneric(ErrMultipleDialects.Error(), set...)
 	}
 
+	var (
+		compiled Filter
+		err      *apis.FieldError
+	)
 	switch set[0] {
 	case "exact":
-		return newExact(f.Exact, path+".exact")
+		compiled, err = newExact(f.Exact)
 	case "prefix":
-		return newPrefix(f.Prefix, path+".prefix")
+		compiled, err = newPrefix(f.Prefix)
 	case "suffix":
-		return newSuffix(f.Suffix, path+".suffix")
+		compiled, err = newSuffix(f.Suffix)
 	case "all":
-		return newAll(f.All, path+".all")
+		compiled, err = newAll(f.All)
 	case "any":
-		return newAny(f.Any, path+".any")
+		compiled, err = newAny(f.Any)
 	case "not":
-		return newNot(f.Not, path+".not")
+		compiled, err = newNot(f.Not)
 	default:
-		return newCESQL(f.CESQL, path+".cesql")
+		compiled, err = newCESQL(f.CESQL)
 	}
+	if err != nil {
+		return nil, err.ViaField(set[0])
+	}
+	return compiled, nil
 }

@@ -1,8 +1,7 @@
 package filter
 
 import (
-	"errors"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 
@@ -58,130 +57,130 @@ func TestNewSelectsFilters(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name       string
-		spec       *eventingv1.TriggerSpec
-		wantIs     error
-		wantPrefix string
+		name      string
+		spec      *eventingv1.TriggerSpec
+		want      error
+		wantPaths []string
 	}{
 		{
-			name:       "two dialects in one element",
-			spec:       filters(exact(map[string]string{"type": "a"}), exact(map[string]string{"type": "b"}), eventingv1.SubscriptionsAPIFilter{Exact: map[string]string{"type": "a"}, CESQL: "TRUE"}),
-			wantIs:     ErrMultipleDialects,
-			wantPrefix: "filters[2]: ",
+			name:      "two dialects in one element",
+			spec:      filters(exact(map[string]string{"type": "a"}), exact(map[string]string{"type": "b"}), eventingv1.SubscriptionsAPIFilter{Exact: map[string]string{"type": "a"}, CESQL: "TRUE"}),
+			want:      ErrMultipleDialects,
+			wantPaths: []string{"filters[2].cesql", "filters[2].exact"},
 		},
 		{
-			name:       "two dialects nested",
-			spec:       filters(allOf(exact(map[string]string{"type": "a"}), anyOf(exact(map[string]string{"type": "a"}), eventingv1.SubscriptionsAPIFilter{Prefix: map[string]string{"type": "a"}, Suffix: map[string]string{"type": "b"}}))),
-			wantIs:     ErrMultipleDialects,
-			wantPrefix: "filters[0].all[1].any[1]: ",
+			name:      "two dialects nested",
+			spec:      filters(allOf(exact(map[string]string{"type": "a"}), anyOf(exact(map[string]string{"type": "a"}), eventingv1.SubscriptionsAPIFilter{Prefix: map[string]string{"type": "a"}, Suffix: map[string]string{"type": "b"}}))),
+			want:      ErrMultipleDialects,
+			wantPaths: []string{"filters[0].all[1].any[1].prefix", "filters[0].all[1].any[1].suffix"},
 		},
 		{
-			name:       "empty exact",
-			spec:       filters(exact(map[string]string{})),
-			wantIs:     ErrEmptyDialect,
-			wantPrefix: "filters[0].exact: ",
+			name:      "empty exact",
+			spec:      filters(exact(map[string]string{})),
+			want:      ErrEmptyDialect,
+			wantPaths: []string{"filters[0].exact"},
 		},
 		{
-			name:       "empty prefix",
-			spec:       filters(cesqlOf("TRUE"), prefix(map[string]string{})),
-			wantIs:     ErrEmptyDialect,
-			wantPrefix: "filters[1].prefix: ",
+			name:      "empty prefix",
+			spec:      filters(cesqlOf("TRUE"), prefix(map[string]string{})),
+			want:      ErrEmptyDialect,
+			wantPaths: []string{"filters[1].prefix"},
 		},
 		{
-			name:       "empty suffix",
-			spec:       filters(suffix(map[string]string{})),
-			wantIs:     ErrEmptyDialect,
-			wantPrefix: "filters[0].suffix: ",
+			name:      "empty suffix",
+			spec:      filters(suffix(map[string]string{})),
+			want:      ErrEmptyDialect,
+			wantPaths: []string{"filters[0].suffix"},
 		},
 		{
-			name:       "empty all",
-			spec:       filters(allOf()),
-			wantIs:     ErrEmptyDialect,
-			wantPrefix: "filters[0].all: ",
+			name:      "empty all",
+			spec:      filters(allOf()),
+			want:      ErrEmptyDialect,
+			wantPaths: []string{"filters[0].all"},
 		},
 		{
-			name:       "empty any",
-			spec:       filters(not(anyOf())),
-			wantIs:     ErrEmptyDialect,
-			wantPrefix: "filters[0].not.any: ",
+			name:      "empty any",
+			spec:      filters(not(anyOf())),
+			want:      ErrEmptyDialect,
+			wantPaths: []string{"filters[0].not.any"},
 		},
 		{
-			name:       "empty not",
-			spec:       filters(not(eventingv1.SubscriptionsAPIFilter{})),
-			wantIs:     ErrEmptyDialect,
-			wantPrefix: "filters[0].not: ",
+			name:      "empty not",
+			spec:      filters(not(eventingv1.SubscriptionsAPIFilter{})),
+			want:      ErrEmptyDialect,
+			wantPaths: []string{"filters[0].not"},
 		},
 		{
-			name:       "empty map next to another dialect",
-			spec:       filters(eventingv1.SubscriptionsAPIFilter{Exact: map[string]string{}, CESQL: "TRUE"}),
-			wantIs:     ErrMultipleDialects,
-			wantPrefix: "filters[0]: ",
+			name:      "empty map next to another dialect",
+			spec:      filters(eventingv1.SubscriptionsAPIFilter{Exact: map[string]string{}, CESQL: "TRUE"}),
+			want:      ErrMultipleDialects,
+			wantPaths: []string{"filters[0].cesql", "filters[0].exact"},
 		},
 		{
-			name:       "exact attribute name with upper case",
-			spec:       filters(exact(map[string]string{"Type": "a"})),
-			wantIs:     ErrInvalidAttributeName,
-			wantPrefix: "filters[0].exact[Type]: ",
+			name:      "exact attribute name with upper case",
+			spec:      filters(exact(map[string]string{"Type": "a"})),
+			want:      ErrInvalidAttributeName,
+			wantPaths: []string{"filters[0].exact[Type]"},
 		},
 		{
-			name:       "prefix attribute name with a dash",
-			spec:       filters(prefix(map[string]string{"my-ext": "a"})),
-			wantIs:     ErrInvalidAttributeName,
-			wantPrefix: "filters[0].prefix[my-ext]: ",
+			name:      "prefix attribute name with a dash",
+			spec:      filters(prefix(map[string]string{"my-ext": "a"})),
+			want:      ErrInvalidAttributeName,
+			wantPaths: []string{"filters[0].prefix[my-ext]"},
 		},
 		{
-			name:       "suffix attribute name starting with a digit",
-			spec:       filters(suffix(map[string]string{"1ext": "a"})),
-			wantIs:     ErrInvalidAttributeName,
-			wantPrefix: "filters[0].suffix[1ext]: ",
+			name:      "suffix attribute name starting with a digit",
+			spec:      filters(suffix(map[string]string{"1ext": "a"})),
+			want:      ErrInvalidAttributeName,
+			wantPaths: []string{"filters[0].suffix[1ext]"},
 		},
 		{
-			name:       "first invalid name in order is reported",
-			spec:       filters(exact(map[string]string{"type": "a", "Zed": "b", "A_b": "c"})),
-			wantIs:     ErrInvalidAttributeName,
-			wantPrefix: "filters[0].exact[A_b]: ",
+			name:      "every invalid name is reported",
+			spec:      filters(exact(map[string]string{"type": "a", "Zed": "b", "A_b": "c"})),
+			want:      ErrInvalidAttributeName,
+			wantPaths: []string{"filters[0].exact[A_b]", "filters[0].exact[Zed]"},
 		},
 		{
-			name:       "empty attribute name",
-			spec:       filters(exact(map[string]string{"": "a"})),
-			wantIs:     ErrInvalidAttributeName,
-			wantPrefix: "filters[0].exact[]: ",
+			name:      "empty attribute name",
+			spec:      filters(exact(map[string]string{"": "a"})),
+			want:      ErrInvalidAttributeName,
+			wantPaths: []string{"filters[0].exact[]"},
 		},
 		{
-			name:       "exact empty value",
-			spec:       filters(exact(map[string]string{"type": ""})),
-			wantIs:     ErrEmptyValue,
-			wantPrefix: "filters[0].exact[type]: ",
+			name:      "exact empty value",
+			spec:      filters(exact(map[string]string{"type": ""})),
+			want:      ErrEmptyValue,
+			wantPaths: []string{"filters[0].exact[type]"},
 		},
 		{
-			name:       "prefix empty value",
-			spec:       filters(prefix(map[string]string{"source": ""})),
-			wantIs:     ErrEmptyValue,
-			wantPrefix: "filters[0].prefix[source]: ",
+			name:      "prefix empty value",
+			spec:      filters(prefix(map[string]string{"source": ""})),
+			want:      ErrEmptyValue,
+			wantPaths: []string{"filters[0].prefix[source]"},
 		},
 		{
-			name:       "suffix empty value nested",
-			spec:       filters(anyOf(cesqlOf("TRUE"), suffix(map[string]string{"subject": ""}))),
-			wantIs:     ErrEmptyValue,
-			wantPrefix: "filters[0].any[1].suffix[subject]: ",
+			name:      "suffix empty value nested",
+			spec:      filters(anyOf(cesqlOf("TRUE"), suffix(map[string]string{"subject": ""}))),
+			want:      ErrEmptyValue,
+			wantPaths: []string{"filters[0].any[1].suffix[subject]"},
 		},
 		{
-			name:       "bad cesql",
-			spec:       filters(exact(map[string]string{"type": "a"}), exact(map[string]string{"type": "a"}), cesqlOf("subject = ")),
-			wantIs:     ErrInvalidExpression,
-			wantPrefix: "filters[2].cesql: ",
+			name:      "bad cesql",
+			spec:      filters(exact(map[string]string{"type": "a"}), exact(map[string]string{"type": "a"}), cesqlOf("subject = ")),
+			want:      ErrInvalidExpression,
+			wantPaths: []string{"filters[2].cesql"},
 		},
 		{
-			name:       "bad cesql nested",
-			spec:       filters(not(cesqlOf("LIKE LIKE"))),
-			wantIs:     ErrInvalidExpression,
-			wantPrefix: "filters[0].not.cesql: ",
+			name:      "bad cesql nested",
+			spec:      filters(not(cesqlOf("LIKE LIKE"))),
+			want:      ErrInvalidExpression,
+			wantPaths: []string{"filters[0].not.cesql"},
 		},
 		{
-			name:       "legacy attribute name",
-			spec:       attrs(map[string]string{"type": "a", "Source": "b"}),
-			wantIs:     ErrInvalidAttributeName,
-			wantPrefix: "filter.attributes[Source]: ",
+			name:      "legacy attribute name",
+			spec:      attrs(map[string]string{"type": "a", "Source": "b"}),
+			want:      ErrInvalidAttributeName,
+			wantPaths: []string{"filter.attributes[Source]"},
 		},
 	}
 	for _, tc := range cases {
@@ -194,14 +193,44 @@ func TestNewErrors(t *testing.T) {
 			if f != nil {
 				t.Errorf("New returned a filter (%T) with its error", f)
 			}
-			if !errors.Is(err, tc.wantIs) {
-				t.Errorf("error %q is not %q", err, tc.wantIs)
+			problems := err.WrappedErrors()
+			if len(problems) != 1 {
+				t.Fatalf("error %q holds %d problems, want 1", err, len(problems))
 			}
-			if !strings.HasPrefix(err.Error(), tc.wantPrefix) {
-				t.Errorf("error %q does not start with %q", err, tc.wantPrefix)
+			if got := problems[0]; got.Message != tc.want.Error() || !slices.Equal(got.Paths, tc.wantPaths) {
+				t.Errorf("problem = %q at %q, want %q at %q", got.Message, got.Paths, tc.want, tc.wantPaths)
 			}
 		})
 	}
+}
+
+func TestNewReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, err := New(filters(
+		exact(map[string]string{"type": "a"}),
+		exact(map[string]string{"Type": "a", "source": ""}),
+		anyOf(cesqlOf("subject = "), allOf()),
+		eventingv1.SubscriptionsAPIFilter{Prefix: map[string]string{"type": "a"}, Not: &eventingv1.SubscriptionsAPIFilter{}},
+	))
+	want := `dialect is set but empty: filters[2].any[1].all
+invalid CESQL expression: filters[2].any[0].cesql
+"subject = ": ` + cesqlReason(t, "subject = ") + `
+invalid attribute name, must match ^[a-z][a-z0-9]*$: filters[1].exact[Type]
+multiple dialects set, a filter takes exactly one: filters[3].not, filters[3].prefix
+value must not be empty: filters[1].exact[source]`
+	if err == nil || err.Error() != want {
+		t.Errorf("New error =\n%v\nwant\n%s", err, want)
+	}
+}
+
+// cesqlReason is the parser's reason for refusing expression.
+func cesqlReason(t *testing.T, expression string) string {
+	t.Helper()
+	_, err := parseCESQL(expression)
+	if err == nil {
+		t.Fatalf("%q parses", expression)
+	}
+	return err.Error()
 }
 
 func TestNewLegacyAllowsEmptyValue(t *testing.T) {

@@ -1,10 +1,9 @@
 package filter
 
 import (
-	"fmt"
-
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	"knative.dev/pkg/apis"
 )
 
 // notFilter passes when its filter does not.
@@ -13,13 +12,13 @@ type notFilter struct{ f Filter }
 // Match implements Filter.
 func (n notFilter) Match(ev *cloudevents.Event) bool { return !n.f.Match(ev) }
 
-// newNot compiles a `not` dialect found at path. `not: {}` is refused: the
-// negation of an empty filter is ambiguous (Knative treats it as no filter).
-func newNot(inner *eventingv1.SubscriptionsAPIFilter, path string) (Filter, error) {
+// newNot compiles a `not` dialect. `not: {}` is refused: the negation of an
+// empty filter is ambiguous (Knative treats it as no filter).
+func newNot(inner *eventingv1.SubscriptionsAPIFilter) (Filter, *apis.FieldError) {
 	if isEmpty(inner) {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+		return nil, problem(ErrEmptyDialect)
 	}
-	f, err := compile(inner, path)
+	f, err := compile(inner)
 	if err != nil {
 		return nil, err
 	}

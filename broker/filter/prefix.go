@@ -1,12 +1,12 @@
 package filter
 
-import "fmt"
+import "knative.dev/pkg/apis"
 
-// newPrefix compiles a `prefix` dialect found at path: every listed attribute
-// must start with its value, case-sensitively.
-func newPrefix(attrs map[string]string, path string) (Filter, error) {
+// newPrefix compiles a `prefix` dialect: every listed attribute must start
+// with its value, case-sensitively.
+func newPrefix(attrs map[string]string) (Filter, *apis.FieldError) {
 	if len(attrs) == 0 {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+		return nil, problem(ErrEmptyDialect)
 	}
-	return newConditions(attrs, opPrefix, false, path)
+	return newConditions(attrs, opPrefix, false)
 }

@@ -1,12 +1,12 @@
 package filter
 
-import "fmt"
+import "knative.dev/pkg/apis"
 
-// newSuffix compiles a `suffix` dialect found at path: every listed attribute
-// must end with its value, case-sensitively.
-func newSuffix(attrs map[string]string, path string) (Filter, error) {
+// newSuffix compiles a `suffix` dialect: every listed attribute must end
+// with its value, case-sensitively.
+func newSuffix(attrs map[string]string) (Filter, *apis.FieldError) {
 	if len(attrs) == 0 {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmptyDialect)
+		return nil, problem(ErrEmptyDialect)
 	}
-	return newConditions(attrs, opSuffix, false, path)
+	return newConditions(attrs, opSuffix, false)
 }
