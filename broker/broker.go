@@ -92,7 +92,7 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 		cfg.DefaultDelivery = KnativeDefaultDelivery()
 	}
 	if _, err := dispatcher.ParseDelivery(cfg.DefaultDelivery); err != nil {
-		return nil, fmt.Errorf("creating data plane: DefaultDelivery.%w", err)
+		return nil, fmt.Errorf("creating data plane: %w", err.ViaField("DefaultDelivery"))
 	}
 	if cfg.PublishTimeout <= 0 {
 		cfg.PublishTimeout = ingress.DefaultPublishTimeout
