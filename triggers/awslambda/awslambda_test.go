@@ -219,6 +219,7 @@ func TestFireAssumesRole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}
+	t.Cleanup(func() { _ = tr.(io.Closer).Close() })
 	for range 2 {
 		if _, err := tr.Fire(context.Background(), s, triggers.Firing{Payload: []byte(`{}`)}); err != nil {
 			t.Fatalf("Fire = %v", err)
