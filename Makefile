@@ -6,7 +6,7 @@ BIN      ?= bin/flint
 PKGS     ?= ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build test bench lint dev deps clean
+.PHONY: all build test bench lint dev deps testenv clean
 
 all: build
 
@@ -15,6 +15,11 @@ build: deps
 
 deps:
 	@bash hack/deps.sh
+
+# Prints where the etcd and kube-apiserver binaries of the tests are, building
+# them the first time (hack/deps.sh does this for every target).
+testenv:
+	@bash hack/testenv.sh
 
 test: deps
 	$(GO) test $(TESTFLAGS) $(PKGS)
