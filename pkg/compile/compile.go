@@ -30,6 +30,7 @@ const (
 	BrokerClass = "flint-jetstream"
 
 	eventingAPIVersion = "eventing.knative.dev/v1"
+	servingAPIVersion  = "serving.knative.dev/v1"
 )
 
 // Input is the Argo and Knative objects to compile, as read from manifests
@@ -41,11 +42,35 @@ type Input struct {
 	Triggers     []*eventingv1.Trigger
 }
 
-// Options says where the compiled graph's sensors are reached.
+// Options says where the compiled graph's sensors are reached: SensorRef
+// when set, else SensorURL.
 type Options struct {
 	// SensorURL is the subscriber URI of a sensor's Triggers (flint dev: a loopback URL; a
 	// cluster: the sensor's Knative Service address, e.g. http://<name>.<ns>.svc.cluster.local).
 	SensorURL func(namespace, sensor string) *apis.URL
+	// SensorRef, when set, is the subscriber reference of a sensor's Triggers
+	// instead (a cluster: the sensor's Knative Service, see ServiceRef).
+	SensorRef func(namespace, sensor string) *duckv1.KReference
+}
+
+// ServiceRef is the Options.SensorRef of a cluster: the Knative Service that
+// `kn func deploy` creates for the sensor, named SensorServiceName.
+func ServiceRef(namespace, sensor string) *duckv1.KReference {
+	return &duckv1.KReference{APIVersion: servingAPIVersion, Kind: "Service", Namespace: namespace, Name: SensorServiceName(sensor)}
+}
+
+// subscriber is the destination of the Triggers that feed a sensor.
+func (o Options) subscriber(ns, sensor string) (duckv1.Destination, error) {
+	if o.SensorRef != nil {
+		if ref := o.SensorRef(ns, sensor); ref != nil {
+			return duckv1.Destination{Ref: ref}, nil
+		}
+		return duckv1.Destination{}, fmt.Errorf("compiling sensor %s/%s: no subscriber reference", ns, sensor)
+	}
+	if uri := o.SensorURL(ns, sensor); uri != nil {
+		return duckv1.Destination{URI: uri}, nil
+	}
+	return duckv1.Destination{}, fmt.Errorf("compiling sensor %s/%s: no subscriber URL", ns, sensor)
 }
 
 // Sensor is one compiled Sensor: the broker it listens on, the path it is
@@ -89,8 +114,8 @@ type Graph struct {
 // spec (see Delivery) and a name that is a valid DNS-1123 label unique in
 // its namespace (see TriggerName). The result depends only on in.
 func Compile(in Input, opts Options) (*Graph, error) {
-	if opts.SensorURL == nil {
-		return nil, fmt.Errorf("compiling: Options.SensorURL is not set")
+	if opts.SensorURL == nil && opts.SensorRef == nil {
+		return nil, fmt.Errorf("compiling: neither Options.SensorURL nor Options.SensorRef is set")
 	}
 	g := &Graph{Triggers: append([]*eventingv1.Trigger(nil), in.Triggers...)}
 	g.Brokers = brokers(in)
@@ -108,9 +133,9 @@ func Compile(in Input, opts Options) (*Graph, error) {
 	}
 	for _, s := range in.Sensors {
 		ns, br := namespace(s.Namespace), busName(s.Spec.EventBusName)
-		uri := opts.SensorURL(ns, s.Name)
-		if uri == nil {
-			return nil, fmt.Errorf("compiling sensor %s/%s: no subscriber URL", ns, s.Name)
+		sub, err := opts.subscriber(ns, s.Name)
+		if err != nil {
+			return nil, err
 		}
 		cs := Sensor{Sensor: s, Namespace: ns, Broker: br, Path: "/" + ns + "/" + s.Name}
 		delivery := Delivery(s)
@@ -132,7 +157,7 @@ func Compile(in Input, opts Options) (*Graph, error) {
 						"source":  d.EventSourceName,
 						"subject": d.EventName,
 					}},
-					Subscriber: duckv1.Destination{URI: uri.DeepCopy()},
+					Subscriber: *sub.DeepCopy(),
 					Delivery:   delivery.DeepCopy(),
 				},
 			})
@@ -194,11 +219,36 @@ func TriggerName(sensor, dependency string) string {
 }
 
 func labelName(raw string) string {
+	return shortName(raw, maxNameLength)
+}
+
+// maxServiceNameLength is the longest Knative Service name whose revisions
+// ("<name>-00001") and their private Kubernetes Services
+// ("<name>-00001-private") still have names of at most 63 characters.
+const maxServiceNameLength = maxNameLength - len("-00001-private")
+
+// SensorServiceName is the name of a sensor's Knative Service and kn func
+// function: the sensor's name when it is a DNS-1123 label of at most 49
+// characters, otherwise a label made from it as TriggerName does.
+func SensorServiceName(sensor string) string {
+	return shortName(sensor, maxServiceNameLength)
+}
+
+// SourceServiceName is the name of the Knative Service that runs the entries
+// of one type key of an EventSource: "<eventSource>-<typeKey>" lower-cased,
+// made a label of at most 49 characters as SensorServiceName does.
+func SourceServiceName(eventSource, typeKey string) string {
+	return shortName(strings.ToLower(eventSource+"-"+typeKey), maxServiceNameLength)
+}
+
+// shortName is raw when it is a DNS-1123 label of at most limit characters,
+// otherwise raw sanitised, cut and suffixed with a hash of raw.
+func shortName(raw string, limit int) string {
 	clean := sanitize(raw)
-	if clean == raw && len(clean) <= maxNameLength {
+	if clean == raw && len(clean) <= limit {
 		return clean
 	}
-	return withHash(clean, raw)
+	return withHashMax(clean, raw, limit)
 }
 
 // sanitize lower-cases raw, replaces every character other than a-z, 0-9 and
@@ -218,10 +268,15 @@ func sanitize(raw string) string {
 
 // withHash cuts prefix to leave room for "-" and a hash of raw.
 func withHash(prefix, raw string) string {
+	return withHashMax(prefix, raw, maxNameLength)
+}
+
+// withHashMax cuts prefix so that it, "-" and a hash of raw fit in limit characters.
+func withHashMax(prefix, raw string, limit int) string {
 	sum := sha256.Sum256([]byte(raw))
 	suffix := hex.EncodeToString(sum[:4])
-	if len(prefix) > maxNameLength-len(suffix)-1 {
-		prefix = strings.TrimRight(prefix[:maxNameLength-len(suffix)-1], "-")
+	if len(prefix) > limit-len(suffix)-1 {
+		prefix = strings.TrimRight(prefix[:limit-len(suffix)-1], "-")
 	}
 	if prefix == "" {
 		return "t-" + suffix

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/flintevents/flint/pkg/compile"
+	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/pkg/manifest/document"
+)
+
+// compiledKinds are the apiVersion/kind pairs flint reads; other objects are copied.
+var compiledKinds = []string{
+	"argoproj.io/v1alpha1/EventSource", "argoproj.io/v1alpha1/Sensor",
+	"eventing.knative.dev/v1/Broker", "eventing.knative.dev/v1/Trigger",
+}
+
+func newCompileCommand(streams IO) *cobra.Command {
+	var (
+		files       []string
+		outDir      string
+		namespace   string
+		imageRepo   string
+		flintSource string
+	)
+	cmd := &cobra.Command{
+		Use:   "compile -f PATH... -o DIR",
+		Short: "Write the Knative objects and kn func projects that run Argo Events YAML on a cluster",
+		Long: "compile reads EventSource, Sensor, Broker and Trigger documents, checks them as `flint validate` does " +
+			"(a type this build cannot run is refused), and writes to DIR one commented YAML file per object for " +
+			"`kubectl apply -f DIR`: the flint-jetstream Brokers, per EventSource and type a Knative Service with its " +
+			"EventSource in a ConfigMap, RBAC for resource sources, and one Trigger per sensor dependency; and per Sensor " +
+			"a kn func project in DIR/functions/<sensor> for `kn func deploy`. Objects of other kinds are copied as they are.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 {
+				return fmt.Errorf("-f: at least one file, directory or - is required")
+			}
+			if outDir == "" {
+				return fmt.Errorf("-o: an output directory is required")
+			}
+			fopts := compile.FunctionOptions{FlintVersion: flintVersion(), Requires: buildRequires()}
+			if flintSource != "" {
+				o, err := compile.CheckoutOptions(flintSource)
+				if err != nil {
+					return fmt.Errorf("--flint-source: %w", err)
+				}
+				fopts = o
+			}
+			return runCompile(cmd.Context(), streams, files, outDir, namespace,
+				compile.ClusterOptions{ImageRepo: imageRepo}, fopts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable")
+	f.StringVarP(&outDir, "output", "o", "", "directory to write the objects and functions/ to")
+	f.StringVarP(&namespace, "namespace", "n", compile.DefaultName, "namespace of the objects that name none")
+	f.StringVar(&imageRepo, "image-repo", "", "image repository of the source images (<repo>/<type>) instead of ko:// paths")
+	f.StringVar(&flintSource, "flint-source", "", "flint checkout the kn func projects build against (a go.mod replace), so they build offline")
+	return cmd
+}
+
+func runCompile(ctx context.Context, streams IO, files []string, outDir, namespace string,
+	copts compile.ClusterOptions, fopts compile.FunctionOptions) error {
+	stdin, err := readStdin(files, streams.In)
+	if err != nil {
+		return err
+	}
+	set, problems := loadManifests(ctx, files, bytes.NewReader(stdin))
+	copied, problems, err := otherKinds(files, stdin, problems)
+	if err != nil {
+		return err
+	}
+	for i := range set.Objects {
+		if meta := set.Objects[i].Meta(); meta != nil && meta.GetNamespace() == "" {
+			meta.SetNamespace(namespace)
+		}
+	}
+	errs, notRunnable := dev.Validate(ctx, set, problems, dev.Options{})
+	problems = append(problems, errs...)
+	problems = append(problems, notRunnable...)
+	if len(problems) > 0 {
+		problems.Sort()
+		for _, p := range problems {
+			fmt.Fprintln(streams.Out, p.String())
+		}
+		return exitError{code: 1}
+	}
+	objs := dev.ObjectsOf(set, nil)
+	graph, err := compile.Compile(compile.Input{
+		EventSources: objs.EventSources, Sensors: objs.Sensors, Brokers: objs.Brokers, Triggers: objs.Triggers,
+	}, compile.Options{SensorRef: compile.ServiceRef})
+	if err != nil {
+		return err
+	}
+	out, err := compile.Cluster(graph, copts)
+	if err != nil {
+		return fmt.Errorf("compiling: %w", err)
+	}
+	for _, c := range copied {
+		fmt.Fprintf(streams.Err, "note: %s: %s %s/%s is not compiled by flint; copied unchanged\n",
+			c.origin, c.obj.GetKind(), c.obj.GetAPIVersion(), c.obj.GetName())
+		out = append(out, compile.Object{Value: c.obj, Comment: "Copied unchanged from " + c.origin + "."})
+	}
+	var projects []*compile.Project
+	for _, s := range graph.Sensors {
+		p, err := compile.Function(s, objs.EventSources, fopts)
+		if err != nil {
+			return err
+		}
+		projects = append(projects, p)
+	}
+	written, err := compile.Files(out, projects)
+	if err != nil {
+		return err
+	}
+	if err := compile.Write(outDir, written); err != nil {
+		return err
+	}
+	for _, f := range written {
+		if !strings.HasPrefix(f.Path, compile.FunctionsDir+"/") {
+			fmt.Fprintln(streams.Out, "wrote", f.Path)
+		}
+	}
+	for _, p := range projects {
+		fmt.Fprintf(streams.Out, "wrote function %s/%s (sensor %s)\n", compile.FunctionsDir, p.Name, p.Sensor)
+	}
+	return nil
+}
+
+// readStdin reads standard input once when a path is "-", so that both
+// the manifest loader and the copy of other kinds see it.
+func readStdin(files []string, in io.Reader) ([]byte, error) {
+	if !slices.Contains(files, "-") || in == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(in)
+	if err != nil {
+		return nil, fmt.Errorf("reading stdin: %w", err)
+	}
+	return b, nil
+}
+
+// copiedObject is a document of a kind flint does not compile.
+type copiedObject struct {
+	origin string
+	obj    *unstructured.Unstructured
+}
+
+// otherKinds finds the documents whose kind flint does not compile, and
+// drops the loader's "unknown kind" problems about them.
+func otherKinds(files []string, stdin []byte, problems manifest.Problems) ([]copiedObject, manifest.Problems, error) {
+	inputs, err := document.Reader{Stdin: bytes.NewReader(stdin)}.Read(files...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var copied []copiedObject
+	for _, in := range inputs {
+		if in.Problem != "" {
+			continue
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(in.Data), 4096)
+		var docs []*unstructured.Unstructured
+		for {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				docs = nil // malformed: the loader reports it
+				break
+			}
+			if len(m) > 0 {
+				docs = append(docs, &unstructured.Unstructured{Object: m})
+			}
+		}
+		for i, u := range docs {
+			if u.GetAPIVersion() == "" || u.GetKind() == "" ||
+				slices.Contains(compiledKinds, u.GetAPIVersion()+"/"+u.GetKind()) {
+				continue
+			}
+			origin := in.Name
+			if len(docs) > 1 {
+				origin = fmt.Sprintf("%s#%d", in.Name, i+1)
+			}
+			copied = append(copied, copiedObject{origin: origin, obj: u})
+		}
+	}
+	if len(copied) == 0 {
+		return nil, problems, nil
+	}
+	kept := problems[:0:0]
+	for _, p := range problems {
+		if p.Path == "kind" && strings.HasPrefix(p.Reason, "unknown kind ") {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return copied, kept, nil
+}
+
+// flintVersion is the version of this build's flint module, for the go.mod
+// of the projects when no checkout is given.
+func flintVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == compile.FlintModule &&
+		bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "v0.0.0"
+}
+
+// buildRequires are the modules this build of flint was linked with, the
+// requirements of the projects when no checkout is given.
+func buildRequires() []compile.Module {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	var out []compile.Module
+	for _, d := range bi.Deps {
+		if d.Replace == nil && d.Path != compile.FlintModule {
+			out = append(out, compile.Module{Path: d.Path, Version: d.Version, Indirect: true})
+		}
+	}
+	return out
+}

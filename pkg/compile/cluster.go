@@ -1,0 +1,430 @@
+package compile
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/pkg/apis"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// Defaults of the cluster objects Cluster writes.
+const (
+	// DefaultBrokerIngress is the base URL of flint's broker ingress as
+	// config/ installs it; a broker is reached at "<base>/<namespace>/<broker>".
+	DefaultBrokerIngress = "http://broker-ingress.flint-system.svc.cluster.local"
+	// SourceImagePrefix is the ko import path of the source images; the
+	// image of a type is "<SourceImagePrefix>/<type>".
+	SourceImagePrefix = "ko://github.com/flintevents/flint/sources/cmd"
+	// PushSourceTarget is the concurrency target of a push source's pods:
+	// requests are short (a source answers once the broker stored the
+	// event), so one pod takes many at once before Knative adds another.
+	PushSourceTarget = 100
+
+	// EventSourceDir is where a source's EventSource YAML is mounted.
+	EventSourceDir = "/etc/flint/eventsource"
+	// EventSourceKey is the ConfigMap key and file name of the EventSource YAML.
+	EventSourceKey = "eventsource.yaml"
+	// SecretsDir is where the Secrets an object references are mounted, one
+	// directory per Secret, as FLINT_SECRETS_DIR reads them.
+	SecretsDir = "/var/run/flint/secrets"
+
+	// Labels set on every object Cluster writes.
+	LabelPartOf      = "app.kubernetes.io/part-of"
+	LabelEventSource = "flintevents.io/eventsource"
+	LabelSourceType  = "flintevents.io/eventsource-type"
+	LabelSensor      = "flintevents.io/sensor"
+
+	annotationMinScale = "autoscaling.knative.dev/min-scale"
+	annotationMaxScale = "autoscaling.knative.dev/max-scale"
+	annotationTarget   = "autoscaling.knative.dev/target"
+
+	envEventSourceFile = "EVENTSOURCE_FILE"
+	envSecretsDir      = "FLINT_SECRETS_DIR"
+	envSink            = "K_SINK"
+)
+
+// ClusterOptions tune the objects Cluster writes.
+type ClusterOptions struct {
+	// ImageRepo, when set, names a source type's image "<ImageRepo>/<type>"
+	// instead of its ko:// import path.
+	ImageRepo string
+	// BrokerIngress is the broker ingress base URL; DefaultBrokerIngress when empty.
+	BrokerIngress string
+}
+
+// Cluster returns the objects a cluster applies to run g: its Brokers, for
+// every source a ConfigMap holding its EventSource, a Knative Service running
+// the type's image and, for `resource` sources, a ServiceAccount with the
+// rights to watch, then g's Triggers. The sensors themselves are kn func
+// projects (see Function). The objects come in a fixed order that depends
+// only on g and opts.
+func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
+	if opts.BrokerIngress == "" {
+		opts.BrokerIngress = DefaultBrokerIngress
+	}
+	var out []Object
+	for _, b := range g.Brokers {
+		out = append(out, Object{Value: b, Comment: fmt.Sprintf(
+			"Broker %s carries the events of the EventSources and Sensors whose eventBusName is %q.\n"+
+				"Its class %s is flint's NATS JetStream broker (installed by config/).", b.Name, b.Name, b.Annotations[BrokerClassAnnotation])})
+	}
+	services := map[string]string{} // namespace/name of every Knative Service -> what it runs
+	for _, s := range g.Sensors {
+		services[s.Namespace+"/"+SensorServiceName(s.Sensor.Name)] = "sensor " + s.Sensor.Name
+	}
+	configMaps := map[string]bool{}
+	var errs *apis.FieldError
+	for _, src := range g.Sources {
+		name := SourceServiceName(src.EventSource.Name, src.Key)
+		key := src.Namespace + "/" + name
+		if other, taken := services[key]; taken {
+			return nil, fmt.Errorf("compiling eventsource %s/%s: its %s Knative Service %s has the name of the one of %s",
+				src.Namespace, src.EventSource.Name, src.Key, name, other)
+		}
+		services[key] = "eventsource " + src.EventSource.Name
+		cm := configMapName(src.EventSource.Name)
+		if !configMaps[src.Namespace+"/"+cm] {
+			configMaps[src.Namespace+"/"+cm] = true
+			obj, err := eventSourceConfigMap(src, cm)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, obj)
+		}
+		objs, err := sourceObjects(src, name, cm, opts)
+		if err != nil {
+			errs = errs.Also(fieldError(err).ViaField("spec"))
+			continue
+		}
+		out = append(out, objs...)
+	}
+	if errs != nil {
+		return nil, errs
+	}
+	for _, t := range g.Triggers {
+		comment := fmt.Sprintf("Trigger %s of broker %s.", t.Name, t.Spec.Broker)
+		if f := t.Spec.Filter; f != nil && f.Attributes["source"] != "" {
+			comment = fmt.Sprintf("Trigger %s delivers the events %s of EventSource %s from broker %s\n"+
+				"to the sensor's Knative Service (deployed with `kn func deploy`), retrying as the delivery spec says.",
+				t.Name, f.Attributes["subject"], f.Attributes["source"], t.Spec.Broker)
+		}
+		out = append(out, Object{Value: t, Comment: comment})
+	}
+	return out, nil
+}
+
+func fieldError(err error) *apis.FieldError {
+	if fe, ok := err.(*apis.FieldError); ok {
+		return fe
+	}
+	return &apis.FieldError{Message: err.Error()}
+}
+
+// configMapName is the name of the ConfigMap holding an EventSource.
+func configMapName(eventSource string) string {
+	return shortName(strings.ToLower(eventSource+"-eventsource"), maxNameLength)
+}
+
+// eventSourceConfigMap holds the EventSource YAML that the source images read.
+func eventSourceConfigMap(src Source, name string) (Object, error) {
+	es := src.EventSource
+	m, err := toMap(es)
+	if err != nil {
+		return Object{}, fmt.Errorf("encoding eventsource %s: %w", es.Name, err)
+	}
+	clean(m)
+	setNamespace(m, src.Namespace)
+	text, err := yaml.Marshal(m)
+	if err != nil {
+		return Object{}, fmt.Errorf("encoding eventsource %s: %w", es.Name, err)
+	}
+	cm := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(name, src.Namespace, map[string]string{LabelEventSource: es.Name}),
+		Data:       map[string]string{EventSourceKey: string(text)},
+	}
+	return Object{Value: cm, Comment: fmt.Sprintf(
+		"The EventSource %s, read by each of its source Services from %s/%s.\n"+
+			"Secret references stay references: the values are never written here.", es.Name, EventSourceDir, EventSourceKey)}, nil
+}
+
+// setNamespace sets metadata.namespace of an object map.
+func setNamespace(m map[string]any, ns string) {
+	md, ok := m["metadata"].(map[string]any)
+	if !ok {
+		md = map[string]any{}
+		m["metadata"] = md
+	}
+	md["namespace"] = ns
+}
+
+func toMap(v any) (map[string]any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(raw, &m)
+	return m, err
+}
+
+func objectMeta(name, ns string, labels map[string]string) metav1.ObjectMeta {
+	l := map[string]string{LabelPartOf: "flint"}
+	for k, v := range labels {
+		l[k] = v
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}
+}
+
+// sourceObjects are the Knative Service of one source and, for types that
+// read the cluster, its ServiceAccount and RBAC.
+func sourceObjects(src Source, name, configMap string, opts ClusterOptions) ([]Object, error) {
+	es := src.EventSource
+	labels := map[string]string{LabelEventSource: es.Name, LabelSourceType: src.Key}
+	image := SourceImagePrefix + "/" + src.Key
+	if opts.ImageRepo != "" {
+		image = strings.TrimRight(opts.ImageRepo, "/") + "/" + src.Key
+	}
+	sink := strings.TrimRight(opts.BrokerIngress, "/") + src.SinkPath
+	container := corev1.Container{
+		Name:  "source",
+		Image: image,
+		Env: []corev1.EnvVar{
+			{Name: envEventSourceFile, Value: path.Join(EventSourceDir, EventSourceKey)},
+			{Name: envSink, Value: sink},
+		},
+		VolumeMounts: []corev1.VolumeMount{{Name: "eventsource", MountPath: EventSourceDir, ReadOnly: true}},
+	}
+	volumes := []corev1.Volume{{Name: "eventsource", VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: configMap}},
+	}}}
+	if secrets := secretRefs(es, src.Key); len(secrets) > 0 {
+		container.Env = append(container.Env, corev1.EnvVar{Name: envSecretsDir, Value: SecretsDir})
+		for _, s := range secrets {
+			vol := shortName("secret-"+s.name, maxNameLength)
+			container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: path.Join(SecretsDir, s.name), ReadOnly: true})
+			volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
+				Secret: &corev1.SecretVolumeSource{SecretName: s.name, Optional: optional(s.optional)},
+			}})
+		}
+	}
+	annotations := map[string]string{}
+	var notes []Note
+	ports, err := pushPorts(es, src.Key)
+	if err != nil {
+		return nil, err
+	}
+	push := len(ports) > 0
+	if push {
+		port, _ := strconv.Atoi(ports[0])
+		container.Ports = []corev1.ContainerPort{{ContainerPort: int32(port)}}
+		annotations[annotationMinScale] = "0"
+		annotations[annotationTarget] = strconv.Itoa(PushSourceTarget)
+		notes = append(notes,
+			Note{Key: annotationMinScale, Text: "A push source scales to zero: Knative holds the first request while a pod starts."},
+			Note{Key: annotationTarget, Text: "Requests end once the broker stored the event, so one pod takes many at once."},
+			Note{Key: "containerPort", Text: "The port of the EventSource's entries; Knative routes the Service's URL to it."})
+	} else {
+		annotations[annotationMinScale] = "1"
+		annotations[annotationMaxScale] = "1"
+		notes = append(notes,
+			Note{Key: annotationMinScale, Text: "A pull or watch source receives no requests that could wake it: it runs always."},
+			Note{Key: annotationMaxScale, Text: "One pod: a second would receive or watch the same events and emit them again."})
+	}
+	notes = append(notes, Note{Key: "name: " + envSink, Text: "" +
+		"K_SINK is the broker's ingress URL, written out rather than bound with a SinkBinding:\n" +
+		"flint's ingress has a fixed address (config/), so the source neither waits for the\n" +
+		"Broker's status nor gets a second revision when eventing's webhook rewrites this Service."})
+	ksvc := &servingv1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: servingAPIVersion, Kind: "Service"},
+		ObjectMeta: objectMeta(name, src.Namespace, labels),
+	}
+	ksvc.Spec.Template.Annotations = annotations
+	ksvc.Spec.Template.Labels = map[string]string{LabelEventSource: es.Name, LabelSourceType: src.Key}
+	ksvc.Spec.Template.Spec.Containers = []corev1.Container{container}
+	ksvc.Spec.Template.Spec.Volumes = volumes
+
+	var out []Object
+	if src.Key == v1alpha1.TypeResource {
+		ksvc.Spec.Template.Spec.ServiceAccountName = name
+		out = append(out, resourceRBAC(src, name, labels)...)
+	}
+	kind := "pull"
+	if push {
+		kind = "push"
+	}
+	out = append(out, Object{Value: ksvc, Comment: fmt.Sprintf(
+		"Knative Service running the %s entries of EventSource %s (a %s source),\n"+
+			"emitting each event as a CloudEvent to broker %s/%s.", src.Key, es.Name, kind, src.Namespace, src.Broker),
+		Notes: notes})
+	return out, nil
+}
+
+func optional(b bool) *bool {
+	if !b {
+		return nil
+	}
+	return &b
+}
+
+// pushPorts returns the distinct ports of the push entries of a type key,
+// none for a type that is not pushed to. A Knative Service routes one port,
+// so entries on different ports are a problem at the second port.
+func pushPorts(es *v1alpha1.EventSource, key string) ([]string, error) {
+	var (
+		ports []string
+		first v1alpha1.WebhookBinding
+	)
+	for _, b := range es.Spec.WebhookBindings() {
+		if b.TypeKey != key {
+			continue
+		}
+		if len(ports) == 0 {
+			ports, first = []string{b.Port}, b
+			continue
+		}
+		if b.Port != ports[0] {
+			return nil, &apis.FieldError{
+				Message: fmt.Sprintf("a Knative Service serves one port: %s[%s] uses port %s and %s[%s] port %s",
+					first.TypeKey, first.EventName, first.Port, b.TypeKey, b.EventName, b.Port),
+				Paths: []string{strings.TrimPrefix(b.Path, "spec.") + ".port"},
+			}
+		}
+	}
+	return ports, nil
+}
+
+// resourceRBAC is the ServiceAccount of a resource source and the rights to
+// get, list and watch what its entries watch: a Role in each watched
+// namespace, a ClusterRole for entries that watch every namespace.
+func resourceRBAC(src Source, name string, labels map[string]string) []Object {
+	sa := &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: objectMeta(name, src.Namespace, labels),
+	}
+	out := []Object{{Value: sa, Comment: fmt.Sprintf("The identity of the resource source of EventSource %s.", src.EventSource.Name)}}
+	byNamespace := map[string]map[[2]string]bool{} // watched namespace ("" = all) -> group/resource
+	for _, entry := range src.EventSource.Spec.Resource {
+		if byNamespace[entry.Namespace] == nil {
+			byNamespace[entry.Namespace] = map[[2]string]bool{}
+		}
+		byNamespace[entry.Namespace][[2]string{entry.Group, entry.Resource}] = true
+	}
+	namespaces := make([]string, 0, len(byNamespace))
+	for ns := range byNamespace {
+		namespaces = append(namespaces, ns)
+	}
+	sort.Strings(namespaces)
+	subject := rbacv1.Subject{Kind: "ServiceAccount", Name: name, Namespace: src.Namespace}
+	for _, ns := range namespaces {
+		rules := watchRules(byNamespace[ns])
+		if ns == "" {
+			cluster := shortName(src.Namespace+"-"+name, maxNameLength)
+			out = append(out,
+				Object{Value: &rbacv1.ClusterRole{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+					ObjectMeta: objectMeta(cluster, "", labels),
+					Rules:      rules,
+				}, Comment: fmt.Sprintf("Read access, in every namespace, to what EventSource %s/%s watches.", src.Namespace, src.EventSource.Name)},
+				Object{Value: &rbacv1.ClusterRoleBinding{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+					ObjectMeta: objectMeta(cluster, "", labels),
+					RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cluster},
+					Subjects:   []rbacv1.Subject{subject},
+				}})
+			continue
+		}
+		out = append(out,
+			Object{Value: &rbacv1.Role{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+				ObjectMeta: objectMeta(name, ns, labels),
+				Rules:      rules,
+			}, Comment: fmt.Sprintf("Read access, in namespace %s, to what EventSource %s/%s watches.", ns, src.Namespace, src.EventSource.Name)},
+			Object{Value: &rbacv1.RoleBinding{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+				ObjectMeta: objectMeta(name, ns, labels),
+				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+				Subjects:   []rbacv1.Subject{subject},
+			}})
+	}
+	return out
+}
+
+// watchRules grants get, list and watch on each group/resource, one rule per group.
+func watchRules(resources map[[2]string]bool) []rbacv1.PolicyRule {
+	byGroup := map[string][]string{}
+	for gr := range resources {
+		byGroup[gr[0]] = append(byGroup[gr[0]], gr[1])
+	}
+	groups := make([]string, 0, len(byGroup))
+	for g := range byGroup {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	rules := make([]rbacv1.PolicyRule, 0, len(groups))
+	for _, g := range groups {
+		sort.Strings(byGroup[g])
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: byGroup[g], Verbs: []string{"get", "list", "watch"}})
+	}
+	return rules
+}
+
+// secretRef is one Secret an object reads.
+type secretRef struct {
+	name string
+	// optional is true when every reference to the Secret is optional.
+	optional bool
+}
+
+var secretSelectorType = reflect.TypeOf(corev1.SecretKeySelector{})
+
+// secretRefs lists the Secrets referenced by the entries of one type key of
+// es, sorted by name.
+func secretRefs(es *v1alpha1.EventSource, key string) []secretRef {
+	v := reflect.ValueOf(es.Spec)
+	t := v.Type()
+	for i := range t.NumField() {
+		if strings.Split(t.Field(i).Tag.Get("json"), ",")[0] == key {
+			return collectSecrets(v.Field(i))
+		}
+	}
+	return nil
+}
+
+// collectSecrets walks v for SecretKeySelectors.
+func collectSecrets(v reflect.Value) []secretRef {
+	found := map[string]bool{} // name -> optional so far
+	walk(v, func(v reflect.Value) bool {
+		if v.Type() != secretSelectorType {
+			return false
+		}
+		sel := v.Interface().(corev1.SecretKeySelector)
+		if sel.Name == "" {
+			return true
+		}
+		opt := sel.Optional != nil && *sel.Optional
+		if prev, seen := found[sel.Name]; seen {
+			opt = opt && prev
+		}
+		found[sel.Name] = opt
+		return true
+	})
+	out := make([]secretRef, 0, len(found))
+	for name, opt := range found {
+		out = append(out, secretRef{name: name, optional: opt})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
