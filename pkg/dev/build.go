@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/rest"
 	"knative.dev/pkg/apis"
 
 	fsensor "github.com/flintevents/flint/functions/sensor"
@@ -54,13 +56,49 @@ func (ps Problems) Error() string {
 // does at start (types, expressions, templates, secret references, routes)
 // without binding, dialing or starting anything, and returns what is wrong.
 // A type this build cannot run is a problem with NotRunnable set; Run refuses
-// it with the same words.
+// it with the same words. Check judges the objects, not the machine: a
+// secret that is not set here and a missing cluster are not problems (Run
+// still needs them), so the same YAML checks alike on a laptop and in CI.
 func Check(ctx context.Context, objs Objects, opts Options) Problems {
-	b, problems := build(objs, opts, "http://127.0.0.1")
+	b, problems := build(objs, opts, "http://127.0.0.1", true)
 	if b != nil {
 		b.close()
 	}
-	return problems
+	return withoutUnavailableSecrets(problems)
+}
+
+// errUnavailable marks a secret Check could not read on this machine.
+var errUnavailable = errors.New("secret not available on this machine")
+
+// offlineSecrets resolves what is set here and answers errUnavailable for the rest.
+type offlineSecrets struct{ local secret.Local }
+
+func (o offlineSecrets) Resolve(ctx context.Context, ref *corev1.SecretKeySelector) (string, error) {
+	v, err := o.local.Resolve(ctx, ref)
+	if errors.Is(err, secret.ErrNotFound) {
+		return "", fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	return v, err
+}
+
+// withoutUnavailableSecrets drops the problems that only say a secret is not
+// set on this machine. Plugins report a resolver's error in a field error's
+// message, so the marker's text is what identifies them.
+func withoutUnavailableSecrets(problems Problems) Problems {
+	out := problems[:0]
+	for _, p := range problems {
+		var kept *apis.FieldError
+		for _, fe := range p.Err.WrappedErrors() {
+			if !strings.Contains(fe.Message, errUnavailable.Error()) {
+				kept = kept.Also(fe)
+			}
+		}
+		if kept != nil {
+			p.Err = kept
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // built is every component of a dev run, constructed and not started.
@@ -99,9 +137,15 @@ func (b *built) sensorMux() http.Handler {
 // build compiles the object graph and constructs every sensor function and
 // source adapter; sensorBase is the URL the sensor functions are served at.
 // It returns what it built even when there are problems, for closing.
-func build(objs Objects, opts Options, sensorBase string) (*built, Problems) {
+//
+// offline builds as Check does: secrets not set here and a missing cluster
+// do not stop the build (placeholder clients that are never called stand in).
+func build(objs Objects, opts Options, sensorBase string, offline bool) (*built, Problems) {
 	log := opts.logger()
-	secrets := secret.Local{Dir: opts.SecretsDir}
+	var secrets secret.Resolver = secret.Local{Dir: opts.SecretsDir}
+	if offline {
+		secrets = offlineSecrets{secret.Local{Dir: opts.SecretsDir}}
+	}
 	graph, err := compile.Compile(compile.Input{
 		EventSources: objs.EventSources,
 		Sensors:      objs.Sensors,
@@ -124,6 +168,9 @@ func build(objs Objects, opts Options, sensorBase string) (*built, Problems) {
 	}
 	var problems Problems
 	clients, err := kubeClients(opts.Kubeconfig)
+	if err == nil && clients == nil && offline {
+		clients, err = kube.New(&rest.Config{Host: "https://cluster.invalid"})
+	}
 	if err != nil {
 		return b, Problems{{Kind: "Options", Name: "kubeconfig", Err: &apis.FieldError{Message: err.Error(), Paths: []string{"--kubeconfig"}}}}
 	}

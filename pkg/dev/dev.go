@@ -98,7 +98,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	defer sensorLn.Close()
 	sensorBase := "http://" + sensorLn.Addr().String()
 
-	b, problems := build(objs, opts, sensorBase)
+	b, problems := build(objs, opts, sensorBase, false)
 	if b != nil {
 		defer b.close()
 	}
