@@ -39,26 +39,38 @@ if [ -f "$stamp" ]; then
 fi
 
 # Build into a temporary directory next to the cache and move it into place,
-# so an interrupted build never leaves a half-filled cache behind.
+# so an interrupted build never leaves a half-filled cache behind. Holding the
+# lock, remove what an interrupted build left.
+rm -rf "$parent/.build-k8s-${k8s_version}".*
 tmp="$(mktemp -d "$parent/.build-k8s-${k8s_version}.XXXXXX")"
 chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
 
 echo "hack/testenv.sh: building etcd and kube-apiserver ${k8s_version} into $dir (first time only, a few minutes)" >&2
 etcd_version="$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' hack/kube/go.mod)"
 pkg=k8s.io/component-base/version
 kube_ldflags="-s -w -X $pkg.gitVersion=${k8s_version} -X $pkg.gitMajor=1 -X $pkg.gitMinor=35 -X $pkg.gitTreeState=clean"
 
+# go build runs in the background so that a signal to this script reaches it.
+child=
+trap 'rm -rf "$tmp"' EXIT
+trap 'if [ -n "$child" ]; then kill "$child"; wait "$child"; fi 2>/dev/null; exit 130' INT TERM HUP
+build() {
+  (cd hack/kube && exec go build -trimpath "$@") &
+  child=$!
+  wait "$child"
+  child=
+}
+
 start=$(date +%s)
-(cd hack/kube && go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3)
+build -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
 mid=$(date +%s)
 echo "hack/testenv.sh: etcd ${etcd_version} built in $((mid - start))s" >&2
-(cd hack/kube && go build -trimpath -ldflags "$kube_ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+build -ldflags "$kube_ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 end=$(date +%s)
 echo "hack/testenv.sh: kube-apiserver ${k8s_version} built in $((end - mid))s" >&2
 
 printf 'kube-apiserver %s\netcd %s\n' "$k8s_version" "$etcd_version" >"$tmp/.complete"
 rm -rf "$dir"
 mv "$tmp" "$dir"
-trap - EXIT
+trap - EXIT INT TERM HUP
 echo "$dir"

@@ -70,3 +70,27 @@ func TestReadCRDs(t *testing.T) {
 		t.Error("readCRDs of an absent file: no error")
 	}
 }
+
+func TestStartFailureShowsOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	scripts := map[string]string{
+		"etcd":           "#!/bin/sh\necho etcd serving\nexec sleep 60\n",
+		"kube-apiserver": "#!/bin/sh\necho 'Error: invalid flag --frobnicate' >&2\nexit 1\n",
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, err := start(dir)
+	if err == nil {
+		env.servers.stop()
+		t.Fatal("start with a failing kube-apiserver: no error")
+	}
+	for _, want := range []string{"kube-apiserver exited during start", "invalid flag --frobnicate", "etcd serving"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("start error lacks %q:\n%v", want, err)
+		}
+	}
+}
