@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -457,4 +458,70 @@ func TestNewProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExamples loads sensors written as Argo's examples/sensors are: those
+// flint can run build as `flint dev` builds them, with a cluster; the others
+// are refused naming the field.
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	refused := map[string]string{
+		"trigger-workflow-retry.yaml": "spec.triggers[0].template.argoWorkflow.operation",
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			want, isRefused := refused[filepath.Base(file)]
+			if !isRefused {
+				want = "spec.triggers[0].template.argoWorkflow"
+				if err := buildExample(t, file, noCluster(t)); err != nil {
+					t.Fatalf("building the sensor = %v", err)
+				}
+			}
+			// Without a cluster every example is refused at its trigger.
+			var clients *kube.Clients
+			if isRefused {
+				clients = noCluster(t)
+			}
+			err := buildExample(t, file, clients)
+			var fe *apis.FieldError
+			if !errors.As(err, &fe) || !slices.Contains(paths(fe), want) {
+				t.Fatalf("building the sensor = %v, want a problem at %s", err, want)
+			}
+		})
+	}
+}
+
+// buildExample decodes, defaults, validates and compiles a sensor file.
+func buildExample(t *testing.T, file string, clients *kube.Clients) error {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s v1alpha1.Sensor
+	if err := yaml.UnmarshalStrict(raw, &s); err != nil {
+		t.Fatalf("decoding: %v", err)
+	}
+	s.SetDefaults(t.Context())
+	if fe := s.Validate(t.Context()); fe != nil {
+		t.Fatalf("Validate = %v", fe)
+	}
+	sn, err := sensor.New(&s, sensor.Options{Deps: triggers.Deps{Kube: clients}})
+	if err != nil {
+		return err
+	}
+	return sn.Close()
+}
+
+func paths(fe *apis.FieldError) []string {
+	var out []string
+	for _, e := range fe.WrappedErrors() {
+		out = append(out, e.Paths...)
+	}
+	return out
 }

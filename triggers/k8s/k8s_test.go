@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -541,4 +542,71 @@ func TestNewProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExamples loads sensors written as Argo's examples/sensors are: those
+// with a source flint reads build as `flint dev` builds them, the others are
+// refused naming the field.
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	refused := map[string]string{
+		"trigger-source-git.yaml": "spec.triggers[0].template.k8s.source.git",
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			err := buildExample(t, file, noCluster(t))
+			want, isRefused := refused[filepath.Base(file)]
+			if !isRefused {
+				if err != nil {
+					t.Fatalf("building the sensor = %v", err)
+				}
+				err := buildExample(t, file, nil)
+				var fe *apis.FieldError
+				if !errors.As(err, &fe) || !slices.Contains(paths(fe), "spec.triggers[0].template.k8s") ||
+					!strings.Contains(err.Error(), "needs a Kubernetes cluster") {
+					t.Fatalf("building the sensor without a cluster = %v, want a problem at spec.triggers[0].template.k8s", err)
+				}
+				return
+			}
+			var fe *apis.FieldError
+			if !errors.As(err, &fe) || !slices.Contains(paths(fe), want) {
+				t.Fatalf("building the sensor = %v, want a problem at %s", err, want)
+			}
+		})
+	}
+}
+
+// buildExample decodes, defaults, validates and compiles a sensor file.
+func buildExample(t *testing.T, file string, clients *kube.Clients) error {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s v1alpha1.Sensor
+	if err := yaml.UnmarshalStrict(raw, &s); err != nil {
+		t.Fatalf("decoding: %v", err)
+	}
+	s.SetDefaults(t.Context())
+	if fe := s.Validate(t.Context()); fe != nil {
+		t.Fatalf("Validate = %v", fe)
+	}
+	sn, err := sensor.New(&s, sensor.Options{Deps: triggers.Deps{Kube: clients}})
+	if err != nil {
+		return err
+	}
+	return sn.Close()
+}
+
+func paths(fe *apis.FieldError) []string {
+	var out []string
+	for _, e := range fe.WrappedErrors() {
+		out = append(out, e.Paths...)
+	}
+	return out
 }
