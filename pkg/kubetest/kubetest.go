@@ -72,12 +72,18 @@ var process struct {
 // Call it from TestMain of every package that uses Start; it exits the
 // process with the tests' exit code.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main for a TestMain that has more to do after the tests: it runs
+// them, stops the API server if one started, and returns the exit code.
+func Run(m *testing.M) int {
 	process.managed = true
 	code := m.Run()
 	if process.env != nil {
 		process.env.servers.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // Start returns the API server of this test binary, starting it on the first

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/kubetest"
 )
 
 // flintBin is the flint binary built once for the whole suite.
@@ -35,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building flint:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := kubetest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
