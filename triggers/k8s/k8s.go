@@ -10,7 +10,8 @@
 // patch (merge patch by default; a strategic merge patch works on built-in
 // kinds only; for a JSON patch the object is turned into the RFC 6902
 // operations that set its fields on the live object; an apply patch is a
-// server-side apply by the field manager "flint"). Both create the object
+// server-side apply by the field manager "flint" that takes over the fields
+// it sets, as the sensor states what they must be). Both create the object
 // when it does not exist. delete deletes it and does nothing when it is gone.
 // With `liveObject`, update and patch start from the live object named by
 // the source and apply the parameters to it. The object goes to its own
@@ -236,7 +237,7 @@ func (t *Trigger) patch(ctx context.Context, ri dynamic.ResourceInterface, obj *
 	case k8stypes.JSONPatchType:
 		body, err = json.Marshal(jsonPatch(live.Object, obj.Object, ""))
 	case k8stypes.ApplyYAMLPatchType:
-		opts.FieldManager = FieldManager
+		opts.FieldManager, opts.Force = FieldManager, ptr(true)
 		body, err = obj.MarshalJSON()
 	default:
 		body, err = obj.MarshalJSON()
@@ -320,6 +321,8 @@ func jsonPatch(live, want map[string]any, at string) []patchOp {
 	}
 	return ops
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // describe names an object for messages: namespace/name, or its
 // generateName with a trailing "*".

@@ -252,6 +252,23 @@ func TestHandle(t *testing.T) {
 			},
 		},
 		{
+			name: "apply patch takes the fields as the flint field manager", sensor: "patch-apply",
+			setup: func(t *testing.T, ns string) { apply(t, env, ns, configMaps, settings) },
+			body:  `{"value":"two"}`,
+			check: func(t *testing.T, ns string) {
+				cm := get(t, env, configMaps, ns, "settings")
+				data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+				wantMap(t, "data", data, map[string]string{"a": "1", "b": "two"})
+				managers := map[string]string{}
+				for _, f := range cm.GetManagedFields() {
+					managers[f.Manager] = string(f.Operation)
+				}
+				if managers["flint"] != "Apply" {
+					t.Errorf("managers = %v, want flint applying", managers)
+				}
+			},
+		},
+		{
 			name: "merge patch replaces lists", sensor: "patch",
 			repl:  map[string]string{"PATCH_STRATEGY": string(k8stypes.MergePatchType)},
 			setup: func(t *testing.T, ns string) { apply(t, env, ns, deployments, web) },
