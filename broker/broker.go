@@ -50,6 +50,10 @@ type Config struct {
 	DefaultTTL int32
 	// Transport carries deliveries to subscribers; default a keep-alive transport.
 	Transport http.RoundTripper
+	// IngressOnly leaves trigger consumers alone: Apply opens the ingress to the brokers
+	// but neither creates nor deletes consumers, for an ingress that runs apart from its
+	// dispatcher.
+	IngressOnly bool
 }
 
 // KnativeDefaultDelivery is Knative's cluster default DeliverySpec (config-br-defaults):
@@ -154,12 +158,39 @@ func (dp *DataPlane) Apply(ctx context.Context, brokers []*eventingv1.Broker, tr
 	}
 	// Consumers first: a trigger created with its broker sees every event the ingress
 	// accepts from then on (its consumer delivers only new events).
-	if err := dp.dispatcher.Apply(ctx, owned, want.triggers); err != nil {
-		errs = append(errs, err)
+	if !dp.cfg.IngressOnly {
+		if err := dp.dispatcher.Apply(ctx, owned, want.triggers); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	dp.registry.Set(targets)
 	dp.brokers = want.brokers
 	return errors.Join(errs...)
+}
+
+// ApplyValid is Apply for a source of objects that cannot refuse them, such as a
+// cluster's informers: the brokers and triggers Apply would refuse are left out and
+// reported in refused (each wrapping ErrInvalid), and the rest are applied; err is
+// Apply's. A trigger whose broker is refused is refused too.
+func (dp *DataPlane) ApplyValid(ctx context.Context, brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) (refused, err error) {
+	var problems []error
+	okBrokers := make([]*eventingv1.Broker, 0, len(brokers))
+	for _, b := range brokers {
+		if _, err := resolve([]*eventingv1.Broker{b}, nil, dp.cfg.DefaultDelivery); err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		okBrokers = append(okBrokers, b)
+	}
+	okTriggers := make([]*eventingv1.Trigger, 0, len(triggers))
+	for _, t := range triggers {
+		if _, err := resolve(okBrokers, []*eventingv1.Trigger{t}, dp.cfg.DefaultDelivery); err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		okTriggers = append(okTriggers, t)
+	}
+	return errors.Join(problems...), dp.Apply(ctx, okBrokers, okTriggers)
 }
 
 // Run dispatches events until ctx is done, then stops every consumer loop and waits for

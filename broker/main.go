@@ -9,12 +9,18 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/dynamic"
+	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
+	"github.com/flintevents/flint/broker/controller/dataplane"
+
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest/document"
 	"github.com/flintevents/flint/pkg/manifest/knative"
 	"github.com/flintevents/flint/pkg/natsd"
@@ -26,9 +32,20 @@ const DefaultAddr = "127.0.0.1:8080"
 // shutdownGrace bounds the wait for in-flight ingress requests on shutdown.
 const shutdownGrace = 10 * time.Second
 
+// Roles of a data-plane process (--role).
+const (
+	// RoleAll runs the ingress and the dispatcher.
+	RoleAll = "all"
+	// RoleIngress runs the ingress only; it leaves trigger consumers to a dispatcher.
+	RoleIngress = "ingress"
+	// RoleDispatcher runs the dispatcher only; --addr then serves health probes alone.
+	RoleDispatcher = "dispatcher"
+)
+
 // Main runs the broker data plane as a process: it loads Brokers and Triggers from the
-// -f files, connects to --nats (or starts an embedded JetStream in --data-dir), serves the
-// ingress on --addr and dispatches until ctx is done.
+// -f files, or with --cluster follows those of a cluster through informers, connects to
+// --nats (or starts an embedded JetStream in --data-dir), serves the ingress and the
+// /healthz and /readyz probes on --addr and dispatches until ctx is done.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,19 +53,35 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", "", "JetStream store of the embedded server; empty means a temporary directory")
 	addr := fs.String("addr", DefaultAddr, "address of the ingress")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fromCluster := fs.Bool("cluster", false, "follow the Brokers (class "+dataplane.Class+") and Triggers of a cluster instead of -f files")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of --cluster; empty means $KUBECONFIG, else the pod's service account")
+	role := fs.String("role", RoleAll, "what this process runs: all, ingress or dispatcher")
+	var cfg Config
+	fs.IntVar(&cfg.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
+	fs.DurationVar(&cfg.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events (default 24h)")
+	fs.DurationVar(&cfg.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
 	var files stringList
 	fs.Var(&files, "f", "YAML file of Knative Brokers and Triggers (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		return errors.New("no manifests: pass at least one -f file")
+	switch {
+	case *role != RoleAll && *role != RoleIngress && *role != RoleDispatcher:
+		return fmt.Errorf("--role %q: must be all, ingress or dispatcher", *role)
+	case *fromCluster && len(files) > 0:
+		return errors.New("--cluster and -f exclude each other")
+	case !*fromCluster && len(files) == 0:
+		return errors.New("no manifests: pass at least one -f file, or --cluster")
 	}
+	cfg.IngressOnly = *role == RoleIngress
 	logger, err := newLogger(*logLevel, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
+	if *fromCluster {
+		return mainCluster(ctx, *kubeconfig, *natsURL, *dataDir, *addr, *role, cfg, logger)
+	}
 
 	// Brokers and Triggers only: EventSources and Sensors are flint dev's, and
 	// the broker links no Argo Events types.
@@ -64,23 +97,86 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stopNATS()
-	dp, err := New(nc, Config{}, logger)
+	dp, err := New(nc, cfg, logger)
 	if err != nil {
 		return err
 	}
 	if err := dp.Apply(ctx, set.Brokers, set.Triggers); err != nil {
 		return fmt.Errorf("applying manifests: %w", err)
 	}
-	return serve(ctx, dp, *addr, logger)
+	var ready atomic.Bool
+	ready.Store(true)
+	return serve(ctx, dp, *addr, *role, &ready, logger)
 }
 
-// serve runs the ingress and the dispatcher until ctx is done, then stops both.
-func serve(ctx context.Context, dp *DataPlane, addr string, logger *zap.Logger) error {
+// mainCluster runs the data plane on the Brokers and Triggers of a cluster, applying
+// them after every change; /readyz answers 200 once they were applied.
+func mainCluster(ctx context.Context, kubeconfig, natsURL, dataDir, addr, role string, cfg Config, logger *zap.Logger) error {
+	restCfg, ok, err := kube.LoadConfig(kubeconfig)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("--cluster: no kubeconfig and not running in a cluster")
+	}
+	client, err := dynamic.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("building cluster client: %w", err)
+	}
+	nc, stopNATS, err := connect(natsURL, dataDir, logger)
+	if err != nil {
+		return err
+	}
+	defer stopNATS()
+	dp, err := New(nc, cfg, logger)
+	if err != nil {
+		return err
+	}
+	apply := func(ctx context.Context, brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) error {
+		refused, err := dp.ApplyValid(ctx, brokers, triggers)
+		if refused != nil {
+			logger.Info("leaving out brokers and triggers the data plane cannot serve", zap.Error(refused))
+		}
+		return err
+	}
+	var ready atomic.Bool
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watched := make(chan error, 1)
+	go func() {
+		watched <- dataplane.Watch(watchCtx, client, apply, dataplane.Options{
+			Applied: func() { ready.Store(true) },
+			Logger:  logger.Named("watch"),
+		})
+	}()
+	serveErr := serve(ctx, dp, addr, role, &ready, logger)
+	stopWatch()
+	if err := <-watched; err != nil && serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
+}
+
+// serve runs the ingress (unless role is dispatcher) with the probes, and the
+// dispatcher, until ctx is done, then stops both.
+func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.Bool, logger *zap.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: dp.Ingress(), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "brokers and triggers not applied yet", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	if role != RoleDispatcher {
+		mux.Handle("/", dp.Ingress())
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	runCtx, stopRun := context.WithCancel(ctx)

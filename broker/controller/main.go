@@ -1,0 +1,111 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"knative.dev/pkg/logging"
+
+	"github.com/flintevents/flint/pkg/kube"
+)
+
+// DefaultIngressHost is the broker ingress Service that config/ installs.
+const DefaultIngressHost = "broker-ingress.flint-system.svc.cluster.local"
+
+// probeShutdown bounds the wait for the probe server to stop.
+const probeShutdown = 5 * time.Second
+
+// Main runs the broker controller as a process until ctx is done: it reads the cluster of
+// --kubeconfig (else $KUBECONFIG, else the pod's service account), keeps broker streams
+// on the JetStream at --nats and serves /healthz and /readyz on --probe-addr.
+func Main(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file; empty means $KUBECONFIG, else the pod's service account")
+	natsURL := fs.String("nats", "", "URL of the NATS server with JetStream that holds broker streams (required)")
+	var opts Options
+	fs.StringVar(&opts.IngressHost, "ingress-host", DefaultIngressHost, "host[:port] of the broker ingress, the host of every broker's status.address.url")
+	fs.IntVar(&opts.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
+	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events (default 24h)")
+	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
+	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes; empty serves none")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *natsURL == "" {
+		return errors.New("--nats: required")
+	}
+	lvl, err := zapcore.ParseLevel(*logLevel)
+	if err != nil {
+		return fmt.Errorf("parsing --log-level: %w", err)
+	}
+	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(stderr), lvl))
+	defer func() { _ = logger.Sync() }()
+	ctx = logging.WithLogger(ctx, logger.Sugar())
+
+	cfg, ok, err := kube.LoadConfig(*kubeconfig)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("no kubeconfig and not running in a cluster")
+	}
+	nc, err := nats.Connect(*natsURL, nats.Name("flint-broker-controller"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { logger.Warn("nats disconnected", zap.Error(err)) }))
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", *natsURL, err)
+	}
+	defer nc.Close()
+	if opts.JetStream, err = jetstream.New(nc); err != nil {
+		return fmt.Errorf("connecting to JetStream: %w", err)
+	}
+
+	stopProbes, err := serveProbes(*probeAddr, logger)
+	if err != nil {
+		return err
+	}
+	defer stopProbes()
+	logger.Info("broker controller starting", zap.String("ingressHost", opts.IngressHost), zap.String("nats", *natsURL))
+	return Run(ctx, cfg, opts)
+}
+
+// serveProbes answers /healthz and /readyz on addr until the returned func is called.
+func serveProbes(addr string, logger *zap.Logger) (func(), error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
+	mux.HandleFunc("GET /healthz", ok)
+	mux.HandleFunc("GET /readyz", ok)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
+		WriteTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("serving probes", zap.Error(err))
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), probeShutdown)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
