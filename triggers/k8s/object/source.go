@@ -101,7 +101,7 @@ func (l *Loader) Close() {
 // Errors name the source member, e.g. `source.configmap: …`.
 func (l *Loader) Load(ctx context.Context, src *v1alpha1.ArtifactLocation, namespace string) ([]byte, error) {
 	if err := CheckSource(src); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("source: %w", err)
 	}
 	var (
 		raw   []byte
