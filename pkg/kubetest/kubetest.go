@@ -1,7 +1,7 @@
 // Package kubetest runs a real etcd and kube-apiserver on loopback for tests,
 // one pair per test binary, from the binaries hack/testenv.sh builds.
 //
-// A package whose tests use it runs them through Main:
+// A package whose tests use it runs them through Main (or Run):
 //
 //	func TestMain(m *testing.M) { kubetest.Main(m) }
 //
@@ -75,8 +75,9 @@ func Main(m *testing.M) {
 	os.Exit(Run(m))
 }
 
-// Run is Main for a TestMain that has more to do after the tests: it runs
-// them, stops the API server if one started, and returns the exit code.
+// Run is Main for a TestMain with its own setup and teardown: it runs the
+// tests of m, stops the API server if one was started, and returns the
+// tests' exit code.
 func Run(m *testing.M) int {
 	process.managed = true
 	code := m.Run()
@@ -92,7 +93,7 @@ func Run(m *testing.M) int {
 func Start(t testing.TB) *Env {
 	t.Helper()
 	if !process.managed {
-		t.Fatal("kubetest: call kubetest.Main(m) from TestMain so the API server stops when the tests end")
+		t.Fatal("kubetest: call kubetest.Main(m) (or kubetest.Run) from TestMain so the API server stops when the tests end")
 	}
 	process.once.Do(func() {
 		dir, missing := binaries()
