@@ -146,6 +146,8 @@ type functionData struct {
 	Events                          []testEvent
 	Fire, HasLog                    bool
 	NotFired                        string
+	// Cluster lists the trigger types that need a cluster to build, e.g. "k8s".
+	Cluster string
 }
 
 type envVar struct{ Name, Value string }
@@ -190,6 +192,7 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 	}
 	data.Events = testEvents(sensor, s.Namespace, eventSources)
 	data.Fire, data.HasLog, data.NotFired = fireable(sensor)
+	data.Cluster = clusterTriggers(sensor)
 
 	p := &Project{Namespace: s.Namespace, Name: data.Name, Sensor: sensor.Name,
 		Files: map[string][]byte{"sensor.yaml": append([]byte("# The Sensor this function runs, as `flint compile` read it.\n"), sensorYAML...)}}
@@ -206,7 +209,7 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 		if err != nil {
 			return nil, fmt.Errorf("reading function template %s: %w", name, err)
 		}
-		t, err := template.New(name).Option("missingkey=error").Parse(string(text))
+		t, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{"join": strings.Join}).Parse(string(text))
 		if err != nil {
 			return nil, fmt.Errorf("parsing function template %s: %w", name, err)
 		}
@@ -242,6 +245,24 @@ func fireable(s *v1alpha1.Sensor) (fire, hasLog bool, notFired string) {
 		return false, hasLog, strings.Join(others, ", ")
 	}
 	return true, hasLog, ""
+}
+
+// clusterTriggers lists the trigger types of s that act on a cluster.
+func clusterTriggers(s *v1alpha1.Sensor) string {
+	seen := map[string]bool{}
+	var keys []string
+	for i := range s.Spec.Triggers {
+		t := s.Spec.Triggers[i].Template
+		if t == nil {
+			continue
+		}
+		if key := t.TypeKey(); (key == "k8s" || key == "argoWorkflow") && !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
 }
 
 // testEvents is one event per distinct (event source, event name) of s's
