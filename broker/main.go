@@ -55,6 +55,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fromCluster := fs.Bool("cluster", false, "follow the Brokers (class "+dataplane.Class+") and Triggers of a cluster instead of -f files")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of --cluster; empty means $KUBECONFIG, else the pod's service account")
+	namespace := fs.String("namespace", "", "with --cluster, follow one namespace only; empty means all")
 	role := fs.String("role", RoleAll, "what this process runs: all, ingress or dispatcher")
 	var cfg Config
 	fs.IntVar(&cfg.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
@@ -80,7 +81,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer func() { _ = logger.Sync() }()
 	if *fromCluster {
-		return mainCluster(ctx, *kubeconfig, *natsURL, *dataDir, *addr, *role, cfg, logger)
+		return mainCluster(ctx, *kubeconfig, *namespace, *natsURL, *dataDir, *addr, *role, cfg, logger)
 	}
 
 	// Brokers and Triggers only: EventSources and Sensors are flint dev's, and
@@ -111,7 +112,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 
 // mainCluster runs the data plane on the Brokers and Triggers of a cluster, applying
 // them after every change; /readyz answers 200 once they were applied.
-func mainCluster(ctx context.Context, kubeconfig, natsURL, dataDir, addr, role string, cfg Config, logger *zap.Logger) error {
+func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, addr, role string, cfg Config, logger *zap.Logger) error {
 	restCfg, ok, err := kube.LoadConfig(kubeconfig)
 	if err != nil {
 		return err
@@ -145,8 +146,9 @@ func mainCluster(ctx context.Context, kubeconfig, natsURL, dataDir, addr, role s
 	watched := make(chan error, 1)
 	go func() {
 		watched <- dataplane.Watch(watchCtx, client, apply, dataplane.Options{
-			Applied: func() { ready.Store(true) },
-			Logger:  logger.Named("watch"),
+			Namespace: namespace,
+			Applied:   func() { ready.Store(true) },
+			Logger:    logger.Named("watch"),
 		})
 	}()
 	serveErr := serve(ctx, dp, addr, role, &ready, logger)

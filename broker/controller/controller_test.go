@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -491,4 +492,105 @@ func wantURL(field string, got *apis.URL, want string) error {
 		return err
 	}
 	return nil
+}
+
+// TestProcesses runs the controller, the ingress and the dispatcher as their images do —
+// their Main functions with the flags config/ gives them, over one JetStream — and sends
+// an event through.
+func TestProcesses(t *testing.T) {
+	t.Parallel()
+	env := kubetest.Start(t)
+	env.InstallCRDs(t, eventingCRDs(t)...)
+	ns := env.Namespace(t)
+	eventing, err := versioned.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{ns: ns, eventing: eventing, env: env}
+	srv := natsdtest.Run(t)
+	kubeconfig := env.Kubeconfig(t)
+	ingressAddr, dispatcherAddr, probeAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	common := []string{"--cluster", "--kubeconfig", kubeconfig, "--namespace", ns, "--nats", srv.ClientURL()}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	run := func(name string, main func(context.Context, []string, io.Writer) error, args ...string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := main(ctx, args, &testWriter{t: t, name: name}); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}()
+	}
+	run("ingress", broker.Main, append(common, "--role=ingress", "--addr", ingressAddr)...)
+	run("dispatcher", broker.Main, append(common, "--role=dispatcher", "--addr", dispatcherAddr)...)
+	run("controller", controller.Main, "--kubeconfig", kubeconfig, "--namespace", ns, "--nats", srv.ClientURL(),
+		"--ingress-host", ingressAddr, "--probe-addr", probeAddr)
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	for _, probe := range []string{ingressAddr + "/readyz", dispatcherAddr + "/readyz", probeAddr + "/healthz"} {
+		checkFor(t, func() error {
+			resp, err := http.Get("http://" + probe)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: %s", probe, resp.Status)
+			}
+			return nil
+		})
+	}
+
+	c.createBroker(t, newBroker(ns, "default"))
+	b := c.waitBroker(t, "default", brokerReady)
+	if want := "http://" + ingressAddr + "/" + ns + "/default"; b.Status.Address.URL.String() != want {
+		t.Errorf("status.address.url = %s, want %s", b.Status.Address.URL, want)
+	}
+	sub := newSubscriber(t)
+	c.createTrigger(t, newTrigger(ns, "to-sub", "default", uriDest(t, sub.url)))
+	c.waitTrigger(t, "to-sub", triggerReady)
+	if code := post(t, "http://"+dispatcherAddr+"/"+ns+"/default", "ev-0"); code != http.StatusNotFound {
+		t.Errorf("POST to the dispatcher: status %d, want 404 (it serves no ingress)", code)
+	}
+	// The ingress may learn of the broker a moment after the controller made it Ready.
+	checkFor(t, func() error {
+		if code := post(t, b.Status.Address.URL.String(), "ev-1"); code != http.StatusAccepted {
+			return fmt.Errorf("POST to the broker address: status %d, want 202", code)
+		}
+		return nil
+	})
+	select {
+	case id := <-sub.ids:
+		if id != "ev-1" {
+			t.Errorf("subscriber got event %q, want ev-1", id)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("the subscriber received no event")
+	}
+}
+
+// freeAddr is a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// testWriter logs a process's output through t; the processes stop in t's cleanup.
+type testWriter struct {
+	t    *testing.T
+	name string
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s: %s", w.name, strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -38,6 +38,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&opts.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
 	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events (default 24h)")
 	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
+	fs.StringVar(&opts.Namespace, "namespace", "", "reconcile one namespace only; empty means all")
 	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes; empty serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
