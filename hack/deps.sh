@@ -18,7 +18,3 @@ if [ ! -f "$stamp" ] || [ go.sum -nt "$stamp" ]; then
   go mod download
   mkdir -p .cache && touch "$stamp"
 fi
-
-# The etcd and kube-apiserver that tests run against (pkg/kubetest): built
-# once per machine into a cache directory, a no-op afterwards.
-bash hack/testenv.sh >/dev/null
