@@ -15,6 +15,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/triggers"
 	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
@@ -210,7 +211,7 @@ func TestNewErrors(t *testing.T) {
 			},
 			want: []string{
 				"spec.triggers[0].template: expected exactly one of [argoWorkflow, awsLambda, azureEventHubs, azureServiceBus, custom, email, http, k8s, kafka, log, nats, openWhisk, pulsar, slack], got none",
-				`spec.triggers[1].template.kafka: not runnable yet: trigger type "kafka" (runnable: http, log)`,
+				`spec.triggers[1].template.kafka: not runnable yet: trigger type "kafka" (runnable: ` + strings.Join(triggers.Keys(), ", ") + `)`,
 				"spec.triggers[2].template.http.tls.clientKeySecret: missing field(s)",
 				"spec.triggers[3].template: missing field(s)",
 			},
