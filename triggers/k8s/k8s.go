@@ -308,7 +308,7 @@ func jsonPatch(live, want map[string]any, at string) []patchOp {
 			ops = append(ops, patchOp{Op: "remove", Path: path})
 		case v == nil:
 		case !exists:
-			ops = append(ops, patchOp{Op: "add", Path: path, Value: v})
+			ops = append(ops, patchOp{Op: "add", Path: path, Value: withoutNulls(v)})
 		default:
 			wm, wok := v.(map[string]any)
 			cm, cok := cur.(map[string]any)
@@ -323,6 +323,22 @@ func jsonPatch(live, want map[string]any, at string) []patchOp {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// withoutNulls drops the null members of the objects in v: a null asks to
+// remove a field, and an absent field has nothing to remove.
+func withoutNulls(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := make(map[string]any, len(m))
+	for k, mv := range m {
+		if mv != nil {
+			out[k] = withoutNulls(mv)
+		}
+	}
+	return out
+}
 
 // describe names an object for messages: namespace/name, or its
 // generateName with a trailing "*".
