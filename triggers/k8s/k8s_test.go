@@ -196,6 +196,15 @@ func TestHandle(t *testing.T) {
 			},
 		},
 		{
+			name: "trigger-level parameters rewrite the source", sensor: "trigger-parameters",
+			body: `{"name":"renamed","kind":"order"}`,
+			check: func(t *testing.T, ns string) {
+				if got := str(get(t, env, configMaps, ns, "renamed"), "data", "kind"); got != "order" {
+					t.Errorf("data.kind = %q, want order", got)
+				}
+			},
+		},
+		{
 			name: "create a Pod with generateName", sensor: "create-pod-generatename",
 			body: `{"image":"busybox:1.36","message":"hi"}`,
 			check: func(t *testing.T, ns string) {
