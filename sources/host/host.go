@@ -36,6 +36,7 @@ const (
 	EnvSecretsDir        = "FLINT_SECRETS_DIR"  // <dir>/<secret>/<key> files for secret refs
 	EnvLogLevel          = "LOG_LEVEL"          // debug, info (default), warn, error
 	EnvCEOverrides       = "K_CE_OVERRIDES"     // {"extensions":{…}} added to every event
+	EnvPort              = "PORT"               // the port Knative routes to and probes
 	EnvKubeconfig        = "KUBECONFIG"         // kubeconfig of the cluster sources watch
 )
 
@@ -84,6 +85,13 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	}
 	secrets := secret.Local{Dir: getenv(EnvSecretsDir)}
 	rcv := receiver.New(receiver.Options{Secrets: secrets, Logger: log})
+	if port := getenv(EnvPort); port != "" {
+		// Knative probes the container's port: a source without push routes
+		// (pull, watch) still answers there.
+		if fe := rcv.Health(port); fe != nil {
+			return fmt.Errorf("%s: %w", EnvPort, fe)
+		}
+	}
 	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Kube: kubeClients(*kubeconfig, log)})
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)

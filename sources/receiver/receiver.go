@@ -149,6 +149,27 @@ func (s RouteSpec) owner() string {
 	return s.Field + " of EventSource " + s.EventSource
 }
 
+// Health makes the receiver serve port even when no route uses it, answering
+// only `/health`: a pull source's image listens on Knative's $PORT this way,
+// so the revision's readiness probe passes. A port routes already use is
+// left as is.
+func (r *Receiver) Health(number string) *apis.FieldError {
+	n, err := strconv.Atoi(number)
+	if err != nil || n < 0 || n > 65535 {
+		return apis.ErrInvalidValue(number, "port", "must be a port number")
+	}
+	number = strconv.Itoa(n)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return apis.ErrGeneric("the receiver is already running; ports are registered before Run")
+	}
+	if r.ports[number] == nil {
+		r.ports[number] = &port{number: number, routes: map[string]*Route{}}
+	}
+	return nil
+}
+
 // Route registers spec. Problems are field errors relative to the route's
 // webhook context (`port`, `endpoint`, `serverCertSecret`…); the caller adds
 // its own path, e.g. ViaFieldKey("webhook", name).ViaField("spec").

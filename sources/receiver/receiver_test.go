@@ -266,3 +266,22 @@ func TestRunFails(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthOnlyPort(t *testing.T) {
+	t.Parallel()
+	r := receiver.New(receiver.Options{Host: "127.0.0.1"})
+	if fe := r.Health("0"); fe != nil {
+		t.Fatal(fe)
+	}
+	if fe := r.Health("http"); fe == nil {
+		t.Fatal("Health(\"http\") accepted a port that is not a number")
+	}
+	run(t, r)
+	base := "http://" + r.Addr("0").String()
+	if code, body := get(t, http.MethodGet, base+"/health"); code != http.StatusOK || body != "OK" {
+		t.Fatalf("GET /health = %d %q, want 200 OK", code, body)
+	}
+	if code, _ := get(t, http.MethodPost, base+"/example"); code != http.StatusNotFound {
+		t.Fatalf("POST /example on a health-only port = %d, want 404", code)
+	}
+}
