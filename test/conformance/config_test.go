@@ -1,79 +1,323 @@
 package conformance
 
 import (
-	"bytes"
-	"context"
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrs "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/pkg/kubetest"
 )
 
-// TestConfig checks the `ko apply -Rf config/` manifests: every document
-// decodes strictly into its Kubernetes type, every ko:// image names a main
-// package of this module, and the broker's Trigger configuration validates.
-func TestConfig(t *testing.T) {
-	t.Parallel()
-	files, err := filepath.Glob("../../config/*.yaml")
+func TestMain(m *testing.M) { kubetest.Main(m) }
+
+// configDir is the `ko apply -Rf config/` tree.
+const configDir = "../../config"
+
+// modulePath prefixes every ko:// image of this module.
+const modulePath = "github.com/flintevents/flint/"
+
+// configDoc is one YAML document of config/.
+type configDoc struct {
+	where string // file#index
+	raw   []byte
+	obj   *unstructured.Unstructured
+	typed any
+}
+
+// kinds are the kinds config/ may hold, each with the type it must decode into strictly.
+var kinds = map[string]func() any{
+	"Namespace":          func() any { return &corev1.Namespace{} },
+	"ServiceAccount":     func() any { return &corev1.ServiceAccount{} },
+	"ConfigMap":          func() any { return &corev1.ConfigMap{} },
+	"Service":            func() any { return &corev1.Service{} },
+	"StatefulSet":        func() any { return &appsv1.StatefulSet{} },
+	"Deployment":         func() any { return &appsv1.Deployment{} },
+	"ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
+	"ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+}
+
+// readConfig decodes every document under config/ (recursively, as ko apply -R does)
+// strictly into its Kubernetes type.
+func readConfig(t *testing.T) []configDoc {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(configDir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			files = append(files, path)
+		}
+		return err
+	})
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no config files: %v", err)
 	}
-	koImage := regexp.MustCompile(`ko://github\.com/flintevents/flint/(\S+)`)
-	kinds := map[string]int{}
+	var docs []configDoc
 	for _, file := range files {
-		raw, err := os.ReadFile(file)
+		f, err := os.Open(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, doc := range bytes.Split(raw, []byte("\n---\n")) {
-			var meta struct{ Kind string }
-			if err := yaml.Unmarshal(doc, &meta); err != nil {
-				t.Fatalf("%s#%d: %v", file, i+1, err)
+		r := utilyaml.NewYAMLReader(bufio.NewReader(f))
+		for i := 1; ; i++ {
+			raw, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
 			}
-			var obj any
-			switch meta.Kind {
-			case "Namespace":
-				obj = &corev1.Namespace{}
-			case "ServiceAccount":
-				obj = &corev1.ServiceAccount{}
-			case "ConfigMap":
-				obj = &corev1.ConfigMap{}
-			case "Service":
-				obj = &corev1.Service{}
-			case "StatefulSet":
-				obj = &appsv1.StatefulSet{}
-			case "Deployment":
-				obj = &appsv1.Deployment{}
-			default:
-				t.Fatalf("%s#%d: unexpected kind %q", file, i+1, meta.Kind)
+			if err != nil {
+				t.Fatalf("%s#%d: %v", file, i, err)
 			}
-			if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-				t.Fatalf("%s#%d: %v", file, i+1, err)
+			where := fmt.Sprintf("%s#%d", filepath.Base(file), i)
+			u := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal(raw, &u.Object); err != nil {
+				t.Fatalf("%s: %v", where, err)
 			}
-			kinds[meta.Kind]++
-			if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == "flint-broker-triggers" {
-				_, problems, err := manifest.CheckReader(context.Background(), strings.NewReader(cm.Data["triggers.yaml"]), "triggers.yaml")
-				if err != nil || len(problems) > 0 {
-					t.Fatalf("%s: triggers.yaml: %v %v", file, err, problems)
-				}
+			if len(u.Object) == 0 {
+				continue // comments only
 			}
-			for _, m := range koImage.FindAllSubmatch(doc, -1) {
-				if _, err := os.Stat(filepath.Join("../..", string(m[1]), "main.go")); err != nil {
-					t.Errorf("%s#%d: image %s names no main package: %v", file, i+1, m[0], err)
-				}
+			newObj, ok := kinds[u.GetKind()]
+			if !ok {
+				t.Fatalf("%s: unexpected kind %q", where, u.GetKind())
 			}
+			typed := newObj()
+			if err := yaml.UnmarshalStrict(raw, typed); err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			docs = append(docs, configDoc{where: where, raw: raw, obj: u, typed: typed})
+		}
+		f.Close()
+	}
+	return docs
+}
+
+// TestConfig checks the `ko apply -Rf config/` manifests without a cluster: every
+// document decodes strictly into its Kubernetes type, every ko:// image is a main
+// package of this module, every Deployment runs hardened with limits and probes and
+// reads only keys config-flint has, and .ko.yaml builds static images on distroless.
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	docs := readConfig(t)
+	count := map[string]int{}
+	var configFlint *corev1.ConfigMap
+	for _, d := range docs {
+		count[d.obj.GetKind()]++
+		if cm, ok := d.typed.(*corev1.ConfigMap); ok && cm.Name == "config-flint" {
+			configFlint = cm
 		}
 	}
-	for _, k := range []string{"Namespace", "StatefulSet", "Deployment", "Service", "ConfigMap"} {
-		if kinds[k] == 0 {
+	for k := range kinds {
+		if count[k] == 0 {
 			t.Errorf("config has no %s", k)
 		}
 	}
+	if configFlint == nil {
+		t.Fatal("config has no config-flint ConfigMap")
+	}
+	for _, key := range []string{"nats-url", "ingress-host", "stream-replicas", "stream-max-age", "duplicate-window"} {
+		if configFlint.Data[key] == "" {
+			t.Errorf("config-flint has no %s", key)
+		}
+	}
+
+	koImage := regexp.MustCompile(`ko://(\S+)`)
+	var images []string
+	for _, d := range docs {
+		for _, m := range koImage.FindAllSubmatch(d.raw, -1) {
+			path := string(m[1])
+			if !strings.HasPrefix(path, modulePath) {
+				t.Errorf("%s: image ko://%s is not of this module", d.where, path)
+				continue
+			}
+			images = append(images, path)
+		}
+		if dep, ok := d.typed.(*appsv1.Deployment); ok {
+			checkDeployment(t, d.where, dep, configFlint)
+		}
+	}
+	slices.Sort(images)
+	images = slices.Compact(images)
+	want := []string{modulePath + "broker/cmd/broker", modulePath + "broker/cmd/controller"}
+	if !slices.Equal(images, want) {
+		t.Errorf("ko:// images = %v, want %v", images, want)
+	}
+	if len(images) > 0 {
+		args := append([]string{"list", "-f", "{{.ImportPath}} {{.Name}}"}, images...)
+		out, err := exec.Command("go", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %v: %v\n%s", images, err, out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if path, name, _ := strings.Cut(line, " "); name != "main" {
+				t.Errorf("image ko://%s is package %s, not a main package", path, name)
+			}
+		}
+	}
+
+	var ko struct {
+		DefaultBaseImage string   `json:"defaultBaseImage"`
+		DefaultPlatforms []string `json:"defaultPlatforms"`
+		DefaultEnv       []string `json:"defaultEnv"`
+		DefaultFlags     []string `json:"defaultFlags"`
+		DefaultLdflags   []string `json:"defaultLdflags"`
+	}
+	raw, err := os.ReadFile("../../.ko.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(raw, &ko); err != nil {
+		t.Fatalf(".ko.yaml: %v", err)
+	}
+	if ko.DefaultBaseImage != "gcr.io/distroless/static:nonroot" {
+		t.Errorf(".ko.yaml: defaultBaseImage %q, want gcr.io/distroless/static:nonroot", ko.DefaultBaseImage)
+	}
+	if !slices.Contains(ko.DefaultEnv, "CGO_ENABLED=0") {
+		t.Errorf(".ko.yaml: defaultEnv %v does not turn CGO off", ko.DefaultEnv)
+	}
+}
+
+// checkDeployment asks of a Deployment what config/ promises: non-root pods with a
+// read-only root file system, requests and a memory limit, both probes, and
+// config-flint keys that exist.
+func checkDeployment(t *testing.T, where string, dep *appsv1.Deployment, configFlint *corev1.ConfigMap) {
+	t.Helper()
+	pod := dep.Spec.Template.Spec
+	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+		t.Errorf("%s: %s: pod does not set runAsNonRoot", where, dep.Name)
+	}
+	if pod.ServiceAccountName == "" {
+		t.Errorf("%s: %s: no serviceAccountName", where, dep.Name)
+	}
+	for _, c := range pod.Containers {
+		name := dep.Name + "/" + c.Name
+		sc := c.SecurityContext
+		if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+			sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Errorf("%s: %s: want readOnlyRootFilesystem and no privilege escalation, have %+v", where, name, sc)
+		}
+		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Errorf("%s: %s: want cpu and memory requests and a memory limit, have %+v", where, name, c.Resources)
+		}
+		if c.ReadinessProbe == nil || c.LivenessProbe == nil {
+			t.Errorf("%s: %s: want readiness and liveness probes", where, name)
+		}
+		for _, e := range c.Env {
+			ref := e.ValueFrom
+			if ref == nil || ref.ConfigMapKeyRef == nil {
+				continue
+			}
+			if ref.ConfigMapKeyRef.Name != configFlint.Name || configFlint.Data[ref.ConfigMapKeyRef.Key] == "" {
+				t.Errorf("%s: %s: env %s reads %s/%s, which config-flint does not hold", where, name, e.Name, ref.ConfigMapKeyRef.Name, ref.ConfigMapKeyRef.Key)
+			}
+		}
+	}
+}
+
+// TestConfigDryRun sends every object of config/ to the test API server as a
+// server-side dry-run create with strict field validation, then installs the RBAC
+// objects and asks the server what the controller's and the data plane's service
+// accounts may do.
+func TestConfigDryRun(t *testing.T) {
+	t.Parallel()
+	env := kubetest.Start(t)
+	docs := readConfig(t)
+	ctx := t.Context()
+	// Namespaced objects need their namespace to exist; it is dry-run first, as it is.
+	slices.SortStableFunc(docs, func(a, b configDoc) int {
+		return boolCmp(a.obj.GetKind() != "Namespace", b.obj.GetKind() != "Namespace")
+	})
+	for _, d := range docs {
+		gvk := d.obj.GroupVersionKind()
+		mapping, err := env.Clients.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatalf("%s: mapping %s: %v", d.where, gvk, err)
+		}
+		res := env.Clients.Dynamic.Resource(mapping.Resource)
+		var client dynamic.ResourceInterface = res
+		if ns := d.obj.GetNamespace(); ns != "" {
+			client = res.Namespace(ns)
+		}
+		dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict", FieldManager: "flint-config-test"}
+		if _, err := client.Create(ctx, d.obj.DeepCopy(), dry); err != nil && !(apierrs.IsAlreadyExists(err) && d.obj.GetKind() == "Namespace") {
+			t.Errorf("%s: dry-run create of %s %s: %v", d.where, gvk.Kind, d.obj.GetName(), err)
+		}
+		if d.obj.GetKind() == "Namespace" || strings.HasPrefix(d.obj.GetKind(), "ClusterRole") {
+			if _, err := client.Create(ctx, d.obj.DeepCopy(), metav1.CreateOptions{}); err != nil && !apierrs.IsAlreadyExists(err) {
+				t.Fatalf("%s: creating %s %s: %v", d.where, gvk.Kind, d.obj.GetName(), err)
+			}
+		}
+	}
+
+	authz, err := authorizationclient.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		controllerSA = "system:serviceaccount:flint-system:flint-broker-controller"
+		dataPlaneSA  = "system:serviceaccount:flint-system:flint-broker"
+	)
+	tests := []struct {
+		user, verb, group, resource, subresource string
+		allowed                                  bool
+	}{
+		{controllerSA, "watch", "eventing.knative.dev", "brokers", "", true},
+		{controllerSA, "list", "eventing.knative.dev", "triggers", "", true},
+		{controllerSA, "update", "eventing.knative.dev", "brokers", "status", true},
+		{controllerSA, "update", "eventing.knative.dev", "triggers", "status", true},
+		{controllerSA, "patch", "eventing.knative.dev", "brokers", "", true}, // the finalizer
+		{controllerSA, "update", "eventing.knative.dev", "brokers", "finalizers", true},
+		{controllerSA, "create", "", "events", "", true},
+		{controllerSA, "watch", "", "services", "", true},
+		{controllerSA, "list", "serving.knative.dev", "services", "", true},
+		{controllerSA, "delete", "eventing.knative.dev", "brokers", "", false},
+		{controllerSA, "get", "", "secrets", "", false},
+		{dataPlaneSA, "watch", "eventing.knative.dev", "brokers", "", true},
+		{dataPlaneSA, "list", "eventing.knative.dev", "triggers", "", true},
+		{dataPlaneSA, "update", "eventing.knative.dev", "triggers", "status", false},
+		{dataPlaneSA, "get", "", "secrets", "", false},
+	}
+	for _, tc := range tests {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:   tc.user,
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:flint-system", "system:authenticated"},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Namespace: "default", Verb: tc.verb, Group: tc.group, Resource: tc.resource, Subresource: tc.subresource,
+			},
+		}}
+		got, err := authz.SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("access review: %v", err)
+		}
+		if got.Status.Allowed != tc.allowed {
+			t.Errorf("%s may %s %s %s/%s: %v, want %v (%s)", tc.user, tc.verb, tc.group, tc.resource, tc.subresource,
+				got.Status.Allowed, tc.allowed, got.Status.Reason)
+		}
+	}
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }
