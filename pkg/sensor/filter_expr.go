@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 	"github.com/tidwall/gjson"
@@ -52,17 +53,22 @@ func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
 		errs = errs.Also(apis.ErrMissingField("fields"))
 	}
 	// Declaring the field names (of any type) lets them shadow expr-lang
-	// builtins of the same name (type, count, len, …); other names are
-	// allowed too and evaluate to nil.
+	// builtins of the same name (type, count, len, …). A name no field
+	// binds fails the filter when it is evaluated, as in govaluate; one
+	// that is never reached (`true || z`) does not.
 	env := types.Map{types.Extra: types.Any}
+	bound := make(map[string]bool, len(f.Fields))
 	for i, fld := range f.Fields {
 		errs = errs.Also(requireString(fld.Path, "path").Also(requireString(fld.Name, "name")).ViaFieldIndex("fields", i))
 		env[fld.Name] = types.Any
+		bound[fld.Name] = true
 	}
 	if strings.TrimSpace(f.Expr) == "" {
 		return nil, errs.Also(apis.ErrMissingField("expr"))
 	}
-	program, err := expr.Compile(translateGovaluate(f.Expr), expr.Env(env))
+	program, err := expr.Compile(translateGovaluate(f.Expr), expr.Env(env),
+		expr.Function(unboundFunc, unboundParameter), expr.Patch(unboundPatcher{bound: bound}),
+		expr.Optimize(false)) // folding `z || true` would hide an unbound z
 	if err != nil {
 		errs = errs.Also(apis.ErrInvalidValue(f.Expr, "expr", oneLineError{err}.Error()))
 	}
@@ -126,6 +132,35 @@ func (f *exprFilter) eval(data string) verdict {
 		return verdict{reason: fmt.Sprintf("expr filter (%s): false", f.text)}
 	}
 	return verdict{reason: fmt.Sprintf("expr filter (%s): result %v is not a boolean", f.text, out)}
+}
+
+// unboundFunc is the function an unbound name is rewritten to call; its name
+// cannot be written in an expression, so it never meets a field.
+const unboundFunc = "$unbound"
+
+// unboundParameter fails with govaluate's words for an unbound name:
+// "No parameter 'z' found.".
+func unboundParameter(params ...any) (any, error) {
+	return nil, fmt.Errorf("No parameter '%v' found.", params[0]) //nolint:staticcheck // govaluate's message, as Argo users see it
+}
+
+// unboundPatcher rewrites every identifier that no field binds into a call
+// of unboundFunc, so that evaluating it is an error and short-circuited
+// operands are never evaluated.
+type unboundPatcher struct {
+	bound map[string]bool
+}
+
+// Visit implements ast.Visitor.
+func (p unboundPatcher) Visit(node *ast.Node) {
+	id, ok := (*node).(*ast.IdentifierNode)
+	if !ok || p.bound[id.Value] || id.Value == unboundFunc {
+		return
+	}
+	ast.Patch(node, &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: unboundFunc},
+		Arguments: []ast.Node{&ast.StringNode{Value: id.Value}},
+	})
 }
 
 // maxExactInt is the largest integer a float64 holds exactly.

@@ -1,0 +1,97 @@
+package sensor
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// The tests in this file pin behaviours where flint follows Argo Events
+// v1.9's code; docs/compat.md names them.
+
+func TestParityExprs(t *testing.T) {
+	t.Parallel()
+	fields := []v1alpha1.PayloadField{{Path: "body.a", Name: "a"}}
+	tests := []struct {
+		name     string
+		expr     string
+		wantPass bool
+		wantErr  string
+	}{
+		{name: "govaluate in", expr: `a in ("x", "b")`, wantPass: true},
+		{name: "govaluate IN", expr: `a IN ("x", "b")`, wantPass: true},
+		{name: "an unbound name fails the filter", expr: `a == z`,
+			wantErr: `expr filter (a == z): No parameter 'z' found.`},
+		{name: "an unbound name alone", expr: `z`, wantErr: `No parameter 'z' found.`},
+		{name: "an unbound name left of a constant ||", expr: `z || true`, wantErr: `No parameter 'z' found.`},
+		{name: "an unbound name under a true || is never evaluated", expr: `a == "b" || z == 1`, wantPass: true},
+		{name: "an unbound name under a false && is never evaluated", expr: `a == "x" && z == 1`},
+		{name: "an unbound member", expr: `z.x == 1`, wantErr: `No parameter 'z' found.`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, ferr := newExprFilters([]v1alpha1.ExprFilter{{Expr: tc.expr, Fields: fields}}, "")
+			if ferr != nil {
+				t.Fatalf("newExprFilters(%q) = %v", tc.expr, ferr)
+			}
+			v := f.eval(context.Background(), &input{ev: webhookEvent("e1", `{}`, `{"a":"b"}`)})
+			switch {
+			case tc.wantErr != "":
+				if v.err == nil || !strings.Contains(v.err.Error(), tc.wantErr) {
+					t.Errorf("eval(%q) = %+v, want error containing %q", tc.expr, v, tc.wantErr)
+				}
+			case v.err != nil || v.pass != tc.wantPass:
+				t.Errorf("eval(%q) = pass %v, err %v; want pass %v", tc.expr, v.pass, v.err, tc.wantPass)
+			}
+		})
+	}
+}
+
+func TestParityFiltersOrWithErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		eventType string
+		wantFired int
+	}{
+		{name: "another kind passes: the event passes despite the error", eventType: "webhook", wantFired: 1},
+		{name: "no kind passes: the event is dropped", eventType: "other"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg, url := serve(t, http.StatusOK)
+			s := mustNew(t, loadSensor(t, "parity-filters-or", url))
+			ev := webhookEvent("e1", `{}`, `{"kind":"order"}`)
+			ev.Context.Type = tc.eventType
+			if err := s.Handle(context.Background(), ev); err != nil {
+				t.Fatalf("Handle = %v", err)
+			}
+			if got := len(tg.got()); got != tc.wantFired {
+				t.Errorf("trigger fired %d times, want %d", got, tc.wantFired)
+			}
+		})
+	}
+}
+
+func TestParityOrConditionsFirePerSatisfiedDependency(t *testing.T) {
+	t.Parallel()
+	tg, url := serve(t, http.StatusOK)
+	s := mustNew(t, loadSensor(t, "parity-or-conditions", url))
+	if err := s.Handle(context.Background(), webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
+		t.Fatalf("Handle = %v", err)
+	}
+	reqs := tg.got()
+	if len(reqs) != 2 {
+		t.Fatalf("trigger fired %d times for one event that satisfies a and b of `a || b`, want 2 (once per dependency, as Argo)", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.method != http.MethodPost || r.path != "/hook" {
+			t.Errorf("request = %s %s, want POST /hook", r.method, r.path)
+		}
+	}
+}
