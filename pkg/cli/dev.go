@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -22,9 +23,12 @@ func newDevCommand(streams IO) *cobra.Command {
 		Use:   "dev -f PATH...",
 		Short: "Run EventSources, Sensors and a JetStream broker in one process",
 		Long: "dev runs Argo Events EventSources and Sensors, and Knative Broker and Trigger YAML, in one process: " +
-			"an embedded NATS JetStream broker, every event source adapter posting CloudEvents to the broker ingress, " +
-			"and every sensor as a function the broker delivers to. SIGINT or SIGTERM stops accepting events, " +
-			"drains those in flight and exits 0; a restart with the same --data-dir delivers what was pending.",
+			"an embedded NATS JetStream broker, every event source adapter storing CloudEvents in it, " +
+			"and every sensor as a function the broker delivers to, through in-process calls " +
+			"(--via-http: over loopback HTTP, as in a cluster). SIGINT or SIGTERM stops accepting events, " +
+			"delivers those in flight (at most --drain-timeout) and exits 0; a restart with the same --data-dir " +
+			"delivers what was pending. Without --data-dir the temporary store is deleted on exit only when " +
+			"every accepted event was delivered; otherwise it is kept and its path logged.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -61,7 +65,9 @@ func newDevCommand(streams IO) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable")
-	f.StringVar(&opts.DataDir, "data-dir", "", "JetStream store directory (default: a temporary directory removed on exit)")
+	f.StringVar(&opts.DataDir, "data-dir", "", "JetStream store directory (default: a temporary directory, removed on exit once every event was delivered)")
+	f.BoolVar(&opts.ViaHTTP, "via-http", false, "wire sources to the broker ingress and the broker to the sensors over loopback HTTP, as in a cluster")
+	f.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on stop without --data-dir, how long to wait for accepted events to be delivered")
 	f.StringVar(&opts.NATSURL, "nats", "", "use this NATS server (with JetStream) instead of the embedded one")
 	f.IntVar(&opts.NATSPort, "nats-port", 0, "let the embedded NATS server listen on 127.0.0.1:PORT (-1: random; 0: in-process only)")
 	f.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster resource sources watch and k8s/argoWorkflow triggers act on (default $KUBECONFIG)")

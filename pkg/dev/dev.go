@@ -1,7 +1,10 @@
 // Package dev is the one-process runner behind `flint dev`: an embedded
-// JetStream broker, every EventSource's adapters posting to the broker
-// ingress, and every Sensor as a function the broker delivers to, all wired
-// over loopback exactly as a cluster wires them.
+// JetStream broker, every EventSource's adapters storing their events in it,
+// and every Sensor as a function the broker delivers to. By default the two
+// middle hops are calls in the process behind the cluster's seams (a source's
+// emitter publishes to JetStream itself; the dispatcher hands events to the
+// sensor functions); with ViaHTTP they go over loopback HTTP exactly as a
+// cluster wires them.
 package dev
 
 import (
@@ -10,7 +13,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -39,8 +41,15 @@ type Options struct {
 	NATSPort int
 	// BrokerAddr is the broker ingress listen address (default 127.0.0.1:8080).
 	BrokerAddr string
-	// SensorAddr is where sensor functions listen (default 127.0.0.1:0).
+	// SensorAddr is where sensor functions listen with ViaHTTP (default 127.0.0.1:0).
 	SensorAddr string
+	// ViaHTTP wires sources to the broker ingress and the dispatcher to the sensor
+	// functions over loopback HTTP, as in a cluster, instead of in-process calls.
+	ViaHTTP bool
+	// DrainTimeout bounds, on stop without DataDir, the wait for accepted events to be
+	// delivered before the temporary store is closed (default 10 s). A store that still
+	// holds undelivered events is kept, never deleted.
+	DrainTimeout time.Duration
 	// SecretsDir is a directory of <secret>/<key> files for secret references.
 	SecretsDir string
 	// Broker tunes the data plane.
@@ -90,13 +99,19 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	if opts.ListenHost == "" {
 		opts.ListenHost = "127.0.0.1"
 	}
-
-	sensorLn, err := net.Listen("tcp", opts.SensorAddr)
-	if err != nil {
-		return fmt.Errorf("listening for sensors on %s: %w", opts.SensorAddr, err)
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = defaultDrainTimeout
 	}
-	defer sensorLn.Close()
-	sensorBase := "http://" + sensorLn.Addr().String()
+
+	var sensorLn net.Listener
+	sensorBase := localSensorBase
+	if opts.ViaHTTP {
+		if sensorLn, err = net.Listen("tcp", opts.SensorAddr); err != nil {
+			return fmt.Errorf("listening for sensors on %s: %w", opts.SensorAddr, err)
+		}
+		defer sensorLn.Close()
+		sensorBase = "http://" + sensorLn.Addr().String()
+	}
 
 	b, problems := build(objs, opts, sensorBase, false)
 	if b != nil {
@@ -106,26 +121,33 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		return problems
 	}
 
-	dataDir := opts.DataDir
-	if dataDir == "" && opts.NATSURL == "" {
-		if dataDir, err = os.MkdirTemp("", "flint-dev-"); err != nil {
-			return fmt.Errorf("creating data dir: %w", err)
-		}
-		defer os.RemoveAll(dataDir)
-	}
-
-	nc, srv, err := connect(opts, dataDir, log)
+	st, err := openStore(opts, log)
 	if err != nil {
 		return err
 	}
+	nc, srv, err := connect(opts, st.dir, log)
+	if err != nil {
+		st.release(log, -1)
+		return err
+	}
+	undelivered := -1 // unknown until counted
 	defer func() {
 		nc.Close()
 		if srv != nil {
 			srv.Shutdown()
 		}
+		st.release(log, undelivered)
 	}()
 
-	dp, err := broker.New(nc, opts.Broker, log.Named("broker"))
+	bcfg := opts.Broker
+	if !opts.ViaHTTP {
+		next := bcfg.Transport
+		if next == nil {
+			next = newTransport()
+		}
+		bcfg.Transport = newLocalSensors(b.sensors, next)
+	}
+	dp, err := broker.New(nc, bcfg, log.Named("broker"))
 	if err != nil {
 		return fmt.Errorf("starting broker: %w", err)
 	}
@@ -140,16 +162,31 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		ingressLn.Close()
 		return fmt.Errorf("programming broker: %w", err)
 	}
-	runs, err := b.sourceRuns(ingressBase)
+	sinkFor := func(s builtSource) (host.Sink, error) {
+		return localSink(dp, s.unit.Namespace, s.unit.Broker), nil
+	}
+	if opts.ViaHTTP {
+		sinkFor = func(s builtSource) (host.Sink, error) {
+			out, err := sink.New(ingressBase + s.unit.SinkPath)
+			if err != nil {
+				return nil, err
+			}
+			return out.Emit, nil
+		}
+	}
+	runs, err := b.sourceRuns(sinkFor)
 	if err != nil {
 		ingressLn.Close()
 		return err
 	}
 
-	ingressSrv := &http.Server{Handler: dp.Ingress(), ReadHeaderTimeout: 10 * time.Second}
-	sensorSrv := &http.Server{Handler: b.sensorMux(), ReadHeaderTimeout: 10 * time.Second}
+	ingressSrv := newServer(dp.Ingress())
+	var sensorSrv *http.Server
+	if opts.ViaHTTP {
+		sensorSrv = newServer(b.sensorMux())
+	}
 
-	// Stop order on the way out: sources, ingress, dispatcher, sensors, NATS.
+	// Stop order on the way out: sources, ingress, (drain), dispatcher, sensors, NATS.
 	dpCtx, stopDP := context.WithCancel(context.WithoutCancel(ctx))
 	srcCtx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
@@ -162,11 +199,19 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 			errc <- fmt.Errorf("broker dispatcher: %w", err)
 		}
 	})
-	for _, s := range []struct {
+	servers := []struct {
 		srv  *http.Server
 		ln   net.Listener
 		what string
-	}{{ingressSrv, ingressLn, "broker ingress"}, {sensorSrv, sensorLn, "sensors"}} {
+	}{{ingressSrv, ingressLn, "broker ingress"}}
+	if sensorSrv != nil {
+		servers = append(servers, struct {
+			srv  *http.Server
+			ln   net.Listener
+			what string
+		}{sensorSrv, sensorLn, "sensors"})
+	}
+	for _, s := range servers {
 		srvWG.Go(func() {
 			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("%s: %w", s.what, err)
@@ -186,8 +231,14 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		if srv != nil {
 			ep.NATS = srv.ClientURL()
 		}
+		wiring := "in-process"
+		if opts.ViaHTTP {
+			wiring = "http"
+		}
 		log.Info("flint dev is running",
 			zap.String("ingress", ep.Ingress),
+			zap.String("wiring", wiring),
+			zap.String("dataDir", st.dir),
 			zap.Int("eventSources", len(objs.EventSources)),
 			zap.Int("sensors", len(b.sensors)),
 			zap.Int("brokers", len(b.graph.Brokers)),
@@ -206,24 +257,43 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	stopSources()
 	srcWG.Wait()
 	shutdown(ingressSrv)
+	if st.temp && srv != nil {
+		drain(nc, opts.DrainTimeout, log)
+	}
 	stopDP()
 	dpWG.Wait()
-	shutdown(sensorSrv)
+	if sensorSrv != nil {
+		shutdown(sensorSrv)
+	}
 	srvWG.Wait()
+	if srv != nil {
+		undelivered = countUndelivered(nc)
+	}
 	log.Info("stopped")
 	return err
 }
 
-// sourceRuns returns one run per source adapter, emitting through the broker
-// ingress of its EventSource's event bus.
-func (b *built) sourceRuns(ingressBase string) ([]func(context.Context) error, error) {
+// newServer is an HTTP server of the dev process with its timeouts and limits.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
+}
+
+// sourceRuns returns one run per source adapter, emitting into the sink that
+// sinkFor gives its EventSource.
+func (b *built) sourceRuns(sinkFor func(builtSource) (host.Sink, error)) ([]func(context.Context) error, error) {
 	runs := make([]func(context.Context) error, 0, len(b.sources))
 	for _, s := range b.sources {
-		out, err := sink.New(ingressBase + s.unit.SinkPath)
+		out, err := sinkFor(s)
 		if err != nil {
 			return nil, fmt.Errorf("eventsource %s: %w", s.unit.EventSource.Name, err)
 		}
-		emit, err := host.Stamp(s.unit.EventSource.Name, s.unit.Key, out.Emit, host.StampOptions{})
+		emit, err := host.Stamp(s.unit.EventSource.Name, s.unit.Key, out, host.StampOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("eventsource %s: spec.%s: %w", s.unit.EventSource.Name, s.unit.Key, err)
 		}
@@ -267,7 +337,7 @@ func connect(opts Options, dataDir string, log *zap.Logger) (*nats.Conn, *natsd.
 		}
 		return nc, nil, nil
 	}
-	srv, err := natsd.Start(natsd.Options{StoreDir: filepath.Join(dataDir, "jetstream"), Port: opts.NATSPort})
+	srv, err := natsd.Start(natsd.Options{StoreDir: filepath.Join(dataDir, storeSubdir), Port: opts.NATSPort})
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting embedded nats: %w", err)
 	}
@@ -276,6 +346,6 @@ func connect(opts Options, dataDir string, log *zap.Logger) (*nats.Conn, *natsd.
 		srv.Shutdown()
 		return nil, nil, fmt.Errorf("connecting to embedded nats: %w", err)
 	}
-	log.Debug("embedded JetStream started", zap.String("storeDir", filepath.Join(dataDir, "jetstream")))
+	log.Debug("embedded JetStream started", zap.String("storeDir", filepath.Join(dataDir, storeSubdir)))
 	return nc, srv, nil
 }

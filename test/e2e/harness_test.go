@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,22 +25,62 @@ import (
 // flintBin is the flint binary built once for the whole suite.
 var flintBin string
 
+// Environment of the suite.
+const (
+	// viaHTTPEnv picks how flint dev wires its hops: "1" over loopback HTTP
+	// (--via-http), "0" in process. Unset, the suite runs in process and then
+	// once more over HTTP, so both wirings pass the same tests.
+	viaHTTPEnv = "FLINT_E2E_VIA_HTTP"
+	// binEnv hands the built binary to the second run.
+	binEnv = "FLINT_E2E_BIN"
+)
+
+// viaHTTP reports whether flint dev runs with --via-http in this run.
+var viaHTTP = os.Getenv(viaHTTPEnv) == "1"
+
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "flint-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	flintBin = filepath.Join(dir, "flint")
-	build := exec.Command("go", "build", "-o", flintBin, "github.com/flintevents/flint")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building flint:", err)
-		os.Exit(1)
+	flintBin = os.Getenv(binEnv)
+	dir := ""
+	if flintBin == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "flint-e2e-"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		flintBin = filepath.Join(dir, "flint")
+		build := exec.Command("go", "build", "-o", flintBin, "github.com/flintevents/flint")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building flint:", err)
+			os.Exit(1)
+		}
 	}
 	code := kubetest.Run(m)
-	os.RemoveAll(dir)
+	if _, set := os.LookupEnv(viaHTTPEnv); !set && code == 0 {
+		code = runViaHTTP()
+	}
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
 	os.Exit(code)
+}
+
+// runViaHTTP runs this test binary again, with the same flags, on flint dev
+// --via-http, and returns its exit code.
+func runViaHTTP() int {
+	fmt.Fprintf(os.Stderr, "e2e: the same tests with flint dev --via-http (%s=1)\n", viaHTTPEnv)
+	again := exec.Command(os.Args[0], os.Args[1:]...)
+	again.Env = append(os.Environ(), viaHTTPEnv+"=1", binEnv+"="+flintBin)
+	again.Stdout, again.Stderr = os.Stdout, os.Stderr
+	if err := again.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		fmt.Fprintln(os.Stderr, "e2e: running again over HTTP:", err)
+		return 1
+	}
+	return 0
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
@@ -99,6 +140,9 @@ func startDev(t *testing.T, docs map[string]string, env []string, args ...string
 
 func runDev(t *testing.T, args []string, env []string) *devProc {
 	t.Helper()
+	if viaHTTP && len(args) > 0 && args[0] == "dev" {
+		args = append([]string{"dev", "--via-http"}, args[1:]...)
+	}
 	p := &devProc{t: t, exited: make(chan struct{})}
 	p.cmd = exec.Command(flintBin, args...)
 	p.cmd.Env = append(os.Environ(), env...)

@@ -1,0 +1,201 @@
+package dev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+const (
+	// defaultDrainTimeout is Options.DrainTimeout's default.
+	defaultDrainTimeout = 10 * time.Second
+	// tempPrefix starts the name of every temporary data directory.
+	tempPrefix = "flint-dev-"
+	// storeSubdir is where the JetStream store lives inside a data directory.
+	storeSubdir = "jetstream"
+	// pidFile names the process that uses a temporary data directory.
+	pidFile = "flint-dev.pid"
+	// keptFile marks a temporary data directory kept because it holds undelivered
+	// events, and says how to deliver them.
+	keptFile = "UNDELIVERED"
+	// drainPoll is how often a drain looks for events still undelivered.
+	drainPoll = 20 * time.Millisecond
+)
+
+// store is the data directory of one run: DataDir, or a temporary one (temp) that is
+// deleted on exit unless it holds undelivered events. dir is empty with an external
+// NATS server.
+type store struct {
+	dir  string
+	temp bool
+}
+
+// openStore returns the data directory of a run. A temporary one is created under
+// os.TempDir with a pid file; temporary directories that earlier runs left behind are
+// removed when nothing was ever stored in them, and reported otherwise.
+func openStore(opts Options, log *zap.Logger) (*store, error) {
+	if opts.NATSURL != "" {
+		return &store{}, nil
+	}
+	if opts.DataDir != "" {
+		return &store{dir: opts.DataDir}, nil
+	}
+	sweepTempDirs(os.TempDir(), log)
+	dir, err := os.MkdirTemp("", tempPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, pidFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	return &store{dir: dir, temp: true}, nil
+}
+
+// release deletes a temporary data directory when no event in it is undelivered; with
+// undelivered events (or an unknown count, -1) it keeps the directory, marks it and
+// says how to deliver them. A DataDir is always kept.
+func (s *store) release(log *zap.Logger, undelivered int) {
+	if !s.temp {
+		return
+	}
+	if undelivered == 0 {
+		if err := os.RemoveAll(s.dir); err != nil {
+			log.Warn("removing the temporary data directory", zap.String("dataDir", s.dir), zap.Error(err))
+		}
+		return
+	}
+	count := "an unknown number of"
+	if undelivered > 0 {
+		count = strconv.Itoa(undelivered)
+	}
+	how := fmt.Sprintf("flint dev --data-dir %s", s.dir)
+	note := fmt.Sprintf("%s accepted events were not delivered when flint dev stopped.\nDeliver them with: %s -f <the same files>\nDelete this directory to discard them.\n", count, how)
+	_ = os.WriteFile(filepath.Join(s.dir, keptFile), []byte(note), 0o600)
+	_ = os.Remove(filepath.Join(s.dir, pidFile))
+	log.Warn("undelivered events kept: the temporary data directory is not deleted; run flint dev with --data-dir on it to deliver them",
+		zap.String("dataDir", s.dir), zap.Int("undelivered", undelivered), zap.String("resume", how))
+}
+
+// sweepTempDirs removes the temporary data directories in tmp of runs that no longer
+// run and never stored an event, and names the others, which may hold undelivered
+// events.
+func sweepTempDirs(tmp string, log *zap.Logger) {
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		dir := filepath.Join(tmp, e.Name())
+		if running(dir) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, keptFile)); err == nil || holdsEvents(dir) {
+			log.Warn("a temporary data directory of an earlier flint dev may hold undelivered events; run flint dev with --data-dir on it to deliver them, or delete it",
+				zap.String("dataDir", dir), zap.String("resume", "flint dev --data-dir "+dir))
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			log.Debug("removing a stale temporary data directory", zap.String("dataDir", dir), zap.Error(err))
+		}
+	}
+}
+
+// running reports whether the process named in dir's pid file still runs.
+func running(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, pidFile))
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// holdsEvents reports whether the JetStream store in dir holds any stream message
+// data (a non-empty message block).
+func holdsEvents(dir string) bool {
+	found := false
+	_ = filepath.WalkDir(filepath.Join(dir, storeSubdir), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return fs.SkipAll
+		}
+		if d.IsDir() || !strings.HasSuffix(d.Name(), ".blk") || filepath.Base(filepath.Dir(path)) != "msgs" {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() > 0 {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// drain waits, at most timeout, until every trigger consumer has delivered what the
+// broker accepted.
+func drain(nc *nats.Conn, timeout time.Duration, log *zap.Logger) {
+	n := countUndelivered(nc)
+	if n == 0 {
+		return
+	}
+	log.Info("delivering the events still in flight before stopping", zap.Int("undelivered", n), zap.Duration("atMost", timeout))
+	deadline := time.Now().Add(timeout)
+	for n != 0 && time.Now().Before(deadline) {
+		time.Sleep(drainPoll)
+		n = countUndelivered(nc)
+	}
+}
+
+// countUndelivered is the number of stored events some trigger consumer has not
+// acknowledged yet (pending or in flight); -1 when it cannot be read.
+func countUndelivered(nc *nats.Conn) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return -1
+	}
+	total := 0
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		if strings.HasPrefix(name, "KV_") || strings.HasPrefix(name, "OBJ_") {
+			continue // state, not events
+		}
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			return -1
+		}
+		infos := s.ListConsumers(ctx)
+		for info := range infos.Info() {
+			total += int(info.NumPending) + info.NumAckPending
+		}
+		if infos.Err() != nil {
+			return -1
+		}
+	}
+	if names.Err() != nil {
+		return -1
+	}
+	return total
+}
