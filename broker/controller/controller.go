@@ -47,6 +47,9 @@ const BrokerClass = dataplane.Class
 // agentName names the controller in the Kubernetes Events it records.
 const agentName = "flint-broker-controller"
 
+// FinalizerName is the finalizer through which deleting a Broker deletes its stream.
+const FinalizerName = "brokers.eventing.knative.dev/" + BrokerClass
+
 // DefaultConsumerRecheck is how often a Trigger waiting for its consumer is looked at again.
 const DefaultConsumerRecheck = time.Second
 
@@ -112,7 +115,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 func NewBrokerController(ctx context.Context, opts Options) *controller.Impl {
 	r := &brokerReconciler{js: opts.JetStream, ingressHost: opts.IngressHost, streams: opts.streams()}
 	impl := brokerreconciler.NewImpl(ctx, r, BrokerClass, func(*controller.Impl) controller.Options {
-		return controller.Options{AgentName: agentName}
+		return controller.Options{AgentName: agentName, FinalizerName: FinalizerName}
 	})
 	r.resolver = resolver.NewURIResolverFromTracker(ctx, impl.Tracker)
 	_, _ = brokerinformer.Get(ctx).Informer().AddEventHandler(cache.FilteringResourceEventHandler{

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -301,6 +302,9 @@ func TestBrokerTriggerLifecycle(t *testing.T) {
 		t.Errorf("status.subscriberUri = %s, want %s", got.Status.SubscriberURI, sub.url)
 	}
 
+	if !slices.Contains(b.Finalizers, controller.FinalizerName) {
+		t.Errorf("broker finalizers = %v, want %s", b.Finalizers, controller.FinalizerName)
+	}
 	if code := post(t, b.Status.Address.URL.String(), "ev-1"); code != http.StatusAccepted {
 		t.Fatalf("POST to the broker address: status %d, want 202", code)
 	}
