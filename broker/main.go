@@ -19,7 +19,6 @@ import (
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
 	"github.com/flintevents/flint/broker/controller/dataplane"
-
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest/document"
 	"github.com/flintevents/flint/pkg/manifest/knative"
