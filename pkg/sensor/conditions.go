@@ -188,18 +188,25 @@ func (p *condParser) primary() (condNode, error) {
 }
 
 // conditionsReset is a compiled `conditionsReset` entry: the schedule at
-// which a trigger's partially satisfied condition is discarded. The engine
-// compiles it so that a bad schedule is reported at New; the resets
-// themselves are not run yet, so pending events wait until they complete
-// the condition.
+// whose ticks a trigger's partially satisfied condition is discarded, as in
+// Argo Events. The reset is applied when the trigger's state is next
+// updated: an event taken into the state before the latest tick of any of
+// the trigger's schedules no longer counts (see Pending.Reset), so it works
+// alike for one engine instance and for several sharing a store, and across
+// restarts, with no timer running.
 type conditionsReset struct {
 	schedule cron.Schedule
 	loc      *time.Location
+	now      func() time.Time
 }
 
-// newConditionsReset compiles one entry; problem paths are relative to it.
-func newConditionsReset(r v1alpha1.ConditionsResetCriteria) (conditionsReset, *apis.FieldError) {
-	out := conditionsReset{loc: time.UTC}
+// newConditionsReset compiles one entry, reading the time from now
+// (time.Now when nil); problem paths are relative to it.
+func newConditionsReset(r v1alpha1.ConditionsResetCriteria, now ...func() time.Time) (conditionsReset, *apis.FieldError) {
+	out := conditionsReset{loc: time.UTC, now: time.Now}
+	if len(now) > 0 && now[0] != nil {
+		out.now = now[0]
+	}
 	if r.ByTime == nil {
 		return out, apis.ErrMissingField("byTime")
 	}
@@ -220,4 +227,41 @@ func newConditionsReset(r v1alpha1.ConditionsResetCriteria) (conditionsReset, *a
 		}
 	}
 	return out, errs.ViaField("byTime")
+}
+
+// previous returns the latest tick of the schedule at or before now, in the
+// entry's time zone; zero when there is none within 29 years.
+func (r conditionsReset) previous(now time.Time) time.Time {
+	if r.schedule == nil {
+		return time.Time{}
+	}
+	now = now.In(r.loc)
+	// Look back step by step, so that frequent schedules stay cheap.
+	for _, w := range []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 32 * 24 * time.Hour,
+		367 * 24 * time.Hour, 5 * 366 * 24 * time.Hour, 29 * 366 * 24 * time.Hour} {
+		t := r.schedule.Next(now.Add(-w))
+		if t.IsZero() || t.After(now) {
+			continue
+		}
+		for {
+			next := r.schedule.Next(t)
+			if next.IsZero() || next.After(now) {
+				return t
+			}
+			t = next
+		}
+	}
+	return time.Time{}
+}
+
+// lastReset returns the latest tick, at or before the current time, of any
+// of the schedules; zero when there is none.
+func lastReset(resets []conditionsReset) time.Time {
+	var last time.Time
+	for _, r := range resets {
+		if t := r.previous(r.now()); t.After(last) {
+			last = t
+		}
+	}
+	return last
 }

@@ -15,7 +15,9 @@ import (
 // the events to fire with when its condition is satisfied, else nil. Without
 // an `&&` in the condition every event fires on its own, as in Argo; with
 // one, the latest event per dependency waits in the store until the
-// condition holds.
+// condition holds. A `conditionsReset` tick since the state was last updated
+// clears the waiting events first; an event that already satisfied the
+// condition once (a redelivery) is not taken again.
 func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string]*event.Event) (map[string]*event.Event, error) {
 	if !t.stateful {
 		events := map[string]*event.Event{}
@@ -39,22 +41,30 @@ func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string
 	if !touched {
 		return nil, nil
 	}
+	reset := lastReset(t.resets)
 	var fire map[string]*event.Event
-	err := store.UpdatePending(ctx, t.name, func(pending map[string]*event.Event) map[string]*event.Event {
+	err := store.UpdatePending(ctx, t.name, func(p Pending) Pending {
 		fire = nil
-		if pending == nil {
-			pending = make(map[string]*event.Event, len(t.deps))
+		if reset.After(p.Reset) {
+			p.Events, p.Reset = nil, reset
 		}
+		added := false
 		for _, d := range t.deps {
-			if ev, ok := passed[d]; ok {
-				pending[d] = ev
+			if ev, ok := passed[d]; ok && !p.consumed(d, ev) {
+				if p.Events == nil {
+					p.Events = make(map[string]*event.Event, len(t.deps))
+				}
+				p.Events[d] = ev
+				added = true
 			}
 		}
-		if !t.cond.eval(func(d string) bool { _, ok := pending[d]; return ok }) {
-			return pending
+		if !added || !t.cond.eval(func(d string) bool { _, ok := p.Events[d]; return ok }) {
+			return p
 		}
-		fire = pending
-		return nil
+		fire = p.Events
+		p.Events = nil
+		p.consume(fire)
+		return p
 	})
 	if err != nil {
 		return nil, fmt.Errorf("updating the condition state of trigger %s: %w", t.name, err)
@@ -63,21 +73,28 @@ func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string
 }
 
 // restore puts back the events of a failed firing unless newer ones
-// arrived, so that a redelivery finds the condition satisfied again.
+// arrived (or a reset cleared the state since), so that a redelivery finds
+// the condition satisfied again.
 func (t *trigger) restore(ctx context.Context, store StateStore, events map[string]*event.Event) error {
 	if !t.stateful {
 		return nil
 	}
-	return store.UpdatePending(ctx, t.name, func(pending map[string]*event.Event) map[string]*event.Event {
-		if pending == nil {
-			pending = make(map[string]*event.Event, len(events))
+	reset := lastReset(t.resets)
+	return store.UpdatePending(ctx, t.name, func(p Pending) Pending {
+		p.unconsume(events)
+		if reset.After(p.Reset) {
+			p.Events, p.Reset = nil, reset
+			return p
+		}
+		if p.Events == nil {
+			p.Events = make(map[string]*event.Event, len(events))
 		}
 		for d, ev := range events {
-			if _, newer := pending[d]; !newer {
-				pending[d] = ev
+			if _, newer := p.Events[d]; !newer {
+				p.Events[d] = ev
 			}
 		}
-		return pending
+		return p
 	})
 }
 

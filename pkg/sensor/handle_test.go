@@ -179,7 +179,7 @@ type failingStore struct{}
 
 var errStore = errors.New("store unavailable")
 
-func (failingStore) UpdatePending(context.Context, string, func(map[string]*event.Event) map[string]*event.Event) error {
+func (failingStore) UpdatePending(context.Context, string, func(Pending) Pending) error {
 	return errStore
 }
 func (failingStore) Fired(context.Context, string) (bool, error) { return false, errStore }
@@ -216,13 +216,13 @@ func TestHandleState(t *testing.T) {
 		if err := s.Handle(ctx, ev("1", "a")); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(store.pending["both"]); n != 1 {
+		if n := len(store.pending["both"].Events); n != 1 {
 			t.Fatalf("pending = %d events, want dep a waiting", n)
 		}
 		if err := s.Handle(ctx, ev("2", "b")); !errors.Is(err, ErrTriggerFailed) {
 			t.Fatalf("Handle with a failing target = %v, want ErrTriggerFailed", err)
 		}
-		if n := len(store.pending["both"]); n != 2 {
+		if n := len(store.pending["both"].Events); n != 2 {
 			t.Fatalf("pending after a failure = %d events, want both back", n)
 		}
 		tg.mu.Lock()
@@ -231,7 +231,7 @@ func TestHandleState(t *testing.T) {
 		if err := s.Handle(ctx, ev("2", "b")); err != nil {
 			t.Fatalf("redelivery: %v", err)
 		}
-		if n := len(store.pending["both"]); n != 0 {
+		if n := len(store.pending["both"].Events); n != 0 {
 			t.Fatalf("pending after firing = %d events, want none", n)
 		}
 		if ok, _ := store.Fired(ctx, "/both/a:1,b:2"); !ok {
