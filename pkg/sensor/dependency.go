@@ -52,6 +52,12 @@ func (d *dependency) matches(ev *event.Event) bool {
 // error), and the event then does not pass; an event that passes under
 // filtersLogicalOperator "or" despite errors has them in reason and a nil err.
 func (d *dependency) filter(ctx context.Context, ev *event.Event) (out *event.Event, pass bool, reason string, err error) {
+	return d.explainFilter(ctx, ev, nil)
+}
+
+// explainFilter is filter that also records, in checks when it is not nil,
+// what each filter that ran found and what it compared it with.
+func (d *dependency) explainFilter(ctx context.Context, ev *event.Event, checks *[]FilterCheck) (out *event.Event, pass bool, reason string, err error) {
 	fail := func(err error) (*event.Event, bool, string, error) {
 		return ev, false, err.Error(), err
 	}
@@ -70,7 +76,7 @@ func (d *dependency) filter(ctx context.Context, ev *event.Event) (out *event.Ev
 	if d.filters == nil {
 		return out, true, "", nil
 	}
-	v := d.filters.eval(ctx, out)
+	v := d.filters.evalInput(ctx, &input{ev: out, checks: checks})
 	switch {
 	case v.pass && v.err != nil:
 		return out, true, "passed with filter errors: " + v.err.Error(), nil

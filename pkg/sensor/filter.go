@@ -26,7 +26,20 @@ type input struct {
 	data    string
 	hasData bool
 	valid   int8 // 0 unknown, 1 valid JSON, -1 not JSON
+	// checks collects what each filter that ran found, when the event is
+	// being explained; nil otherwise, and then nothing is recorded.
+	checks *[]FilterCheck
 }
+
+// record adds a check to the explanation, if one is being made.
+func (in *input) record(c FilterCheck) {
+	if in.checks != nil {
+		*in.checks = append(*in.checks, c)
+	}
+}
+
+// explaining reports whether the filters record their checks.
+func (in *input) explaining() bool { return in.checks != nil }
 
 func (in *input) json() string {
 	if !in.hasData {
@@ -100,12 +113,19 @@ func newFilterSet(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator
 // collected (the event still passes when another kind did), while a script
 // error always fails the event.
 func (f *filterSet) eval(ctx context.Context, ev *event.Event) verdict {
-	in := &input{ev: ev}
+	return f.evalInput(ctx, &input{ev: ev})
+}
+
+// evalInput is eval on an input that may record the checks of the filters.
+func (f *filterSet) evalInput(ctx context.Context, in *input) verdict {
 	var errs []error
 	var reasons []string
 	pass := !f.or
 	for _, k := range f.kinds {
 		v := k.eval(ctx, in)
+		if in.explaining() {
+			explainKind(ctx, in, k, v)
+		}
 		if _, script := k.(*scriptFilter); script && v.err != nil {
 			return v
 		}

@@ -3,6 +3,7 @@ package sensor
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"knative.dev/pkg/apis"
 
@@ -44,9 +45,21 @@ func newContextFilter(c *v1alpha1.EventContext) (*contextFilter, *apis.FieldErro
 
 func (f *contextFilter) eval(_ context.Context, in *input) verdict {
 	for _, fld := range f.fields {
-		if got := fld.get(&in.ev.Context); got != fld.want {
-			return verdict{reason: fmt.Sprintf("context filter %s: %q is not %q", fld.name, got, fld.want)}
+		got := fld.get(&in.ev.Context)
+		if got != fld.want {
+			v := verdict{reason: fmt.Sprintf("context filter %s: %q is not %q", fld.name, got, fld.want)}
+			in.record(fld.check(got, CheckFail, v.reason))
+			return v
+		}
+		if in.explaining() {
+			in.record(fld.check(got, CheckPass, fmt.Sprintf("context filter %s: %q is %q", fld.name, got, fld.want)))
 		}
 	}
 	return verdict{pass: true}
+}
+
+// check explains the comparison of one context attribute.
+func (fld *contextField) check(got string, res CheckResult, msg string) FilterCheck {
+	return FilterCheck{Filter: "filters.context." + fld.name, Path: fld.name, Found: strconv.Quote(got),
+		Comparator: "=", Want: strconv.Quote(fld.want), Result: res, Message: msg}
 }

@@ -107,15 +107,21 @@ func newDataFilter(f *v1alpha1.DataFilter) (*dataFilter, *apis.FieldError) {
 // result.
 func (d *dataFilters) eval(_ context.Context, in *input) verdict {
 	if len(in.ev.Data) == 0 {
+		in.record(noDataCheck("filters.data", "data filters"))
 		return verdict{pass: true}
 	}
 	if !in.validJSON() {
-		return verdict{err: fmt.Errorf("data filters: %w", ErrDataNotJSON)}
+		v := verdict{err: fmt.Errorf("data filters: %w", ErrDataNotJSON)}
+		in.record(FilterCheck{Filter: "filters.data", Result: CheckError, Message: v.err.Error()})
+		return v
 	}
 	var errs []error
 	var reasons []string
-	for _, f := range d.filters {
+	for i, f := range d.filters {
 		v := f.eval(in.json())
+		if in.explaining() {
+			in.record(f.check(i, in.json(), v))
+		}
 		switch {
 		case v.err != nil && !d.or:
 			return v
@@ -140,16 +146,9 @@ func (d *dataFilters) eval(_ context.Context, in *input) verdict {
 
 // eval runs one data filter on JSON data.
 func (f *dataFilter) eval(data string) verdict {
-	res := gjson.Get(data, f.path)
-	if !res.Exists() {
-		return verdict{err: fmt.Errorf("data filter %s: %w", f.path, ErrPathNotFound)}
-	}
-	if f.tmpl != nil {
-		out, err := renderTemplate(f.tmpl, res.String())
-		if err != nil {
-			return verdict{err: fmt.Errorf("data filter %s: template: %w", f.path, err)}
-		}
-		res = gjson.Result{Type: gjson.String, Str: out}
+	res, err := f.value(data)
+	if err != nil {
+		return verdict{err: err}
 	}
 	switch f.typ {
 	case v1alpha1.JSONTypeBool:
@@ -165,6 +164,85 @@ func (f *dataFilter) eval(data string) verdict {
 	default:
 		return f.evalString(res.String())
 	}
+}
+
+// value is the value the filter compares: the one at its path, through its
+// template when it has one.
+func (f *dataFilter) value(data string) (gjson.Result, error) {
+	res := gjson.Get(data, f.path)
+	if !res.Exists() {
+		return res, fmt.Errorf("data filter %s: %w", f.path, ErrPathNotFound)
+	}
+	if f.tmpl != nil {
+		out, err := renderTemplate(f.tmpl, res.String())
+		if err != nil {
+			return res, fmt.Errorf("data filter %s: template: %w", f.path, err)
+		}
+		res = gjson.Result{Type: gjson.String, Str: out, Raw: strconv.Quote(out)}
+	}
+	return res, nil
+}
+
+// check explains the verdict v of the filter at index i on data: the value
+// found at the path and what it was compared with.
+func (f *dataFilter) check(i int, data string, v verdict) FilterCheck {
+	cmp := f.cmp
+	if cmp == v1alpha1.EmptyComparator {
+		cmp = v1alpha1.EqualTo
+	}
+	c := FilterCheck{Filter: fmt.Sprintf("filters.data[%d]", i), Path: f.path, Comparator: string(cmp),
+		Want: f.list(), Type: string(f.typ)}
+	res, err := f.value(data)
+	if err == nil {
+		c.Found = shortJSON(res.Raw)
+	}
+	switch {
+	case v.err != nil:
+		c.Result, c.Message = CheckError, v.err.Error()
+	case !v.pass:
+		c.Result, c.Message = CheckFail, v.reason
+	default:
+		c.Result, c.Message = CheckPass, "data filter "+f.path+": "+f.passed(res)
+	}
+	return c
+}
+
+// passed says why a value the filter passed did pass.
+func (f *dataFilter) passed(res gjson.Result) string {
+	switch f.typ {
+	case v1alpha1.JSONTypeBool:
+		got := res.Bool()
+		for i, b := range f.bools {
+			if b == got {
+				return fmt.Sprintf("%t equals %s", got, f.values[i])
+			}
+		}
+	case v1alpha1.JSONTypeNumber:
+		got := res.Float()
+		if f.cmp == v1alpha1.NotEqualTo {
+			return fmt.Sprintf("%s equals none of %s (comparator !=)", formatNumber(got), f.list())
+		}
+		for i, n := range f.numbers {
+			if compareNumbers(got, f.cmp, n) {
+				cmp := f.cmp
+				if cmp == v1alpha1.EmptyComparator {
+					cmp = v1alpha1.EqualTo
+				}
+				return fmt.Sprintf("%s %s %s", formatNumber(got), cmp, f.values[i])
+			}
+		}
+	default:
+		got := res.String()
+		if f.cmp == v1alpha1.NotEqualTo {
+			return fmt.Sprintf("%s matches none of %s (comparator !=)", quoteValue(got), f.list())
+		}
+		for i, re := range f.regexps {
+			if re.MatchString(got) {
+				return fmt.Sprintf("%s matches %s", quoteValue(got), f.values[i])
+			}
+		}
+	}
+	return "passed"
 }
 
 // evalNumber compares a number; "!=" passes when the number equals none of

@@ -69,9 +69,17 @@ func (f *timeFilter) eval(_ context.Context, in *input) verdict {
 	} else {
 		pass = !at.Before(start) || at.Before(stop)
 	}
+	window := fmt.Sprintf("[%s, %s)", f.start, f.stop)
+	found := at.Format(time.TimeOnly) + " " + f.loc.String()
 	if pass {
+		if in.explaining() {
+			in.record(FilterCheck{Filter: "filters.time", Path: "time", Found: found, Comparator: "in", Want: window,
+				Result: CheckPass, Message: "time filter: " + found + " is in " + window})
+		}
 		return verdict{pass: true}
 	}
-	return verdict{reason: fmt.Sprintf("time filter: %s %s is not in [%s, %s)",
-		at.Format(time.TimeOnly), f.loc, f.start, f.stop)}
+	v := verdict{reason: "time filter: " + found + " is not in " + window}
+	in.record(FilterCheck{Filter: "filters.time", Path: "time", Found: found, Comparator: "in", Want: window,
+		Result: CheckFail, Message: v.reason})
+	return v
 }
