@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,7 +46,8 @@ func TestValidateProblems(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
 	for _, want := range []string{
-		"testdata/bad.yaml#1: spec.webhook[example].prot: unknown field",
+		`warning: testdata/bad.yaml#1: spec.webhook[example].prot: unknown field, did you mean "port"?`,
+		"testdata/bad.yaml#1: spec.webhook[example].port: missing field(s)",
 		"testdata/bad.yaml#2: spec.dependencies[0].filters.data[0].value[0]",
 		"testdata/bad.yaml#2: spec.triggers[0].template.conditions",
 	} {
@@ -54,6 +57,117 @@ func TestValidateProblems(t *testing.T) {
 	}
 	if strings.Contains(out, "ok ") {
 		t.Errorf("an object with problems was reported ok:\n%s", out)
+	}
+}
+
+func TestValidateMigration(t *testing.T) {
+	t.Parallel()
+	const (
+		atLeastOnce = `testdata/migrate.yaml#2: spec.triggers[0].template.atLeastOnce: unknown field`
+		policy      = `testdata/migrate.yaml#2: spec.triggers[0].template.policy: unknown field`
+		skipped     = `note: testdata/migrate.yaml#3: WorkflowTemplate argoproj.io/v1alpha1 "hello" is not read by flint; skipped`
+		whisk       = `testdata/trigger-type.yaml: spec.triggers[0].template: expected exactly one of [argoWorkflow, awsLambda, azureEventHubs, azureServiceBus, custom, email, http, k8s, kafka, log, nats, openWhisk, pulsar, slack], got none; openwhisk: unknown field, did you mean "openWhisk"?`
+	)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+		wantNot  []string
+	}{
+		{
+			name: "unknown fields are warnings, other kinds are skipped",
+			args: []string{"validate", "-f", "testdata/migrate.yaml"},
+			want: []string{"warning: " + atLeastOnce + " (ignored", "warning: " + policy + " (ignored", skipped,
+				"ok eventsource/webhook\n", "ok sensor/migrate\n"},
+		},
+		{
+			name:     "--strict makes unknown fields errors",
+			args:     []string{"validate", "--strict", "-f", "testdata/migrate.yaml"},
+			wantCode: 1,
+			want:     []string{atLeastOnce + "\n", policy + "\n", skipped, "ok eventsource/webhook\n"},
+			wantNot:  []string{"warning:", "ok sensor/migrate"},
+		},
+		{
+			name:     "a trigger template without a known type stays an error, with the did-you-mean",
+			args:     []string{"validate", "-f", "testdata/trigger-type.yaml"},
+			wantCode: 1,
+			want:     []string{whisk + "\n"},
+			wantNot:  []string{"warning:", "ok "},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := run(t, "", tc.args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.wantCode, out, errOut)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			for _, not := range tc.wantNot {
+				if strings.Contains(out, not) {
+					t.Errorf("output has %q:\n%s", not, out)
+				}
+			}
+		})
+	}
+}
+
+func TestCompileCopiesOtherKindsAndWarns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		strict   bool
+		wantCode int
+	}{
+		{name: "warnings"},
+		{name: "strict", strict: true, wantCode: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			args := []string{"compile", "-f", "testdata/migrate.yaml", "-o", dir, "--flint-source", "../.."}
+			if tc.strict {
+				args = append(args, "--strict")
+			}
+			code, out, errOut := run(t, "", args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.wantCode, out, errOut)
+			}
+			if tc.strict {
+				if !strings.Contains(out, "spec.triggers[0].template.policy: unknown field\n") {
+					t.Errorf("output lacks the unknown field as a problem:\n%s", out)
+				}
+				return
+			}
+			for _, want := range []string{
+				"warning: testdata/migrate.yaml#2: spec.triggers[0].template.policy: unknown field",
+				`note: testdata/migrate.yaml#3: WorkflowTemplate argoproj.io/v1alpha1/hello is not compiled by flint; copied unchanged`,
+			} {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut)
+				}
+			}
+			var copied string
+			files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(string(b), "kind: WorkflowTemplate") {
+					copied = string(b)
+				}
+			}
+			if !strings.Contains(copied, "cpu: 1\n") || !strings.Contains(copied, "name: hello") {
+				t.Errorf("WorkflowTemplate not copied unchanged; files %v:\n%s", files, copied)
+			}
+		})
 	}
 }
 

@@ -33,6 +33,7 @@ func newCompileCommand(streams IO) *cobra.Command {
 		namespace   string
 		imageRepo   string
 		flintSource string
+		strict      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "compile -f PATH... -o DIR",
@@ -58,7 +59,7 @@ func newCompileCommand(streams IO) *cobra.Command {
 				}
 				fopts = o
 			}
-			return runCompile(cmd.Context(), streams, files, outDir, namespace,
+			return runCompile(cmd.Context(), streams, files, outDir, namespace, strict,
 				compile.ClusterOptions{ImageRepo: imageRepo}, fopts)
 		},
 	}
@@ -68,17 +69,19 @@ func newCompileCommand(streams IO) *cobra.Command {
 	f.StringVarP(&namespace, "namespace", "n", compile.DefaultName, "namespace of the objects that name none")
 	f.StringVar(&imageRepo, "image-repo", "", "image repository of the source images (<repo>/<type>) instead of ko:// paths")
 	f.StringVar(&flintSource, "flint-source", "", "flint checkout the kn func projects build against (a go.mod replace), so they build offline")
+	f.BoolVar(&strict, "strict", false, strictUsage)
 	return cmd
 }
 
-func runCompile(ctx context.Context, streams IO, files []string, outDir, namespace string,
+func runCompile(ctx context.Context, streams IO, files []string, outDir, namespace string, strict bool,
 	copts compile.ClusterOptions, fopts compile.FunctionOptions) error {
 	stdin, err := readStdin(files, streams.In)
 	if err != nil {
 		return err
 	}
-	set, problems := loadManifests(ctx, files, bytes.NewReader(stdin))
-	copied, problems, err := otherKinds(files, stdin, problems)
+	set, problems := loadWith(ctx, manifest.Loader{Stdin: bytes.NewReader(stdin), Strict: strict}, files)
+	warnUnknown(streams.Err, set)
+	copied, err := otherKinds(files, stdin)
 	if err != nil {
 		return err
 	}
@@ -158,12 +161,12 @@ type copiedObject struct {
 	obj    *unstructured.Unstructured
 }
 
-// otherKinds finds the documents whose kind flint does not compile, and
-// drops the loader's "unknown kind" problems about them.
-func otherKinds(files []string, stdin []byte, problems manifest.Problems) ([]copiedObject, manifest.Problems, error) {
+// otherKinds finds the documents whose kind flint does not compile (the
+// loader skips them; a near miss of a compiled kind stays its problem).
+func otherKinds(files []string, stdin []byte) ([]copiedObject, error) {
 	inputs, err := document.Reader{Stdin: bytes.NewReader(stdin)}.Read(files...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var copied []copiedObject
 	for _, in := range inputs {
@@ -197,17 +200,7 @@ func otherKinds(files []string, stdin []byte, problems manifest.Problems) ([]cop
 			copied = append(copied, copiedObject{origin: origin, obj: u})
 		}
 	}
-	if len(copied) == 0 {
-		return nil, problems, nil
-	}
-	kept := problems[:0:0]
-	for _, p := range problems {
-		if p.Path == "kind" && strings.HasPrefix(p.Reason, "unknown kind ") {
-			continue
-		}
-		kept = append(kept, p)
-	}
-	return copied, kept, nil
+	return copied, nil
 }
 
 // flintVersion is the version of this build's flint module, for the go.mod

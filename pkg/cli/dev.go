@@ -9,15 +9,17 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/manifest"
 	_ "github.com/flintevents/flint/sources/builtin"  // every event source type
 	_ "github.com/flintevents/flint/triggers/builtin" // every trigger type
 )
 
 func newDevCommand(streams IO) *cobra.Command {
 	var (
-		files []string
-		opts  dev.Options
-		logs  = logFlags{level: "info"}
+		files  []string
+		opts   dev.Options
+		strict bool
+		logs   = logFlags{level: "info"}
 	)
 	cmd := &cobra.Command{
 		Use:   "dev -f PATH...",
@@ -34,7 +36,9 @@ func newDevCommand(streams IO) *cobra.Command {
 			if len(files) == 0 {
 				return fmt.Errorf("-f: at least one file, directory or - is required")
 			}
-			set, problems := loadManifests(cmd.Context(), files, streams.In)
+			set, problems := loadWith(cmd.Context(), manifest.Loader{Stdin: streams.In, Strict: strict}, files)
+			warnUnknown(streams.Err, set)
+			noteSkipped(streams.Err, set)
 			if len(problems) > 0 {
 				for _, p := range problems {
 					fmt.Fprintln(streams.Err, p.String())
@@ -74,6 +78,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.StringVar(&opts.ListenHost, "listen-host", "127.0.0.1", "interface the event sources' ports bind")
 	f.StringVar(&opts.BrokerAddr, "broker-addr", "127.0.0.1:8080", "broker ingress listen address")
 	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references (besides FLINT_SECRET_<NAME>_<KEY> variables)")
+	f.BoolVar(&strict, "strict", false, strictUsage)
 	f.Int64Var(&opts.Broker.MaxEventSize, "max-event-size", 0, "largest event the broker accepts, in bytes (default 1 MiB)")
 	logs.register(cmd)
 	return cmd

@@ -17,13 +17,17 @@ import (
 // Across objects it reports a kind/namespace/name defined twice, two
 // EventSources serving the same webhook port and endpoint, and a Sensor
 // dependency naming an event that an EventSource of the set does not define.
-// Knative Brokers and Triggers are validated as written (no defaults).
+// Knative Brokers and Triggers are validated as written (no defaults). An
+// object that needs exactly one of several type keys and has none (a trigger
+// template with `openwhisk:` for `openWhisk:`) is a problem that names its
+// unknown fields and what they probably meant; those leave s.Warnings.
 func (s *Set) Check(ctx context.Context) Problems {
 	var problems Problems
 	for i := range s.Objects {
 		o := &s.Objects[i]
 		problems = append(problems, document.FieldErrorProblems(o.Origin, o.validate(ctx))...)
 	}
+	s.Warnings = explainMissingType(problems, s.Warnings)
 	problems = append(problems, s.duplicateNames()...)
 	problems = append(problems, s.sharedRoutes()...)
 	problems = append(problems, s.unknownEvents()...)
@@ -120,4 +124,31 @@ func (s *Set) unknownEvents() Problems {
 		}
 	}
 	return problems
+}
+
+// explainMissingType adds to each "expected exactly one of …, got none"
+// problem the unknown fields found right under its path, which are the type
+// keys that were probably meant, and returns the warnings left.
+func explainMissingType(problems, warnings Problems) Problems {
+	kept := warnings[:0:0]
+	for _, w := range warnings {
+		merged := false
+		for i := range problems {
+			p := &problems[i]
+			if p.Location() != w.Location() || !strings.HasPrefix(p.Reason, "expected exactly one of ") ||
+				!strings.HasSuffix(p.Reason, "got none") {
+				continue
+			}
+			key, ok := strings.CutPrefix(w.Path, p.Path+".")
+			if !ok || strings.ContainsAny(key, ".[") {
+				continue
+			}
+			p.Reason += "; " + key + ": " + w.Reason
+			merged = true
+		}
+		if !merged {
+			kept = append(kept, w)
+		}
+	}
+	return kept
 }

@@ -10,19 +10,46 @@ import (
 func TestCheckReportsProblems(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		paths []string
-		want  []string
+		name     string
+		paths    []string
+		strict   bool
+		want     []string
+		warnings []string
+		skipped  []string
 	}{
 		{
-			name:  "unknown fields name the full path and a close match",
+			name:  "unknown fields are warnings that name the full path and a close match",
 			paths: []string{"testdata/cases/unknown-field.yaml"},
+			want: []string{
+				`testdata/cases/unknown-field.yaml: spec.webhook[example].endpoint: missing field(s)`,
+				`testdata/cases/unknown-field.yaml: spec.webhook[example].port: missing field(s)`,
+			},
+			warnings: []string{
+				`testdata/cases/unknown-field.yaml: spec.webhook[example].Endpoint: unknown field, did you mean "endpoint"?`,
+				`testdata/cases/unknown-field.yaml: spec.webhook[example].colour: unknown field`,
+				`testdata/cases/unknown-field.yaml: spec.webhook[example].prot: unknown field, did you mean "port"?`,
+			},
+		},
+		{
+			name:   "strict: unknown fields are problems",
+			paths:  []string{"testdata/cases/unknown-field.yaml"},
+			strict: true,
 			want: []string{
 				`testdata/cases/unknown-field.yaml: spec.webhook[example].Endpoint: unknown field, did you mean "endpoint"?`,
 				`testdata/cases/unknown-field.yaml: spec.webhook[example].colour: unknown field`,
 				`testdata/cases/unknown-field.yaml: spec.webhook[example].prot: unknown field, did you mean "port"?`,
 				`testdata/cases/unknown-field.yaml: spec.webhook[example].endpoint: missing field(s)`,
 				`testdata/cases/unknown-field.yaml: spec.webhook[example].port: missing field(s)`,
+			},
+		},
+		{
+			name:  "a trigger template without a known type key is a problem with the did-you-mean",
+			paths: []string{"testdata/cases/trigger-type.yaml"},
+			want: []string{
+				`testdata/cases/trigger-type.yaml: spec.triggers[0].template: expected exactly one of [argoWorkflow, awsLambda, azureEventHubs, azureServiceBus, custom, email, http, k8s, kafka, log, nats, openWhisk, pulsar, slack], got none; openwhisk: unknown field, did you mean "openWhisk"?`,
+			},
+			warnings: []string{
+				`testdata/cases/trigger-type.yaml: spec.triggers[0].template.policy: unknown field`,
 			},
 		},
 		{
@@ -41,14 +68,20 @@ func TestCheckReportsProblems(t *testing.T) {
 			want:  []string{`testdata/cases/port-number.yaml: spec.webhook[example].port: expected string, got number`},
 		},
 		{
-			name:  "unknown kinds, missing type fields, non-objects",
+			name:  "other kinds are skipped; near misses, missing type fields and non-objects are problems",
 			paths: []string{"testdata/cases/kinds.yaml"},
 			want: []string{
-				`testdata/cases/kinds.yaml#1: kind: unknown kind "EventBus" of apiVersion "argoproj.io/v1alpha1"; ` + expectedKinds,
-				`testdata/cases/kinds.yaml#2: kind: unknown kind "Deployment" of apiVersion "apps/v1"; ` + expectedKinds,
 				`testdata/cases/kinds.yaml#3: apiVersion: missing field(s)`,
 				`testdata/cases/kinds.yaml#4: kind: expected string, got number`,
 				`testdata/cases/kinds.yaml#5: expected a Kubernetes object with apiVersion and kind, got array`,
+				`testdata/cases/kinds.yaml#6: kind: unknown kind "Sensr" of apiVersion "argoproj.io/v1alpha1"; ` + expectedKinds + `; did you mean "Sensor"?`,
+				`testdata/cases/kinds.yaml#7: apiVersion: unsupported apiVersion "argoproj.io/v1beta1" of kind Sensor; expected argoproj.io/v1alpha1`,
+				`testdata/cases/kinds.yaml#8: kind: unknown kind "trigger" of apiVersion "eventing.knative.dev/v1"; ` + expectedKinds + `; did you mean "Trigger"?`,
+			},
+			skipped: []string{
+				`testdata/cases/kinds.yaml#1: EventBus argoproj.io/v1alpha1 "default" is not read by flint; skipped`,
+				`testdata/cases/kinds.yaml#2: Deployment apps/v1 "x" is not read by flint; skipped`,
+				`testdata/cases/kinds.yaml#9: WorkflowTemplate argoproj.io/v1alpha1 "wf" is not read by flint; skipped`,
 			},
 		},
 		{
@@ -106,16 +139,28 @@ func TestCheckReportsProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, problems, err := Loader{}.Check(context.Background(), tc.paths...)
+			set, problems, err := Loader{Strict: tc.strict}.Check(context.Background(), tc.paths...)
 			if err != nil {
 				t.Fatalf("Check() error = %v", err)
 			}
-			got := make([]string, len(problems))
-			for i, p := range problems {
-				got[i] = p.String()
+			var got, warnings, skipped []string
+			for _, p := range problems {
+				got = append(got, p.String())
+			}
+			for _, p := range set.Warnings {
+				warnings = append(warnings, p.String())
+			}
+			for _, s := range set.Skipped {
+				skipped = append(skipped, s.Note())
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("Check() problems =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			if !slices.Equal(warnings, tc.warnings) {
+				t.Errorf("Check() warnings =\n  %s\nwant\n  %s", strings.Join(warnings, "\n  "), strings.Join(tc.warnings, "\n  "))
+			}
+			if !slices.Equal(skipped, tc.skipped) {
+				t.Errorf("Check() skipped =\n  %s\nwant\n  %s", strings.Join(skipped, "\n  "), strings.Join(tc.skipped, "\n  "))
 			}
 		})
 	}
@@ -128,8 +173,8 @@ func TestCheckProblemFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, last := problems[0], problems[len(problems)-1]
-	if first.File != "testdata/cases/kinds.yaml" || first.Doc != 1 || first.Docs != 5 || first.Path != "kind" ||
-		!strings.HasPrefix(first.Reason, `unknown kind "EventBus"`) {
+	if first.File != "testdata/cases/kinds.yaml" || first.Doc != 3 || first.Docs != 9 || first.Path != "apiVersion" ||
+		first.Reason != "missing field(s)" {
 		t.Errorf("first problem = %+v", first)
 	}
 	if last.File != "testdata/cases/validation.yaml" || last.Doc != 1 || last.Docs != 1 ||

@@ -13,9 +13,12 @@ import (
 // StdinName is the file name problems and origins use for standard input.
 const StdinName = document.StdinName
 
-// Loader reads manifests; Stdin is what the path "-" reads (nothing when nil).
+// Loader reads manifests.
 type Loader struct {
+	// Stdin is what the path "-" reads (nothing when nil).
 	Stdin io.Reader
+	// Strict makes unknown fields problems instead of the set's Warnings.
+	Strict bool
 }
 
 // Load reads and strictly decodes the manifests at paths with os.Stdin as "-";
@@ -36,7 +39,7 @@ func LoadReader(r io.Reader, name string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	return finishLoad(loadInputs([]document.Input{{Name: name, Data: data}}))
+	return finishLoad(loadInputs([]document.Input{{Name: name, Data: data}}, false))
 }
 
 // CheckReader loads, defaults and validates the manifests of r, naming it name.
@@ -48,15 +51,17 @@ func CheckReader(ctx context.Context, r io.Reader, name string) (*Set, Problems,
 // Load reads and strictly decodes the manifests at paths: files (any name),
 // directories (recursively, files ending in .yaml, .yml or .json, in lexical
 // order, skipping hidden directories) and "-" for l.Stdin. Documents that are
-// empty are skipped. An error is either an input error (missing file,
-// unreadable stdin) or, when documents are malformed, a Problems value listing
-// them; the returned Set then holds the documents that decoded.
+// empty are skipped, and so are documents of other kinds (Set.Skipped).
+// Unknown fields are the set's Warnings, or problems when l.Strict. An error
+// is either an input error (missing file, unreadable stdin) or, when
+// documents are malformed, a Problems value listing them; the returned Set
+// then holds the documents that decoded.
 func (l Loader) Load(paths ...string) (*Set, error) {
 	inputs, err := document.Reader{Stdin: l.Stdin}.Read(paths...)
 	if err != nil {
 		return nil, err
 	}
-	return finishLoad(loadInputs(inputs))
+	return finishLoad(loadInputs(inputs, l.Strict))
 }
 
 // Check is Load followed by Set.Check: it returns the set, every problem
@@ -84,11 +89,12 @@ func finishLoad(set *Set, problems Problems) (*Set, error) {
 	return set, nil
 }
 
-func loadInputs(inputs []document.Input) (*Set, Problems) {
-	docs, problems := document.NewDecoder(expectedKinds, kinds()...).Decode(inputs)
-	set := &Set{Objects: make([]Object, 0, len(docs))}
-	for _, d := range docs {
+func loadInputs(inputs []document.Input, strict bool) (*Set, Problems) {
+	opts := document.Options{Strict: strict, SkipOtherKinds: true}
+	res := document.NewDecoder(expectedKinds, opts, kinds()...).Decode(inputs)
+	set := &Set{Objects: make([]Object, 0, len(res.Documents)), Warnings: res.Warnings, Skipped: res.Skipped}
+	for _, d := range res.Documents {
 		set.Objects = append(set.Objects, newObject(d))
 	}
-	return set, problems
+	return set, res.Problems
 }

@@ -87,6 +87,13 @@ func newObject(d document.Document) Object {
 // order given, directory entries in lexical order, documents in file order).
 type Set struct {
 	Objects []Object
+	// Warnings are the unknown fields of the objects, which Argo's and
+	// Knative's CRDs drop: each names its path and, when one is close, the
+	// field that was probably meant. Empty when loaded with Strict.
+	Warnings Problems
+	// Skipped are the documents of other kinds (a WorkflowTemplate, an
+	// EventBus, a ConfigMap) that flint does not read.
+	Skipped []Skipped
 }
 
 // EventSources returns the EventSources of the set, in order.

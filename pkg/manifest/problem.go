@@ -10,3 +10,6 @@ type Problem = document.Problem
 
 // Problems is a list of problems; as an error it prints one per line.
 type Problems = document.Problems
+
+// Skipped is a document of a kind flint does not read; see document.Skipped.
+type Skipped = document.Skipped

@@ -11,9 +11,11 @@ import (
 	"strings"
 )
 
-// fieldProblem is one schema problem found in a document, at a field path.
+// fieldProblem is one schema problem found in a document, at a field path;
+// unknown says it is a field the type does not have (the value is ignored).
 type fieldProblem struct {
 	path, reason string
+	unknown      bool
 }
 
 var (
@@ -185,7 +187,7 @@ func (c *schemaChecker) object(m map[string]any, t reflect.Type, path string) {
 	for _, k := range sortedKeys(m) {
 		ft, ok := fields[k]
 		if !ok {
-			c.add(childPath(path, k), "%s", unknownFieldReason(k, fields))
+			c.problems = append(c.problems, fieldProblem{path: childPath(path, k), reason: unknownFieldReason(k, fields), unknown: true})
 			continue
 		}
 		c.walk(m[k], ft, childPath(path, k))
@@ -237,20 +239,40 @@ func (c *schemaChecker) structFields(t reflect.Type) map[string]reflect.Type {
 
 // unknownFieldReason says a field is unknown and suggests a close known name.
 func unknownFieldReason(name string, fields map[string]reflect.Type) string {
+	known := make([]string, 0, len(fields))
+	for k := range fields {
+		known = append(known, k)
+	}
+	if best := DidYouMean(name, known); best != "" {
+		return fmt.Sprintf("unknown field, did you mean %q?", best)
+	}
+	return "unknown field"
+}
+
+// DidYouMean returns the name of known closest to name: one equal to it
+// but for case first, else the one at the smallest edit distance (at most
+// 2, and less than the length of name minus one), the first in lexical
+// order on a tie; "" when none is close.
+func DidYouMean(name string, known []string) string {
 	best, bestDist := "", 3
-	for known := range fields {
-		if strings.EqualFold(known, name) {
-			best, bestDist = known, 0
-			break
+	for _, k := range known {
+		if k == name {
+			continue
 		}
-		if d := editDistance(strings.ToLower(name), strings.ToLower(known)); d < bestDist || (d == bestDist && known < best) {
-			best, bestDist = known, d
+		if strings.EqualFold(k, name) {
+			if bestDist > 0 || k < best {
+				best, bestDist = k, 0
+			}
+			continue
+		}
+		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestDist || (d == bestDist && k < best) {
+			best, bestDist = k, d
 		}
 	}
 	if best == "" || (bestDist > 0 && len(name) <= bestDist+1) {
-		return "unknown field"
+		return ""
 	}
-	return fmt.Sprintf("unknown field, did you mean %q?", best)
+	return best
 }
 
 // editDistance is the optimal string alignment distance between a and b:

@@ -71,3 +71,29 @@ func TestUnknownFieldReason(t *testing.T) {
 		}
 	}
 }
+
+func TestDidYouMean(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		known []string
+		want  string
+	}{
+		{name: "openwhisk", known: []string{"openWhisk", "http", "nats"}, want: "openWhisk"},
+		{name: "verifycert", known: []string{"verifyCert", "insecureSkipVerify"}, want: "verifyCert"},
+		{name: "Http", known: []string{"http", "htp"}, want: "http"}, // case first, before distance 1
+		{name: "evntName", known: []string{"eventName", "eventSourceName"}, want: "eventName"},
+		{name: "colour", known: []string{"color", "value"}, want: "color"},
+		{name: "policy", known: []string{"name", "http", "conditions"}},
+		{name: "ab", known: []string{"abc"}}, // too short to guess
+		{name: "name", known: []string{"name"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := DidYouMean(tc.name, tc.known); got != tc.want {
+				t.Errorf("DidYouMean(%q, %q) = %q, want %q", tc.name, tc.known, got, tc.want)
+			}
+		})
+	}
+}

@@ -71,7 +71,8 @@ func Load(ctx context.Context, r document.Reader, paths ...string) (*Set, docume
 	if err != nil {
 		return nil, nil, err
 	}
-	docs, problems := document.NewDecoder("expected "+Expected, Kinds()...).Decode(inputs)
+	res := document.NewDecoder("expected "+Expected, document.Options{Strict: true}, Kinds()...).Decode(inputs)
+	docs, problems := res.Documents, res.Problems
 	set := &Set{}
 	for _, d := range docs {
 		problems = append(problems, document.FieldErrorProblems(d.Origin, Validate(ctx, d.Object))...)
