@@ -107,6 +107,8 @@ type built struct {
 	sensors  []builtSensor
 	sources  []builtSource
 	receiver *receiver.Receiver
+	// state is the JetStream the sensors keep their state in (KV), set once NATS is connected.
+	state *sensor.DeferredBuckets
 }
 
 type builtSensor struct {
@@ -160,6 +162,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool) (*built,
 	}
 	b := &built{
 		graph: graph,
+		state: &sensor.DeferredBuckets{},
 		receiver: receiver.New(receiver.Options{
 			Host:    opts.ListenHost,
 			Secrets: secrets,
@@ -178,6 +181,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool) (*built,
 		s := unit.Sensor
 		fn, err := fsensor.New(s, sensor.Options{
 			Deps:             triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets, Kube: clients},
+			Store:            sensor.NewKVStore(b.state, sensor.BucketName(unit.Namespace, s.Name), sensor.KVOptions{}),
 			AllowNotRunnable: true,
 		})
 		if err != nil {

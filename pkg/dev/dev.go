@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
@@ -138,6 +139,11 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		}
 		st.release(log, undelivered)
 	}()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("opening jetstream for the sensors' state: %w", err)
+	}
+	b.state.Set(js)
 
 	bcfg := opts.Broker
 	if !opts.ViaHTTP {
