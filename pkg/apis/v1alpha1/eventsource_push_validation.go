@@ -28,11 +28,8 @@ func (w *WebhookContext) validate(methodRequired bool) *apis.FieldError {
 	case w.Method != "":
 		errs = errs.Also(oneOf(w.Method, "method", webhookMethods))
 	}
-	if w.URL != "" {
-		if u, err := url.Parse(w.URL); err != nil || u.Scheme == "" || u.Host == "" {
-			errs = errs.Also(apis.ErrInvalidValue(w.URL, "url", "must be an absolute URL"))
-		}
-	}
+	// url is what a source registers with its provider; like Argo, only a
+	// source that registers it checks it (see validateRegisteredURL).
 	if (w.ServerCertSecret == nil) != (w.ServerKeySecret == nil) {
 		errs = errs.Also(apis.ErrGeneric("serverCertSecret and serverKeySecret must be set together",
 			"serverCertSecret", "serverKeySecret"))
@@ -47,6 +44,18 @@ func (w *WebhookContext) validate(methodRequired bool) *apis.FieldError {
 		errs = errs.Also(apis.ErrInvalidValue(*w.MaxPayloadSize, "maxPayloadSize", "must be positive"))
 	}
 	return errs
+}
+
+// validateRegisteredURL checks the webhook url a source registers with its
+// provider, which must be absolute.
+func validateRegisteredURL(w *WebhookContext) *apis.FieldError {
+	if w == nil || w.URL == "" {
+		return nil
+	}
+	if u, err := url.Parse(w.URL); err != nil || u.Scheme == "" || u.Host == "" {
+		return apis.ErrInvalidValue(w.URL, "url", "must be an absolute URL").ViaField("webhook")
+	}
+	return nil
 }
 
 // requireWebhook checks the mandatory `webhook` block of a push source.
@@ -66,6 +75,9 @@ func (w *WebhookEventSource) validate() *apis.FieldError {
 func (g *GithubEventSource) validate() *apis.FieldError {
 	errs := requireWebhook(g.Webhook).Also(validateFilter(g.Filter),
 		validateSecretRef(g.APIToken, "apiToken"), validateSecretRef(g.WebhookSecret, "webhookSecret"))
+	if g.APIToken != nil || g.GithubApp != nil {
+		errs = errs.Also(validateRegisteredURL(g.Webhook))
+	}
 	repos := len(g.Repositories) > 0 || (g.DeprecatedOwner != "" && g.DeprecatedRepository != "")
 	switch {
 	case !repos && len(g.Organizations) == 0:

@@ -37,7 +37,6 @@ func TestEventSourceValidate(t *testing.T) {
 			"spec.webhook[example].maxPayloadSize: invalid value: 0",
 			"spec.webhook[example].serverCertSecret: serverCertSecret and serverKeySecret must be set together",
 			"spec.webhook[example].serverKeySecret: serverCertSecret and serverKeySecret must be set together",
-			"spec.webhook[example].url: invalid value: example.com",
 		}},
 		{file: "duplicate-event-name.yaml", want: []string{
 			`spec.webhook[example]: duplicate event name "example" (also under calendar)`,
@@ -59,6 +58,9 @@ func TestEventSourceValidate(t *testing.T) {
 			"spec.github[push].organizations: expected exactly one, got neither",
 			"spec.github[push].repositories: expected exactly one, got neither",
 			"spec.github[push].webhook.endpoint: missing field(s)",
+		}},
+		{file: "registered-url.yaml", want: []string{
+			"spec.github[push].webhook.url: invalid value: github-hook-url",
 		}},
 		{file: "kafka.yaml", want: []string{
 			"spec.kafka[orders].partition: missing field(s)",
