@@ -63,6 +63,7 @@ func NewRootCommand(streams IO) *cobra.Command {
 		newDevCommand(streams),
 		newBrokerCommand(streams),
 		newCompileCommand(streams),
+		newTestCommand(streams),
 	)
 	return root
 }
