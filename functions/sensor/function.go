@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
@@ -18,6 +19,7 @@ import (
 // Function runs one Sensor.
 type Function struct {
 	engine *sensor.Sensor
+	logger *zap.Logger
 }
 
 // New compiles a Sensor with the engine; the error is the engine's
@@ -27,15 +29,46 @@ func New(s *v1alpha1.Sensor, opts sensor.Options) (*Function, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sensor %s: %w", s.Name, err)
 	}
-	return &Function{engine: eng}, nil
+	logger := opts.Deps.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return &Function{engine: eng, logger: logger.With(zap.String("sensor", s.Name))}, nil
 }
 
 // Handle processes one delivered event. It returns nil when the event was
 // handled (fired, filtered out, or not for this sensor) and an error wrapping
 // sensor.ErrTriggerFailed when the event should be redelivered. It never
 // returns a reply event.
+// At debug level, a dependency the event is for but did not pass is logged
+// with the check of every filter that ran, as `flint test` prints them.
 func (f *Function) Handle(ctx context.Context, ce cloudevents.Event) (*cloudevents.Event, error) {
-	return nil, f.engine.Handle(ctx, event.FromCloudEvent(ce))
+	ev := event.FromCloudEvent(ce)
+	err := f.engine.Handle(ctx, ev)
+	if f.logger.Core().Enabled(zap.DebugLevel) {
+		f.explain(ctx, ev)
+	}
+	return nil, err
+}
+
+// explain logs why the event did not pass the dependencies it is for; the
+// filters run again for it, with no effect on the condition state.
+func (f *Function) explain(ctx context.Context, ev *event.Event) {
+	for _, d := range f.engine.ExplainFilters(ctx, ev) {
+		if !d.ForEvent || d.Passed {
+			continue
+		}
+		checks := make([]string, len(d.Filters))
+		for i, c := range d.Filters {
+			checks[i] = c.String()
+		}
+		why := d.Reason
+		if d.Error != "" {
+			why = d.Error
+		}
+		f.logger.Debug("event did not pass the dependency's filters", zap.String("eventID", ev.Context.ID),
+			zap.String("dependency", d.Name), zap.String("reason", why), zap.Strings("filters", checks))
+	}
 }
 
 // NotRunnable lists the field paths of the triggers whose type this build
