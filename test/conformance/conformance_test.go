@@ -59,6 +59,9 @@ func TestValidCorpus(t *testing.T) {
 			if len(problems) > 0 {
 				t.Errorf("problems:\n%v", problems)
 			}
+			if len(set.Warnings) > 0 {
+				t.Errorf("warnings:\n%v", set.Warnings)
+			}
 			if len(set.Objects) == 0 {
 				t.Error("no object decoded")
 			}
@@ -96,28 +99,50 @@ func TestValidCorpusAsOneSet(t *testing.T) {
 	}
 }
 
-// wants reads the `# want: <path>: <reason>` lines at the top of a file.
-func wants(t *testing.T, file string) []string {
+// wants reads the `# want: <path>: <reason>` lines (problems) and the
+// `# warning: <path>: <reason>` lines (unknown fields) at the top of a file.
+func wants(t *testing.T, file string) (problems, warnings []string) {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "# want: ")
-		if !ok {
+		if line, ok := strings.CutPrefix(sc.Text(), "# want: "); ok {
+			problems = append(problems, line)
+		} else if line, ok := strings.CutPrefix(sc.Text(), "# warning: "); ok {
+			warnings = append(warnings, line)
+		} else {
 			break
 		}
-		out = append(out, line)
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(out) == 0 {
+	if len(problems) == 0 {
 		t.Fatalf("%s has no leading # want: line", file)
+	}
+	slices.Sort(problems)
+	slices.Sort(warnings)
+	return problems, warnings
+}
+
+// lines renders problems as `<path>: <reason>`, sorted, checking that each
+// names file.
+func lines(t *testing.T, file string, ps manifest.Problems) []string {
+	t.Helper()
+	var out []string
+	for _, p := range ps {
+		if p.File != file {
+			t.Errorf("problem names file %q, want %q", p.File, file)
+		}
+		if p.Path == "" {
+			out = append(out, p.Reason)
+		} else {
+			out = append(out, p.Path+": "+p.Reason)
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -128,22 +153,13 @@ func TestInvalidCorpus(t *testing.T) {
 	for _, f := range manifestFiles(t, "testdata/invalid") {
 		t.Run(f, func(t *testing.T) {
 			t.Parallel()
-			want := wants(t, f)
-			_, problems := check(t, f)
-			var got []string
-			for _, p := range problems {
-				if p.File != f {
-					t.Errorf("problem names file %q, want %q", p.File, f)
-				}
-				if p.Path == "" {
-					got = append(got, p.Reason)
-				} else {
-					got = append(got, p.Path+": "+p.Reason)
-				}
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, want) {
+			want, wantWarnings := wants(t, f)
+			set, problems := check(t, f)
+			if got := lines(t, f, problems); !slices.Equal(got, want) {
 				t.Errorf("problems =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+			if got := lines(t, f, set.Warnings); !slices.Equal(got, wantWarnings) {
+				t.Errorf("warnings =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(wantWarnings, "\n  "))
 			}
 		})
 	}
