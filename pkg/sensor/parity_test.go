@@ -3,7 +3,9 @@ package sensor
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
@@ -93,5 +95,38 @@ func TestParityOrConditionsFirePerSatisfiedDependency(t *testing.T) {
 		if r.method != http.MethodPost || r.path != "/hook" {
 			t.Errorf("request = %s %s, want POST /hook", r.method, r.path)
 		}
+	}
+}
+
+func TestParityRetryWithoutAtLeastOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		failures  int32
+		wantCalls int32
+		wantErr   bool
+	}{
+		{name: "retried until it succeeds", failures: 2, wantCalls: 3},
+		{name: "retries used up: the event is delivered again", failures: 5, wantCalls: 3, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if calls.Add(1) <= tc.failures {
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			s := mustNew(t, loadSensor(t, "parity-retry", srv.URL))
+			err := s.Handle(context.Background(), webhookEvent("e1", `{}`, `{"kind":"order"}`))
+			if (err != nil) != tc.wantErr {
+				t.Errorf("Handle = %v, want error %v", err, tc.wantErr)
+			}
+			if got := calls.Load(); got != tc.wantCalls {
+				t.Errorf("target called %d times, want %d (retryStrategy applies without atLeastOnce)", got, tc.wantCalls)
+			}
+		})
 	}
 }
