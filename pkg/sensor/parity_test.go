@@ -130,3 +130,24 @@ func TestParityRetryWithoutAtLeastOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestParityDLQTrigger(t *testing.T) {
+	t.Parallel()
+	var hook, dead atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/dead-letter" {
+			dead.Add(1)
+			return
+		}
+		hook.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	s := mustNew(t, loadSensor(t, "parity-dlq", srv.URL))
+	if err := s.Handle(context.Background(), webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
+		t.Errorf("Handle = %v, want nil once the dlqTrigger took the events", err)
+	}
+	if h, d := hook.Load(), dead.Load(); h != 1 || d != 1 {
+		t.Errorf("trigger called %d times and dlqTrigger %d, want 1 and 1", h, d)
+	}
+}
