@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -43,6 +44,9 @@ func TestMain(m *testing.M) { kubetest.Main(m) }
 // waitFor bounds every asynchronous expectation.
 const waitFor = 20 * time.Second
 
+// connectTimeout is generous: the tests run many servers at once on small machines.
+const connectTimeout = 10 * time.Second
+
 // cluster is a namespace of the test API server with the broker controller and the
 // data plane (following the cluster through informers) scoped to it, over one embedded
 // JetStream; the ingress is an httptest server.
@@ -64,13 +68,13 @@ func start(t *testing.T) *cluster {
 		t.Fatal(err)
 	}
 	srv := natsdtest.Run(t)
-	js, err := jetstream.New(natsdtest.ConnectTo(t, srv))
+	js, err := jetstream.New(natsdtest.ConnectTo(t, srv, nats.Timeout(connectTimeout)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := zaptest.NewLogger(t)
 	retry := int32(1)
-	dp, err := broker.New(natsdtest.ConnectTo(t, srv), broker.Config{
+	dp, err := broker.New(natsdtest.ConnectTo(t, srv, nats.Timeout(connectTimeout)), broker.Config{
 		DefaultDelivery: &duckv1.DeliverySpec{Retry: &retry},
 		DrainTimeout:    time.Second,
 	}, logger.Named("dataplane"))

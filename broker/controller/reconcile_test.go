@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,9 @@ import (
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
+
+// natsTimeout is generous: the tests run many servers at once on small machines.
+const natsTimeout = 10 * time.Second
 
 // Builders of the objects the reconciler tests start from, in Knative's functional-option style.
 
@@ -176,7 +180,7 @@ func TestReconcileTrigger(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			js, err := jetstream.New(natsdtest.Connect(t))
+			js, err := jetstream.New(natsdtest.Connect(t, nats.Timeout(natsTimeout)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +249,7 @@ func TestReconcileBroker(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			js, err := jetstream.New(natsdtest.Connect(t))
+			js, err := jetstream.New(natsdtest.Connect(t, nats.Timeout(natsTimeout)))
 			if err != nil {
 				t.Fatal(err)
 			}
