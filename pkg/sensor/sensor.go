@@ -80,6 +80,7 @@ type Sensor struct {
 	triggers    []*trigger
 	store       StateStore
 	logger      *zap.Logger
+	round       *roundPolicy
 	notRunnable []string
 }
 
@@ -95,7 +96,9 @@ func New(s *v1alpha1.Sensor, opts Options) (*Sensor, error) {
 	if opts.Deps.Logger == nil {
 		opts.Deps.Logger = zap.NewNop()
 	}
-	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger.With(zap.String("sensor", s.Name))}
+	// Trigger types log with the sensor's name and loggingFields too.
+	opts.Deps.Logger = sensorLogger(opts.Deps.Logger, s)
+	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger, round: newRoundPolicy(&s.Spec)}
 	if out.store == nil {
 		out.store = NewMemoryStore(DefaultFiredKeys)
 	}
@@ -174,9 +177,10 @@ func (s *Sensor) Close() error {
 // Handle processes one delivered event. It returns nil when the event was
 // handled (fired, filtered out, or not for this sensor) and an error wrapping
 // ErrTriggerFailed when the broker should deliver it again (a trigger
-// failed, or the state store did). Triggers fired by one event run
-// concurrently, as in Argo; a trigger that already succeeded for the same
-// events (a redelivery) is not fired again.
+// failed, or the state store did, or, with `errorOnFailedRound`, an earlier
+// round failed: then the error also wraps ErrFailedRound). Triggers fired by
+// one event run concurrently, as in Argo; a trigger that already succeeded
+// for the same events (a redelivery) is not fired again.
 func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 	if ev == nil {
 		return nil
@@ -192,6 +196,10 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 	if len(matched) == 0 {
 		log.Debug("event is for no dependency of this sensor")
 		return nil
+	}
+	if err := s.round.admit(); err != nil {
+		log.Warn("event refused", zap.Error(err))
+		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
 	}
 	if ce := log.Check(zap.InfoLevel, "event received"); ce != nil {
 		names := make([]string, len(matched))
@@ -246,7 +254,9 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 		}
 		wg.Wait()
 	}
-	if err := errors.Join(append(errs, fired...)...); err != nil {
+	err := errors.Join(append(errs, fired...)...)
+	s.round.record(err)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
 	}
 	return nil

@@ -55,7 +55,13 @@ func depWith(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator) v1a
 
 func mustNew(t testing.TB, s *v1alpha1.Sensor) *Sensor {
 	t.Helper()
-	out, err := New(s, Options{})
+	return mustNewWith(t, s, Options{})
+}
+
+// mustNewWith compiles s with opts, closing it when the test ends.
+func mustNewWith(t testing.TB, s *v1alpha1.Sensor, opts Options) *Sensor {
+	t.Helper()
+	out, err := New(s, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
