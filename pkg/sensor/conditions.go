@@ -200,13 +200,10 @@ type conditionsReset struct {
 	now      func() time.Time
 }
 
-// newConditionsReset compiles one entry, reading the time from now
-// (time.Now when nil); problem paths are relative to it.
-func newConditionsReset(r v1alpha1.ConditionsResetCriteria, now ...func() time.Time) (conditionsReset, *apis.FieldError) {
-	out := conditionsReset{loc: time.UTC, now: time.Now}
-	if len(now) > 0 && now[0] != nil {
-		out.now = now[0]
-	}
+// newConditionsReset compiles one entry, reading the time from now (the
+// engine's clock); problem paths are relative to it.
+func newConditionsReset(r v1alpha1.ConditionsResetCriteria, now func() time.Time) (conditionsReset, *apis.FieldError) {
+	out := conditionsReset{loc: time.UTC, now: now}
 	if r.ByTime == nil {
 		return out, apis.ErrMissingField("byTime")
 	}

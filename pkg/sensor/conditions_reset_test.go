@@ -9,6 +9,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/natsd/natsdtest"
+	"github.com/flintevents/flint/triggers"
 )
 
 // testClock is a settable test clock.
@@ -19,15 +20,6 @@ type testClock struct {
 
 func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
-
-// useClock makes every conditionsReset schedule of s read the time from c.
-func useClock(s *Sensor, c *testClock) {
-	for _, t := range s.triggers {
-		for i := range t.resets {
-			t.resets[i].now = c.Now
-		}
-	}
-}
 
 func TestConditionsResetPrevious(t *testing.T) {
 	t.Parallel()
@@ -58,7 +50,7 @@ func TestConditionsResetPrevious(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := newConditionsReset(v1alpha1.ConditionsResetCriteria{ByTime: &v1alpha1.ConditionsResetByTime{Cron: tt.cron, Timezone: tt.tz}})
+			r, err := newConditionsReset(v1alpha1.ConditionsResetCriteria{ByTime: &v1alpha1.ConditionsResetByTime{Cron: tt.cron, Timezone: tt.tz}}, time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,21 +119,18 @@ func TestConditionsReset(t *testing.T) {
 				t.Parallel()
 				tg, url := serve(t, http.StatusOK)
 				s := andSensor(url, "", tt.resets...)
+				c := &testClock{}
+				opts := Options{Deps: triggers.Deps{Now: c.Now}}
 				var inst []*Sensor
 				if store == "kv" {
 					srv := natsdtest.Run(t)
-					inst = []*Sensor{instance(t, srv, s, KVOptions{}), instance(t, srv, s, KVOptions{})}
-				} else {
-					one, err := New(s, Options{})
-					if err != nil {
-						t.Fatal(err)
+					for range 2 {
+						opts.Store = NewKVStore(kvJetStream(t, srv), BucketName("default", "kv-test"), KVOptions{})
+						inst = append(inst, mustNewWith(t, s, opts))
 					}
-					t.Cleanup(func() { _ = one.Close() })
+				} else {
+					one := mustNewWith(t, s, opts)
 					inst = []*Sensor{one, one}
-				}
-				c := &testClock{}
-				for _, eng := range inst {
-					useClock(eng, c)
 				}
 				for _, st := range tt.steps {
 					c.Set(at(st.at))

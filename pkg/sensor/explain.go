@@ -382,7 +382,7 @@ func (c *compiler) dryTrigger(t *v1alpha1.Trigger, dlq bool) (*dryTrigger, *apis
 		}
 	}
 	for i, r := range tmpl.ConditionsReset {
-		cr, err := newConditionsReset(r)
+		cr, err := newConditionsReset(r, c.opts.Deps.Clock())
 		terrs = terrs.Also(err.ViaFieldIndex("conditionsReset", i))
 		out.resets = append(out.resets, cr)
 	}

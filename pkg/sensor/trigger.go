@@ -71,7 +71,7 @@ func (c *compiler) trigger(t *v1alpha1.Trigger, path string, dlq bool) (*trigger
 		}
 	}
 	for i, r := range tmpl.ConditionsReset {
-		cr, err := newConditionsReset(r)
+		cr, err := newConditionsReset(r, c.opts.Deps.Clock())
 		terrs = terrs.Also(err.ViaFieldIndex("conditionsReset", i))
 		out.resets = append(out.resets, cr)
 	}
