@@ -10,11 +10,9 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
-	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
-	"github.com/flintevents/flint/triggers"
 )
 
 // CheckResult is the outcome of one filter check.
@@ -291,141 +289,27 @@ type Explainer struct {
 	store    *peekStore
 }
 
-// dryTrigger is a trigger compiled for a dry run.
+// dryTrigger is a trigger of a dry run and its condition state.
 type dryTrigger struct {
 	*trigger
-	condition string
-	pending   map[string]*event.Event // the condition state as last written
+	pending map[string]*event.Event // the condition state as last written
 }
 
-// NewExplainer compiles a Sensor for a dry run. It reports the problems New
-// reports, with the same field paths, except those only a trigger type's
-// own factory finds (secrets, cluster, client settings), since no trigger
-// type is built.
+// NewExplainer compiles a Sensor for a dry run, as New does with
+// Options.SkipBuild: it reports the problems New reports, with the same
+// field paths, except those only a trigger type's own factory finds
+// (secrets, cluster, client settings), since no trigger type is built.
 func NewExplainer(s *v1alpha1.Sensor) (*Explainer, error) {
-	if s == nil {
-		return nil, apis.ErrMissingField("spec")
+	store := newPeekStore(NewMemoryStore(DefaultFiredKeys))
+	eng, err := New(s, Options{Store: store, SkipBuild: true})
+	if err != nil {
+		return nil, err
 	}
-	x := &Explainer{name: s.Name, store: newPeekStore(NewMemoryStore(DefaultFiredKeys))}
-	c := &compiler{opts: Options{AllowNotRunnable: true}, namespace: s.Namespace, deps: make(map[string]bool, len(s.Spec.Dependencies))}
-	var errs *apis.FieldError
-	if len(s.Spec.Dependencies) == 0 {
-		errs = apis.ErrMissingField("dependencies")
-	}
-	first := map[string]int{}
-	names := make([]string, 0, len(s.Spec.Dependencies))
-	for i := range s.Spec.Dependencies {
-		d := &s.Spec.Dependencies[i]
-		dep, err := newDependency(d)
-		errs = errs.Also(err.ViaFieldIndex("dependencies", i))
-		if d.Name == "" {
-			continue
-		}
-		if j, dup := first[d.Name]; dup {
-			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("duplicate dependency name %q (also dependencies[%d])", d.Name, j), "name").
-				ViaFieldIndex("dependencies", i))
-			continue
-		}
-		first[d.Name] = i
-		c.deps[d.Name] = true
-		names = append(names, d.Name)
-		if err == nil {
-			x.deps = append(x.deps, dep)
-		}
-	}
-	c.allDeps = strings.Join(names, " && ")
-	if len(s.Spec.Triggers) == 0 {
-		errs = errs.Also(apis.ErrMissingField("triggers"))
-	}
-	trigNames := map[string]int{}
-	for i := range s.Spec.Triggers {
-		t := &s.Spec.Triggers[i]
-		trig, err := c.dryTrigger(t, false)
-		errs = errs.Also(err.ViaFieldIndex("triggers", i))
-		if t.Template != nil && t.Template.Name != "" {
-			if j, dup := trigNames[t.Template.Name]; dup {
-				errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("duplicate trigger name %q (also triggers[%d])", t.Template.Name, j), "template.name").
-					ViaFieldIndex("triggers", i))
-			} else {
-				trigNames[t.Template.Name] = i
-			}
-		}
-		if trig != nil {
-			x.triggers = append(x.triggers, trig)
-		}
-	}
-	if errs = errs.ViaField("spec"); errs != nil {
-		return nil, errs
+	x := &Explainer{name: eng.name, deps: eng.deps, store: store}
+	for _, t := range eng.triggers {
+		x.triggers = append(x.triggers, &dryTrigger{trigger: t})
 	}
 	return x, nil
-}
-
-// dryTrigger compiles a trigger as compiler.trigger does, without building
-// its type; problem paths are relative to the trigger.
-func (c *compiler) dryTrigger(t *v1alpha1.Trigger, dlq bool) (*dryTrigger, *apis.FieldError) {
-	if t.Template == nil {
-		return nil, apis.ErrMissingField("template")
-	}
-	tmpl := t.Template
-	out := &dryTrigger{trigger: &trigger{name: tmpl.Name, namespace: c.namespace, depNames: c.deps, policy: t.Policy}}
-	terrs := requireString(tmpl.Name, "name")
-	if !dlq {
-		var err *apis.FieldError
-		out.cond, out.stateful, err = c.conditions(tmpl.Conditions)
-		terrs = terrs.Also(err)
-		if out.cond != nil {
-			out.deps = out.cond.dependencies()
-		}
-		out.condition = strings.TrimSpace(tmpl.Conditions)
-		if out.condition == "" {
-			out.condition = c.allDeps
-		}
-	}
-	for i, r := range tmpl.ConditionsReset {
-		cr, err := newConditionsReset(r, c.opts.Deps.Clock())
-		terrs = terrs.Also(err.ViaFieldIndex("conditionsReset", i))
-		out.resets = append(out.resets, cr)
-	}
-	var errs, err *apis.FieldError
-	if out.params, err = compileParameters(t.Parameters, c.deps, true); err != nil {
-		errs = err.ViaField("parameters")
-	}
-	keys := tmpl.TypeKeys()
-	if len(keys) != 1 {
-		got := "none"
-		if len(keys) > 1 {
-			got = strings.Join(keys, ", ")
-		}
-		terrs = terrs.Also(apis.ErrGeneric(fmt.Sprintf("expected exactly one of [%s], got %s",
-			strings.Join(v1alpha1.TriggerTypeKeys(), ", "), got), apis.CurrentField))
-	} else {
-		out.key = keys[0]
-		terrs = terrs.Also(c.drySpec(out.trigger, tmpl).ViaField(out.key))
-	}
-	errs = errs.Also(terrs.ViaField("template"))
-	if t.DlqTrigger != nil && !dlq {
-		_, err := c.dryTrigger(t.DlqTrigger, true)
-		errs = errs.Also(err.ViaField("dlqTrigger"))
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return out, nil
-}
-
-// drySpec compiles the type's spec lists as compiler.build does, keeping
-// the template JSON, and builds nothing.
-func (c *compiler) drySpec(t *trigger, tmpl *v1alpha1.TriggerTemplate) *apis.FieldError {
-	doc, err := json.Marshal(tmpl)
-	if err != nil {
-		return &apis.FieldError{Message: "encoding the template: " + err.Error(), Paths: []string{apis.CurrentField}}
-	}
-	t.tmpl = doc
-	typ, registered := triggers.Lookup(t.key)
-	t.resource = registered && typ.ResourceParameters
-	var errs *apis.FieldError
-	t.spec, errs = compileTypeSpec([]byte(gjson.GetBytes(doc, t.key).Raw), c.deps)
-	return errs
 }
 
 // Explain takes one event through the sensor: the dependencies it is for,
@@ -533,62 +417,32 @@ func conditionState(deps []string, held map[string]*event.Event) ([]SatisfiedDep
 // `parameters` apply to the object it creates, they are applied to an
 // inline `source.resource`; otherwise note says they apply when firing.
 func (t *trigger) dryResolve(events map[string]*event.Event) (tmpl, payload json.RawMessage, note string, err error) {
-	doc := t.tmpl
-	spec := &t.spec
-	if t.params != nil {
-		if doc, err = t.params.apply(doc, events); err != nil {
-			return nil, nil, "", fmt.Errorf("applying parameters: parameters%w", err)
-		}
-		raw := []byte(gjson.GetBytes(doc, t.key).Raw)
-		if listsOf(raw) == spec.lists {
-			s := *spec
-			s.raw = raw
-			spec = &s
+	r, err := t.resolveJSON(events)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	raw := r.raw
+	if r.in.ApplyParameters != nil {
+		obj := gjson.GetBytes(raw, "source.resource")
+		if !obj.IsObject() {
+			note = t.key + ".parameters apply to the object read when the trigger fires"
 		} else {
-			s, ferr := compileTypeSpec(raw, t.depNames)
-			if ferr != nil {
-				return nil, nil, "", fmt.Errorf("applying parameters: %s: %w", t.key, ferr)
+			applied, err := r.in.ApplyParameters([]byte(obj.Raw))
+			if err != nil {
+				return nil, nil, "", err
 			}
-			spec = &s
-		}
-	}
-	raw := spec.raw
-	if spec.headers != nil {
-		if raw, err = spec.headers.apply(raw, events); err != nil {
-			return nil, nil, "", fmt.Errorf("%s.dynamicHeaders%w", t.key, err)
-		}
-	}
-	if spec.params != nil {
-		if t.resource {
-			obj := gjson.GetBytes(raw, "source.resource")
-			if !obj.IsObject() {
-				note = t.key + ".parameters apply to the object read when the trigger fires"
-			} else {
-				applied, err := spec.params.apply([]byte(obj.Raw), events)
-				if err != nil {
-					return nil, nil, "", fmt.Errorf("%s.parameters%w", t.key, err)
-				}
-				if raw, err = sjson.SetRawBytes(raw, "source.resource", applied); err != nil {
-					return nil, nil, "", fmt.Errorf("%s.parameters: %w", t.key, err)
-				}
+			if raw, err = sjson.SetRawBytes(raw, "source.resource", applied); err != nil {
+				return nil, nil, "", fmt.Errorf("%s.parameters: %w", t.key, err)
 			}
-		} else if raw, err = spec.params.apply(raw, events); err != nil {
-			return nil, nil, "", fmt.Errorf("%s.parameters%w", t.key, err)
 		}
 	}
-	if spec.payload != nil {
-		body, err := spec.payload.payload(events)
-		if err != nil {
-			return nil, nil, "", fmt.Errorf("%s.payload%w", t.key, err)
-		}
-		if body != nil {
-			payload = jsonOrString(body)
-		}
+	if r.in.Payload != nil {
+		payload = jsonOrString(r.in.Payload)
 	}
-	if doc, err = sjson.SetRawBytes(doc, escapePath(t.key), raw); err != nil {
+	if tmpl, err = sjson.SetRawBytes(r.doc, escapePath(t.key), raw); err != nil {
 		return nil, nil, "", fmt.Errorf("%s: %w", t.key, err)
 	}
-	return doc, payload, note, nil
+	return tmpl, payload, note, nil
 }
 
 // jsonOrString is b itself when it is JSON, else b as a JSON string.

@@ -148,20 +148,34 @@ func (t *trigger) once(ctx context.Context, spec any, in triggers.Firing) (trigg
 	return res, nil
 }
 
-// resolve builds what one firing needs from the events: the trigger-level
-// parameters apply to the template JSON, then the type's dynamic headers and
-// `parameters` to its spec (unless the type applies them itself), the type's
-// `payload` makes the payload, and the spec is decoded to the type's own.
-// Errors name the list and parameter, e.g. `http.payload[0]: …`.
-func (t *trigger) resolve(events map[string]*event.Event) (any, triggers.Firing, error) {
-	var in triggers.Firing
+// resolution is a trigger resolved for one firing's events, before its
+// type decodes the spec.
+type resolution struct {
+	// doc is the template JSON after the trigger-level parameters; nil when
+	// the trigger keeps no template JSON (no trigger-level parameters).
+	doc []byte
+	// raw is the type's spec after its dynamic headers and, unless the type
+	// applies them itself (in.ApplyParameters), its `parameters`.
+	raw []byte
+	// in holds the payload, the events and ApplyParameters.
+	in triggers.Firing
+}
+
+// resolveJSON resolves the trigger for events as JSON: the trigger-level
+// parameters apply to the template JSON, then the type's dynamic headers
+// and `parameters` to its spec (or, for a type that applies them to the
+// object it creates, become in.ApplyParameters), and the type's `payload`
+// makes the payload. Errors name the list and parameter, e.g.
+// `http.payload[0]: …`.
+func (t *trigger) resolveJSON(events map[string]*event.Event) (resolution, error) {
+	r := resolution{doc: t.tmpl}
 	spec := &t.spec
+	var err error
 	if t.params != nil {
-		doc, err := t.params.apply(t.tmpl, events)
-		if err != nil {
-			return nil, in, fmt.Errorf("applying parameters: parameters%w", err)
+		if r.doc, err = t.params.apply(t.tmpl, events); err != nil {
+			return r, fmt.Errorf("applying parameters: parameters%w", err)
 		}
-		raw := []byte(gjson.GetBytes(doc, t.key).Raw)
+		raw := []byte(gjson.GetBytes(r.doc, t.key).Raw)
 		if listsOf(raw) == spec.lists {
 			s := *spec
 			s.raw = raw
@@ -169,46 +183,55 @@ func (t *trigger) resolve(events map[string]*event.Event) (any, triggers.Firing,
 		} else {
 			s, ferr := compileTypeSpec(raw, t.depNames)
 			if ferr != nil {
-				return nil, in, fmt.Errorf("applying parameters: %s: %w", t.key, ferr)
+				return r, fmt.Errorf("applying parameters: %s: %w", t.key, ferr)
 			}
 			spec = &s
 		}
 	}
-	raw := spec.raw
-	var err error
+	r.raw = spec.raw
 	if spec.headers != nil {
-		if raw, err = spec.headers.apply(raw, events); err != nil {
-			return nil, in, fmt.Errorf("%s.dynamicHeaders%w", t.key, err)
+		if r.raw, err = spec.headers.apply(r.raw, events); err != nil {
+			return r, fmt.Errorf("%s.dynamicHeaders%w", t.key, err)
 		}
 	}
 	if spec.params != nil {
 		if t.resource {
 			params := spec.params
-			in.ApplyParameters = func(doc []byte) ([]byte, error) {
+			r.in.ApplyParameters = func(doc []byte) ([]byte, error) {
 				out, err := params.apply(doc, events)
 				if err != nil {
 					return nil, fmt.Errorf("%s.parameters%w", t.key, err)
 				}
 				return out, nil
 			}
-		} else if raw, err = spec.params.apply(raw, events); err != nil {
-			return nil, in, fmt.Errorf("%s.parameters%w", t.key, err)
+		} else if r.raw, err = spec.params.apply(r.raw, events); err != nil {
+			return r, fmt.Errorf("%s.parameters%w", t.key, err)
 		}
 	}
 	if spec.payload != nil {
-		if in.Payload, err = spec.payload.payload(events); err != nil {
-			return nil, in, fmt.Errorf("%s.payload%w", t.key, err)
+		if r.in.Payload, err = spec.payload.payload(events); err != nil {
+			return r, fmt.Errorf("%s.payload%w", t.key, err)
 		}
 	}
-	in.Events = events
-	if t.decoded != nil {
-		return t.decoded, in, nil
-	}
-	decoded, err := t.inst.Decode(raw)
+	r.in.Events = events
+	return r, nil
+}
+
+// resolve builds what one firing needs from the events (see resolveJSON)
+// and decodes the spec to the type's own.
+func (t *trigger) resolve(events map[string]*event.Event) (any, triggers.Firing, error) {
+	r, err := t.resolveJSON(events)
 	if err != nil {
-		return nil, in, fmt.Errorf("%s: %w", t.key, err)
+		return nil, r.in, err
 	}
-	return decoded, in, nil
+	if t.decoded != nil {
+		return t.decoded, r.in, nil
+	}
+	decoded, err := t.inst.Decode(r.raw)
+	if err != nil {
+		return nil, r.in, fmt.Errorf("%s: %w", t.key, err)
+	}
+	return decoded, r.in, nil
 }
 
 // close closes the trigger's instance and its dlqTrigger's.

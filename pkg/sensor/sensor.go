@@ -70,6 +70,10 @@ type Options struct {
 	// this build without building them (for `flint validate`); NotRunnable
 	// lists them. When false, such a trigger is a problem at its template key.
 	AllowNotRunnable bool
+	// SkipBuild compiles everything but builds no trigger type, as for a dry
+	// run: the problems only a type's own factory finds are not reported,
+	// and Handle fails every firing.
+	SkipBuild bool
 }
 
 // Sensor is a compiled Sensor, ready to handle events; it is safe for

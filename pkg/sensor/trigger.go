@@ -23,10 +23,11 @@ type trigger struct {
 	inst     triggers.Instance // nil when the type is not runnable in this build
 	resource bool              // the type's `parameters` apply to the object it creates
 
-	cond     *conditions
-	deps     []string // the dependencies the condition names
-	stateful bool     // the condition has an `&&`: events wait for each other
-	resets   []conditionsReset
+	cond      *conditions
+	condition string   // the condition as evaluated: every dependency with `&&` when none is written
+	deps      []string // the dependencies the condition names
+	stateful  bool     // the condition has an `&&`: events wait for each other
+	resets    []conditionsReset
 
 	policy  *v1alpha1.TriggerPolicy
 	retry   backoff
@@ -64,7 +65,7 @@ func (c *compiler) trigger(t *v1alpha1.Trigger, path string, dlq bool) (*trigger
 	terrs := requireString(tmpl.Name, "name")
 	if !dlq {
 		var err *apis.FieldError
-		out.cond, out.stateful, err = c.conditions(tmpl.Conditions)
+		out.condition, out.cond, out.stateful, err = c.conditions(tmpl.Conditions)
 		terrs = terrs.Also(err)
 		if out.cond != nil {
 			out.deps = out.cond.dependencies()
@@ -103,20 +104,21 @@ func (c *compiler) trigger(t *v1alpha1.Trigger, path string, dlq bool) (*trigger
 	return out, nil
 }
 
-// conditions compiles a template's `conditions`; an empty one requires
-// every dependency of the sensor, as in Argo Events. Without an `&&` every
-// satisfying event fires on its own; with one, events wait for each other.
-func (c *compiler) conditions(expr string) (*conditions, bool, *apis.FieldError) {
+// conditions compiles a template's `conditions` and returns the text it
+// evaluates: an empty one requires every dependency of the sensor, as in
+// Argo Events. Without an `&&` every satisfying event fires on its own; with
+// one, events wait for each other.
+func (c *compiler) conditions(expr string) (string, *conditions, bool, *apis.FieldError) {
 	text := strings.TrimSpace(expr)
 	if text == "" {
 		text = c.allDeps
 		if text == "" {
-			return nil, false, nil // no dependency at all: reported on its own
+			return "", nil, false, nil // no dependency at all: reported on its own
 		}
 	}
 	cond, err := parseConditions(text)
 	if err != nil {
-		return nil, false, apis.ErrInvalidValue(expr, "conditions", err.Error())
+		return text, nil, false, apis.ErrInvalidValue(expr, "conditions", err.Error())
 	}
 	var errs *apis.FieldError
 	for _, name := range cond.dependencies() {
@@ -124,24 +126,24 @@ func (c *compiler) conditions(expr string) (*conditions, bool, *apis.FieldError)
 			errs = errs.Also(apis.ErrInvalidValue(expr, "conditions", fmt.Sprintf("unknown dependency %q", name)))
 		}
 	}
-	return cond, strings.Contains(text, "&&"), errs
+	return text, cond, strings.Contains(text, "&&"), errs
 }
 
-// build compiles the type's spec and builds its instance from the registry;
-// problem paths are relative to the type key.
+// build compiles the type's spec and, unless Options.SkipBuild, builds its
+// instance from the registry; problem paths are relative to the type key.
 func (c *compiler) build(t *trigger, tmpl *v1alpha1.TriggerTemplate, path string) *apis.FieldError {
 	doc, err := json.Marshal(tmpl)
 	if err != nil {
 		return &apis.FieldError{Message: "encoding the template: " + err.Error(), Paths: []string{apis.CurrentField}}
 	}
-	if t.params != nil {
-		t.tmpl = doc
+	if t.params != nil || c.opts.SkipBuild {
+		t.tmpl = doc // a dry run shows the whole template
 	}
 	raw := []byte(gjson.GetBytes(doc, t.key).Raw)
 	typ, registered := triggers.Lookup(t.key)
 	t.resource = registered && typ.ResourceParameters
 	var errs *apis.FieldError
-	if t.spec, errs = compileTypeSpec(raw, c.deps); errs != nil {
+	if t.spec, errs = compileTypeSpec(raw, c.deps); errs != nil || c.opts.SkipBuild {
 		return errs
 	}
 	if !registered {
