@@ -223,7 +223,9 @@ type EventExplanation struct {
 	// Dependencies are the sensor's dependencies, in order, and whether the event passed each.
 	Dependencies []DependencyExplanation `json:"dependencies"`
 	// Triggers are the sensor's triggers, in order: their condition state
-	// after the event and, for those that would fire, what they would fire with.
+	// after the event and, for those that would fire, what they would fire
+	// with. A trigger appears once per firing: a condition without `&&`
+	// fires once per dependency the event satisfies.
 	Triggers []TriggerExplanation `json:"triggers"`
 }
 
@@ -341,58 +343,74 @@ func (x *Explainer) Explain(ctx context.Context, ev *event.Event) (EventExplanat
 		}
 	}
 	for _, t := range x.triggers {
-		tx, err := x.offer(ctx, t, passed)
+		txs, err := x.offer(ctx, t, passed)
 		if err != nil {
 			return out, err
 		}
-		out.Triggers = append(out.Triggers, tx)
+		out.Triggers = append(out.Triggers, txs...)
 	}
 	return out, nil
 }
 
 // offer offers the passed events to one trigger as the engine does and
-// explains the outcome.
-func (x *Explainer) offer(ctx context.Context, t *dryTrigger, passed map[string]*event.Event) (TriggerExplanation, error) {
-	tx := TriggerExplanation{Name: t.name, Condition: t.condition}
+// explains the outcome: one explanation per firing (a condition without
+// `&&` fires once per dependency the event satisfies), or the condition
+// state when it does not fire.
+func (x *Explainer) offer(ctx context.Context, t *dryTrigger, passed map[string]*event.Event) ([]TriggerExplanation, error) {
 	x.store.start()
-	events, err := t.offer(ctx, x.store, passed)
+	sets, err := t.offer(ctx, x.store, passed)
 	if err != nil {
-		return tx, err
+		return nil, err
 	}
 	if next, wrote := x.store.written(); wrote {
 		t.pending = next
 	}
-	held := t.pending
-	if events != nil {
-		held = events
-		key := idempotencyKey(x.name, t.name, events)
-		done, err := x.store.Fired(ctx, key)
-		switch {
-		case err != nil:
-			return tx, fmt.Errorf("trigger %s: reading idempotency key: %w", t.name, err)
-		case done:
-			tx.AlreadyFired = true
-		default:
-			tx.Template, tx.Payload, tx.Note, err = t.dryResolve(events)
-			if err != nil {
-				// Firing would fail: the engine keeps the events for the redelivery.
-				tx.Error = fmt.Sprintf("trigger %s: %v", t.name, err)
-				x.store.start()
-				if rerr := t.restore(ctx, x.store, events); rerr != nil {
-					return tx, fmt.Errorf("trigger %s: restoring the condition state: %w", t.name, rerr)
-				}
-				if next, wrote := x.store.written(); wrote {
-					t.pending = next
-				}
-				break
-			}
-			tx.Fires = true
-			if err := x.store.MarkFired(ctx, key); err != nil {
-				return tx, fmt.Errorf("trigger %s: recording idempotency key: %w", t.name, err)
-			}
-		}
+	if len(sets) == 0 {
+		tx := TriggerExplanation{Name: t.name, Condition: t.condition}
+		tx.Satisfied, tx.Waiting = conditionState(t.deps, t.pending)
+		return []TriggerExplanation{tx}, nil
 	}
-	tx.Satisfied, tx.Waiting = conditionState(t.deps, held)
+	out := make([]TriggerExplanation, 0, len(sets))
+	for _, events := range sets {
+		tx, err := x.fire(ctx, t, events)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tx)
+	}
+	return out, nil
+}
+
+// fire explains one firing of a trigger with events as the engine's fire
+// does it, without firing: already fired for these events, resolved, or
+// failing to resolve (the engine then keeps the events for the redelivery).
+func (x *Explainer) fire(ctx context.Context, t *dryTrigger, events map[string]*event.Event) (TriggerExplanation, error) {
+	tx := TriggerExplanation{Name: t.name, Condition: t.condition}
+	tx.Satisfied, tx.Waiting = conditionState(t.deps, events)
+	key := idempotencyKey(x.name, t.name, events)
+	done, err := x.store.Fired(ctx, key)
+	switch {
+	case err != nil:
+		return tx, fmt.Errorf("trigger %s: reading idempotency key: %w", t.name, err)
+	case done:
+		tx.AlreadyFired = true
+		return tx, nil
+	}
+	if tx.Template, tx.Payload, tx.Note, err = t.dryResolve(events); err != nil {
+		tx.Error = fmt.Sprintf("trigger %s: %v", t.name, err)
+		x.store.start()
+		if rerr := t.restore(ctx, x.store, events); rerr != nil {
+			return tx, fmt.Errorf("trigger %s: restoring the condition state: %w", t.name, rerr)
+		}
+		if next, wrote := x.store.written(); wrote {
+			t.pending = next
+		}
+		return tx, nil
+	}
+	tx.Fires = true
+	if err := x.store.MarkFired(ctx, key); err != nil {
+		return tx, fmt.Errorf("trigger %s: recording idempotency key: %w", t.name, err)
+	}
 	return tx, nil
 }
 

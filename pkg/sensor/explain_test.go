@@ -375,3 +375,41 @@ func TestExplainFiltersOfASensor(t *testing.T) {
 		"filters":[{"filter":"filters.data[0]","path":"body.message","type":"string","found":"\"goodbye\"","comparator":"=",
 		"want":"[hello hey]","result":"fail","message":"data filter body.message: \"goodbye\" does not match [hello hey]"}]}`)
 }
+
+// TestExplainOrConditionsFirePerSatisfiedDependency checks that the dry run
+// shows one firing per dependency an event satisfies under `||`, as the
+// engine fires them, and that a redelivery fires neither again.
+func TestExplainOrConditionsFirePerSatisfiedDependency(t *testing.T) {
+	t.Parallel()
+	x := mustExplainer(t, "parity-or-conditions")
+	type firing struct {
+		fires, already bool
+		satisfied      []SatisfiedDependency
+	}
+	tests := []struct {
+		name string
+		want []firing
+	}{
+		{"the event satisfies a and b: two firings", []firing{
+			{fires: true, satisfied: []SatisfiedDependency{{"a", "e1"}}},
+			{fires: true, satisfied: []SatisfiedDependency{{"b", "e1"}}},
+		}},
+		{"redelivered: both already fired", []firing{
+			{already: true, satisfied: []SatisfiedDependency{{"a", "e1"}}},
+			{already: true, satisfied: []SatisfiedDependency{{"b", "e1"}}},
+		}},
+	}
+	for _, tc := range tests {
+		out := mustExplain(t, x, webhookEvent("e1", `{}`, `{"kind":"order"}`))
+		var got []firing
+		for _, tr := range out.Triggers {
+			if tr.Name != "call" {
+				t.Errorf("%s: unexpected trigger %q", tc.name, tr.Name)
+			}
+			got = append(got, firing{tr.Fires, tr.AlreadyFired, tr.Satisfied})
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: firings %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -12,24 +12,22 @@ import (
 )
 
 // offer gives the trigger the events that passed their filters and returns
-// the events to fire with when its condition is satisfied, else nil. Without
-// an `&&` in the condition every event fires on its own, as in Argo; with
-// one, the latest event per dependency waits in the store until the
-// condition holds. A `conditionsReset` tick since the state was last updated
-// clears the waiting events first; an event that already satisfied the
-// condition once (a redelivery) is not taken again.
-func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string]*event.Event) (map[string]*event.Event, error) {
+// the event sets to fire with, none when its condition is not satisfied.
+// Without an `&&` in the condition the trigger fires once per dependency the
+// event satisfies, each set holding that dependency's event, as in Argo;
+// with one, the latest event per dependency waits in the store until the
+// condition holds, and the one set fires. A `conditionsReset` tick since the
+// state was last updated clears the waiting events first; an event that
+// already satisfied the condition once (a redelivery) is not taken again.
+func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string]*event.Event) ([]map[string]*event.Event, error) {
 	if !t.stateful {
-		events := map[string]*event.Event{}
+		var sets []map[string]*event.Event
 		for _, d := range t.deps {
-			if ev, ok := passed[d]; ok {
-				events[d] = ev
+			if ev, ok := passed[d]; ok && t.cond.eval(func(name string) bool { return name == d }) {
+				sets = append(sets, map[string]*event.Event{d: ev})
 			}
 		}
-		if len(events) == 0 || !t.cond.eval(func(d string) bool { _, ok := events[d]; return ok }) {
-			return nil, nil
-		}
-		return events, nil
+		return sets, nil
 	}
 	touched := false
 	for _, d := range t.deps {
@@ -69,7 +67,10 @@ func (t *trigger) offer(ctx context.Context, store StateStore, passed map[string
 	if err != nil {
 		return nil, fmt.Errorf("updating the condition state of trigger %s: %w", t.name, err)
 	}
-	return fire, nil
+	if fire == nil {
+		return nil, nil
+	}
+	return []map[string]*event.Event{fire}, nil
 }
 
 // restore puts back the events of a failed firing unless newer ones

@@ -303,3 +303,20 @@ func BenchmarkHandle(b *testing.B) {
 		})
 	}
 }
+
+// TestHandleOrConditionsRedelivered checks that the firings of one event
+// under `||`, one per satisfied dependency, each keep their own idempotency
+// key: a redelivery fires neither again.
+func TestHandleOrConditionsRedelivered(t *testing.T) {
+	t.Parallel()
+	tg, url := serve(t, http.StatusOK)
+	s := mustNew(t, loadSensor(t, "parity-or-conditions", url))
+	for range 2 {
+		if err := s.Handle(context.Background(), webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
+			t.Fatalf("Handle = %v", err)
+		}
+	}
+	if got := len(tg.got()); got != 2 {
+		t.Errorf("trigger fired %d times for an event delivered twice that satisfies a and b of `a || b`, want 2", got)
+	}
+}

@@ -28,8 +28,9 @@
 //
 // Conditions. A trigger's `conditions` combine dependency names with `&&`,
 // `||` and parentheses; empty means every dependency with `&&`. Without an
-// `&&` each satisfying event fires on its own; with one, the latest event per
-// dependency waits in the StateStore until the condition holds.
+// `&&` each event fires the trigger once per dependency it satisfies; with
+// one, the latest event per dependency waits in the StateStore until the
+// condition holds.
 //
 // Parameters. When the dependency has no event, the default value is used,
 // or else the parameter is skipped. With an event and no key or template,
@@ -238,12 +239,12 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 		errs   []error
 	)
 	for _, t := range s.triggers {
-		events, err := t.offer(ctx, s.store, passed)
+		sets, err := t.offer(ctx, s.store, passed)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if events != nil {
+		for _, events := range sets {
 			rounds = append(rounds, round{t, events})
 		}
 	}
