@@ -33,16 +33,20 @@ func Check(ctx context.Context, paths ...string) (*Set, Problems, error) {
 	return Loader{Stdin: os.Stdin}.Check(ctx, paths...)
 }
 
-// LoadReader decodes the manifests of r, naming it name in origins and problems.
+// LoadReader decodes the manifests of r, naming it name in origins and
+// problems. It is strict: unknown fields are problems, since what a program
+// reads this way (the EventSource `flint compile` wrote for a source image)
+// was encoded from the typed objects and has none.
 func LoadReader(r io.Reader, name string) (*Set, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	return finishLoad(loadInputs([]document.Input{{Name: name, Data: data}}, false))
+	return finishLoad(loadInputs([]document.Input{{Name: name, Data: data}}, true))
 }
 
-// CheckReader loads, defaults and validates the manifests of r, naming it name.
+// CheckReader loads, defaults and validates the manifests of r, naming it
+// name; unknown fields are problems, as in LoadReader.
 func CheckReader(ctx context.Context, r io.Reader, name string) (*Set, Problems, error) {
 	set, err := LoadReader(r, name)
 	return check(ctx, set, err)

@@ -130,3 +130,37 @@ func TestLoadReader(t *testing.T) {
 		t.Errorf("problems = %q", got)
 	}
 }
+
+func TestCheckReaderIsStrict(t *testing.T) {
+	t.Parallel()
+	doc := "apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata:\n  name: default\nspec:\n  colour: blue\n"
+	tests := []struct {
+		name string
+		load func() (*Set, Problems)
+		want int
+	}{
+		{name: "CheckReader: a problem", want: 1, load: func() (*Set, Problems) {
+			set, ps, err := CheckReader(context.Background(), strings.NewReader(doc), "cm.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return set, ps
+		}},
+		{name: "Loader: a warning", load: func() (*Set, Problems) {
+			set, ps, err := Loader{Stdin: strings.NewReader(doc)}.Check(context.Background(), "-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return set, ps
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			set, ps := tc.load()
+			if len(ps) != tc.want || len(ps)+len(set.Warnings) != 1 {
+				t.Fatalf("problems %v, warnings %v; want %d problem(s) of 1 unknown field", ps, set.Warnings, tc.want)
+			}
+		})
+	}
+}
