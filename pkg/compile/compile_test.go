@@ -203,9 +203,9 @@ func TestDelivery(t *testing.T) {
 	g := mustCompile(t, load(t, "retry.yaml"))
 	want := map[string]string{
 		// 3 attempts of 60 s and two 1 s waits fit in the default.
-		"quick-d": "timeout=PT5M retry=5 policy=exponential delay=PT0.2S",
+		"quick-d": "timeout=PT5M retry=1448 policy=exponential delay=PT0.2S",
 		// 4 attempts of 120 s, waits of 10, 20 and 40 s: 550 s.
-		"patient-d": "timeout=PT550S retry=5 policy=exponential delay=PT0.2S",
+		"patient-d": "timeout=PT550S retry=1448 policy=exponential delay=PT0.2S",
 	}
 	for _, tr := range g.Triggers {
 		d := tr.Spec.Delivery

@@ -16,10 +16,23 @@ const (
 	// answers only after its triggers ran (an http trigger waits 60 s by
 	// default), so an attempt may take as long as a Knative revision allows.
 	DefaultSensorTimeout = 5 * time.Minute
-	// DefaultSensorRetry is how often a failed delivery is retried.
-	DefaultSensorRetry int32 = 5
-	// DefaultSensorBackoffDelay is the first wait between retries, doubling after each.
+	// DefaultDeliveryHorizon is how long a delivery to a sensor is retried before the
+	// event is dead-lettered: long enough to outlast the outage of a trigger target.
+	DefaultDeliveryHorizon = 24 * time.Hour
+	// DefaultSensorBackoffDelay is the first wait between retries, doubling after each
+	// up to MaxBackoff.
 	DefaultSensorBackoffDelay = "PT0.2S"
+	// MaxBackoff is where flint's dispatcher caps exponential backoff by default (its
+	// --max-backoff): retries come at least once a minute, so a sensor back from an
+	// outage gets its events within a minute.
+	MaxBackoff = time.Minute
+	// DefaultSensorRetry is how often a failed delivery is retried: 0.2 s doubling to
+	// 51.2 s (9 retries, 102.2 s), then once a minute, for DefaultDeliveryHorizon.
+	// Knative's DeliverySpec counts retries, not time, so the horizon is this count.
+	DefaultSensorRetry int32 = 1448
+
+	// firstBackoff is DefaultSensorBackoffDelay as a duration.
+	firstBackoff = 200 * time.Millisecond
 
 	// defaultAttempt is how long one firing of a trigger type without its own
 	// timeout is assumed to take.
@@ -28,22 +41,51 @@ const (
 	maxSensorTimeout = time.Hour
 )
 
-// Delivery is the delivery spec of the Triggers that feed sensor s: retry 5
-// times with exponential backoff from 0.2 s, each attempt bounded by 5 min, or
-// by the longest time the sensor's triggers may take to fire, when that is
-// longer: every trigger (and dlqTrigger) in turn, each for all attempts of its
-// retryStrategy (its timeout, 60 s for types without one) and the waits
-// between them, up to one hour.
+// Delivery is the delivery spec of the Triggers that feed sensor s: retries for
+// DefaultDeliveryHorizon (DefaultSensorRetry retries with exponential backoff
+// from 0.2 s capped at a minute), then the broker keeps the event in its
+// dead-letter stream, where `flint dlq` lists and replays it. Each attempt is
+// bounded by 5 min, or by the longest time the sensor's triggers may take to
+// fire, when that is longer: every trigger (and dlqTrigger) in turn, each for
+// all attempts of its retryStrategy (its timeout, 60 s for types without one)
+// and the waits between them, up to one hour.
 func Delivery(s *v1alpha1.Sensor) *eventingduckv1.DeliverySpec {
+	return DeliveryWithin(s, DefaultDeliveryHorizon)
+}
+
+// DeliveryWithin is Delivery retrying for horizon instead of
+// DefaultDeliveryHorizon (at least one retry).
+func DeliveryWithin(s *v1alpha1.Sensor, horizon time.Duration) *eventingduckv1.DeliverySpec {
 	timeout := DefaultSensorTimeout
 	if need := sensorFiringTime(s); need > timeout {
 		timeout = min(need, maxSensorTimeout)
 	}
-	retry := DefaultSensorRetry
+	retry := RetriesFor(horizon, firstBackoff, MaxBackoff)
 	policy := eventingduckv1.BackoffPolicyExponential
 	delay := DefaultSensorBackoffDelay
 	iso := isoSeconds(timeout)
 	return &eventingduckv1.DeliverySpec{Timeout: &iso, Retry: &retry, BackoffPolicy: &policy, BackoffDelay: &delay}
+}
+
+// RetriesFor is the retry count whose waits add up to at least horizon when the first
+// wait is first, each next one doubles, and none exceeds limit (the dispatcher's
+// backoff cap); at least 1.
+func RetriesFor(horizon, first, limit time.Duration) int32 {
+	if first <= 0 || limit <= 0 {
+		return 1
+	}
+	var total time.Duration
+	n, wait := int32(0), min(first, limit)
+	for total < horizon && n < math.MaxInt32 {
+		if wait >= limit {
+			rest := (horizon - total + limit - 1) / limit
+			return int32(min(int64(n)+int64(rest), math.MaxInt32))
+		}
+		total += wait
+		n++
+		wait = min(2*wait, limit)
+	}
+	return max(n, 1)
 }
 
 // isoSeconds renders d as an ISO 8601 duration in whole seconds, e.g. "PT300S"
