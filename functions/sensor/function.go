@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
@@ -16,10 +18,15 @@ import (
 	"github.com/flintevents/flint/pkg/sensor"
 )
 
+// NATSURLEnv is the environment variable that holds the URL of the NATS
+// whose JetStream keeps a sensor function's state in a cluster.
+const NATSURLEnv = "FLINT_NATS_URL"
+
 // Function runs one Sensor.
 type Function struct {
 	engine *sensor.Sensor
 	logger *zap.Logger
+	conn   *nats.Conn // the connection the state lives on; nil: in memory
 }
 
 // New compiles a Sensor with the engine; the error is the engine's
@@ -34,6 +41,41 @@ func New(s *v1alpha1.Sensor, opts sensor.Options) (*Function, error) {
 		logger = zap.NewNop()
 	}
 	return &Function{engine: eng, logger: logger.With(zap.String("sensor", s.Name))}, nil
+}
+
+// Connect compiles a Sensor as New does and keeps its condition state and
+// idempotency keys in the sensor's JetStream KV bucket (sensor.BucketName of
+// its namespace, "default" when it names none, and name) on the NATS at
+// natsURL, so that every pod of the function shares them: `a && b` holds
+// when a and b reach different pods. The connection retries for ever, so a
+// NATS that is not reachable yet fails events (and the broker redelivers
+// them) rather than the function; Close closes it. An empty natsURL keeps
+// the state in opts.Store, as New does.
+func Connect(s *v1alpha1.Sensor, natsURL string, opts sensor.Options) (*Function, error) {
+	if natsURL == "" {
+		return New(s, opts)
+	}
+	nc, err := nats.Connect(natsURL, nats.Name("flint-sensor-"+s.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		return nil, fmt.Errorf("sensor %s: connecting to nats: %w", s.Name, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("sensor %s: connecting to jetstream: %w", s.Name, err)
+	}
+	ns := s.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	opts.Store = sensor.NewKVStore(js, sensor.BucketName(ns, s.Name), sensor.KVOptions{})
+	f, err := New(s, opts)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	f.conn = nc
+	return f, nil
 }
 
 // Handle processes one delivered event. It returns nil when the event was
@@ -75,5 +117,12 @@ func (f *Function) explain(ctx context.Context, ev *event.Event) {
 // cannot run (with sensor.Options.AllowNotRunnable), e.g. `spec.triggers[1].template.kafka`.
 func (f *Function) NotRunnable() []string { return f.engine.NotRunnable() }
 
-// Close closes the sensor's triggers.
-func (f *Function) Close() error { return f.engine.Close() }
+// Close closes the sensor's triggers and its NATS connection (every state
+// update is acknowledged before Handle returns, so none is pending).
+func (f *Function) Close() error {
+	err := f.engine.Close()
+	if f.conn != nil {
+		f.conn.Close()
+	}
+	return err
+}

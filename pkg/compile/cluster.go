@@ -39,6 +39,9 @@ const (
 	// SecretsDir is where the Secrets an object references are mounted, one
 	// directory per Secret, as FLINT_SECRETS_DIR reads them.
 	SecretsDir = "/var/run/flint/secrets"
+	// DefaultNATSURL is the NATS that config/ installs, whose JetStream
+	// keeps every sensor function's condition state and idempotency keys.
+	DefaultNATSURL = "nats://nats.flint-system.svc.cluster.local:4222"
 
 	// Labels set on every object Cluster writes.
 	LabelPartOf      = "app.kubernetes.io/part-of"
@@ -52,6 +55,7 @@ const (
 
 	envEventSourceFile = "EVENTSOURCE_FILE"
 	envSecretsDir      = "FLINT_SECRETS_DIR"
+	envNATSURL         = "FLINT_NATS_URL"
 	envSink            = "K_SINK"
 )
 

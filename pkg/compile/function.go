@@ -54,6 +54,9 @@ type FunctionOptions struct {
 	Requires []Module
 	// GoSum, when set, is written as go.sum (flint's own, with FlintSource).
 	GoSum []byte
+	// NATSURL is the NATS whose JetStream keeps the sensor's state, shared
+	// by every pod of the function (FLINT_NATS_URL); DefaultNATSURL when empty.
+	NATSURL string
 }
 
 // CheckoutOptions returns the FunctionOptions of the flint checkout at dir:
@@ -173,7 +176,10 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 		Name: SensorServiceName(sensor.Name), Sensor: sensor.Name, Namespace: s.Namespace, Broker: s.Broker,
 		Created: created, SecretsDir: SecretsDir, Target: SensorTarget,
 		GoVersion: opts.GoVersion, FlintVersion: opts.FlintVersion, FlintSource: opts.FlintSource,
-		Envs: []envVar{{Name: "LOG_LEVEL", Value: "info"}},
+		Envs: []envVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: envNATSURL, Value: opts.NATSURL}},
+	}
+	if opts.NATSURL == "" {
+		data.Envs[1].Value = DefaultNATSURL
 	}
 	if data.GoVersion == "" {
 		data.GoVersion = DefaultGoVersion
