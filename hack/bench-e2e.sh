@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The ratio benchmark: builds flint, the one-hop relay and the load generator,
+# then drives `flint dev` and the relay with the same load in the same run and
+# prints delivered events/s, CPU per event, e2e p50/p99 at paced rates, start →
+# first event delivered and the exit time on SIGTERM, with the ratios.
+# Arguments go to the load generator (e.g. -rounds 3, -flint-args --via-http).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+out=${BENCH_BIN:-bin/bench}
+mkdir -p "$out"
+$GO build -o "$out/flint" .
+$GO build -o "$out/relay" ./test/bench/relay
+$GO build -o "$out/loadgen" ./test/bench/loadgen
+exec "$out/loadgen" -flint "$out/flint" -relay "$out/relay" "$@"
