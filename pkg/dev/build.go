@@ -185,7 +185,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool) (*built,
 			AllowNotRunnable: true,
 		})
 		if err != nil {
-			problems = append(problems, Problem{Kind: "Sensor", Namespace: unit.Namespace, Name: s.Name, Err: fieldError(err)})
+			problems = append(problems, objectProblems("Sensor", unit.Namespace, s.Name, err)...)
 			continue
 		}
 		if missing := notRunnableTriggers(fn.NotRunnable()); missing != nil {
@@ -205,7 +205,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool) (*built,
 		}
 		src, err := factory(es, sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver, Kube: clients})
 		if err != nil {
-			problems = append(problems, Problem{Kind: "EventSource", Namespace: unit.Namespace, Name: es.Name, Err: fieldError(err)})
+			problems = append(problems, objectProblems("EventSource", unit.Namespace, es.Name, err)...)
 			continue
 		}
 		b.sources = append(b.sources, builtSource{unit: unit, src: src})
@@ -243,6 +243,22 @@ func notRunnable(kind, key string, runnable []string) *apis.FieldError {
 		Message: fmt.Sprintf("not runnable yet: %s type %q (runnable: %s)", kind, key, strings.Join(runnable, ", ")),
 		Paths:   []string{key},
 	}
+}
+
+// objectProblems splits what building an object reported: errors, and the
+// warning-level field errors of registry.NotRunnable (valid YAML this build
+// cannot run yet), which become NotRunnable problems at error level so they
+// are located and printed like any other.
+func objectProblems(kind, namespace, name string, err error) Problems {
+	fe := fieldError(err)
+	var out Problems
+	if errs := fe.Filter(apis.ErrorLevel); errs != nil {
+		out = append(out, Problem{Kind: kind, Namespace: namespace, Name: name, Err: errs})
+	}
+	if warns := fe.Filter(apis.WarningLevel); warns != nil {
+		out = append(out, Problem{Kind: kind, Namespace: namespace, Name: name, Err: warns.At(apis.ErrorLevel), NotRunnable: true})
+	}
+	return out
 }
 
 // fieldError returns err as a field error, keeping its paths when it is one.

@@ -31,6 +31,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/filter"
@@ -135,7 +136,7 @@ func newEntry(eventSource, name string, g v1alpha1.GithubEventSource, deps sourc
 		errs = errs.Also(apis.ErrMissingField("webhook"))
 	}
 	if g.GithubApp != nil {
-		errs = errs.Also(apis.ErrGeneric("GitHub App credentials are not supported yet; use apiToken", "githubApp"))
+		errs = errs.Also(registry.NotRunnable("GitHub App credentials (use apiToken)", "githubApp"))
 	}
 	if (g.WebhookSecret != nil || g.APIToken != nil) && deps.Secrets == nil {
 		errs = errs.Also(apis.ErrGeneric("names a secret but no secret resolver was given", "webhookSecret", "apiToken"))

@@ -40,14 +40,21 @@ func manifestFiles(t *testing.T, dir string) []string {
 // Types this build cannot run yet are valid, so they are not problems here.
 func check(t *testing.T, paths ...string) (*manifest.Set, manifest.Problems) {
 	t.Helper()
+	set, problems, _ := checkRunnable(t, paths...)
+	return set, problems
+}
+
+// checkRunnable is check that also returns what this build cannot run yet.
+func checkRunnable(t *testing.T, paths ...string) (*manifest.Set, manifest.Problems, manifest.Problems) {
+	t.Helper()
 	ctx := context.Background()
 	set, problems, err := manifest.Loader{}.Check(ctx, paths...)
 	if err != nil {
 		t.Fatalf("Check(%v) error = %v", paths, err)
 	}
 	// testdata/secrets holds the Secrets the corpus references, as mounted files.
-	built, _ := dev.Validate(ctx, set, problems, dev.Options{SecretsDir: "testdata/secrets"})
-	return set, append(problems, built...)
+	built, notRunnable := dev.Validate(ctx, set, problems, dev.Options{SecretsDir: "testdata/secrets"})
+	return set, append(problems, built...), notRunnable
 }
 
 func TestValidCorpus(t *testing.T) {

@@ -39,6 +39,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/triggers"
 	"github.com/flintevents/flint/triggers/k8s/object"
 )
@@ -109,7 +110,7 @@ func checkOperation(op v1alpha1.ArgoWorkflowOperation) *apis.FieldError {
 		v1alpha1.Terminate, v1alpha1.Stop:
 		return nil
 	case v1alpha1.Retry:
-		return apis.ErrGeneric("retry is not supported yet: retrying a workflow needs the Argo Workflows server", "operation")
+		return registry.NotRunnable("operation retry, which needs the Argo Workflows server", "operation")
 	default:
 		return apis.ErrInvalidValue(op, "operation",
 			"expected submit, submit-from, resubmit, suspend, resume, terminate or stop")

@@ -412,11 +412,11 @@ func TestNewProblems(t *testing.T) {
 		wantMsg  string
 	}{
 		{name: "no cluster", noKube: true, spec: src, wantMsg: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
-		{name: "retry", spec: src + "operation: retry", wantPath: "operation", wantMsg: "retry is not supported yet"},
+		{name: "retry", spec: src + "operation: retry", wantPath: "operation", wantMsg: "not runnable yet: operation retry"},
 		{name: "unknown operation", spec: src + "operation: delete", wantPath: "operation", wantMsg: "invalid value"},
 		{name: "git source", spec: "source: {git: {url: 'https://example.com/r.git', cloneDirectory: /tmp/r, filePath: wf.yaml}}",
-			wantPath: "source.git", wantMsg: "not supported yet"},
-		{name: "an unknown arg", spec: src + `args: ["--name", "x", "--watch"]`, wantPath: "args[2]", wantMsg: `"--watch" is not supported`},
+			wantPath: "source.git", wantMsg: "not runnable yet: git sources"},
+		{name: "an unknown arg", spec: src + `args: ["--name", "x", "--watch"]`, wantPath: "args[2]", wantMsg: `not runnable yet: argo CLI flag "--watch"`},
 		{name: "a parameter without a value", spec: src + `args: ["-p", "message"]`, wantPath: "args[0]", wantMsg: "expected NAME=VALUE"},
 		{name: "a flag without its value", spec: src + `args: ["--entrypoint"]`, wantPath: "args[0]", wantMsg: "needs a value"},
 		{name: "args on suspend", spec: src + "operation: suspend\nargs: [\"--name=x\"]", wantPath: "args[0]", wantMsg: "suspend takes no args"},

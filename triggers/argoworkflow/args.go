@@ -8,6 +8,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/registry"
 )
 
 // submitOptions are the argo CLI flags of `args` that have a meaning on the
@@ -39,7 +40,7 @@ func parseArgs(op v1alpha1.ArgoWorkflowOperation, args []string) (submitOptions,
 		switch flag {
 		case "--name", "--generate-name", "-p", "--parameter", "-l", "--labels", "--serviceaccount", "--entrypoint":
 		default:
-			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("%q is not supported: flint reads only %s", arg, mappedFlags), apis.CurrentField).
+			errs = errs.Also(registry.NotRunnable(fmt.Sprintf("argo CLI flag %q (runnable: %s)", arg, mappedFlags), apis.CurrentField).
 				ViaFieldIndex("args", at))
 			continue
 		}

@@ -67,7 +67,7 @@ func TestLoad(t *testing.T) {
 			src:     v1alpha1.ArtifactLocation{Configmap: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}, Key: "k"}},
 			wantErr: "source.configmap: no Kubernetes cluster"},
 		{name: "git", src: v1alpha1.ArtifactLocation{Git: &v1alpha1.GitArtifact{URL: "https://example.com/r.git"}},
-			wantErr: "source: not supported yet: source.git"},
+			wantErr: "source: not runnable yet: git sources (runnable: resource, inline, configmap, url, file): source.git"},
 		{name: "nothing", src: v1alpha1.ArtifactLocation{}, wantErr: "source: expected one of"},
 	}
 	loader := object.NewLoader(nil, nil)

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/registry"
 )
 
 const (
@@ -48,10 +49,10 @@ func CheckSource(src *v1alpha1.ArtifactLocation) *apis.FieldError {
 	}
 	var errs *apis.FieldError
 	if src.Git != nil {
-		errs = errs.Also(apis.ErrGeneric("not supported yet", "source.git"))
+		errs = errs.Also(registry.NotRunnable("git sources (runnable: resource, inline, configmap, url, file)", "source.git"))
 	}
 	if src.S3 != nil {
-		errs = errs.Also(apis.ErrGeneric("not supported yet", "source.s3"))
+		errs = errs.Also(registry.NotRunnable("s3 sources (runnable: resource, inline, configmap, url, file)", "source.s3"))
 	}
 	return errs
 }
