@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,10 +18,11 @@ import (
 
 func newDevCommand(streams IO) *cobra.Command {
 	var (
-		files  []string
-		opts   dev.Options
-		strict bool
-		logs   = logFlags{level: "info"}
+		files      []string
+		opts       dev.Options
+		strict     bool
+		cpuProfile string
+		logs       = logFlags{level: "info"}
 	)
 	cmd := &cobra.Command{
 		Use:   "dev -f PATH...",
@@ -51,6 +54,13 @@ func newDevCommand(streams IO) *cobra.Command {
 			}
 			defer func() { _ = logger.Sync() }()
 			opts.Logger = logger
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			opts.Ready = func(ep dev.Endpoints) {
 				logger.Info("broker ingress ready", zap.String("url", ep.Ingress), zap.String("nats", ep.NATS))
 			}
@@ -80,6 +90,24 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references (besides FLINT_SECRET_<NAME>_<KEY> variables)")
 	f.BoolVar(&strict, "strict", false, strictUsage)
 	f.Int64Var(&opts.Broker.MaxEventSize, "max-event-size", 0, "largest event the broker accepts, in bytes (default 1 MiB)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
+	_ = f.MarkHidden("cpuprofile")
 	logs.register(cmd)
 	return cmd
+}
+
+// startCPUProfile profiles the process into path until the returned func runs.
+func startCPUProfile(path string) (func(), error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("starting CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = out.Close()
+	}, nil
 }
