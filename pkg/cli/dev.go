@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -54,6 +55,11 @@ func newDevCommand(streams IO) *cobra.Command {
 			}
 			defer func() { _ = logger.Sync() }()
 			opts.Logger = logger
+			if _, set := os.LookupEnv("GOGC"); !set {
+				// A dev process holds little live memory: collecting less often
+				// costs a few tens of MB and saves CPU and tail latency per event.
+				debug.SetGCPercent(devGCPercent)
+			}
 			if cpuProfile != "" {
 				stop, err := startCPUProfile(cpuProfile)
 				if err != nil {
@@ -95,6 +101,9 @@ func newDevCommand(streams IO) *cobra.Command {
 	logs.register(cmd)
 	return cmd
 }
+
+// devGCPercent is the garbage collector target of flint dev unless GOGC says otherwise.
+const devGCPercent = 400
 
 // startCPUProfile profiles the process into path until the returned func runs.
 func startCPUProfile(path string) (func(), error) {
