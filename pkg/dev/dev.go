@@ -133,6 +133,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	}
 	undelivered := -1 // unknown until counted
 	defer func() {
+		// Acknowledgements and hand-backs (Nak) of the stop are still in the
+		// connection's buffer: send them before closing.
+		_ = nc.FlushTimeout(time.Second)
 		nc.Close()
 		if srv != nil {
 			srv.Shutdown()

@@ -270,3 +270,41 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestStopWithDataDirHandsBackBufferedEvents(t *testing.T) {
+	if os.Getenv("FLINT_TEST_HANDBACK") != "1" {
+		t.Skip("the dispatcher's stop still leaves an event it fetched but did not start unacknowledged until AckWait; FLINT_TEST_HANDBACK=1 runs this check")
+	}
+	for _, w := range wirings {
+		t.Run(w.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			slow := newTarget(t, true, 300*time.Millisecond)
+			port := freePort(t)
+			opts := dev.Options{ViaHTTP: w.viaHTTP, DataDir: dataDir}
+			opts.Broker.Concurrency = 1
+			r := start(t, objects(t, port, slow.URL), opts)
+			const n = 6
+			for i := range n {
+				post(t, port, fmt.Sprint(i))
+			}
+			r.stop(t)
+			first := slow.count()
+			if first == n {
+				t.Skip("every event was delivered before the stop; nothing was buffered")
+			}
+
+			fast := newTarget(t, true, 0)
+			began := time.Now()
+			again := start(t, objects(t, port, fast.URL), opts)
+			deadline := time.Now().Add(10 * time.Second)
+			for first+fast.count() < n && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := first + fast.count(); got < n {
+				t.Fatalf("%d of %d events delivered within 10s of the restart (%d before the stop)", got, n, first)
+			}
+			t.Logf("%d events delivered before the stop, the other %d within %s of the restart", first, n-first, time.Since(began).Round(time.Millisecond))
+			again.stop(t)
+		})
+	}
+}
