@@ -31,8 +31,14 @@ type Config struct {
 	DuplicateWindow time.Duration
 	// StreamReplicas is the replica count of broker streams in a clustered JetStream; default 1.
 	StreamReplicas int
-	// MaxAge is how long a broker stream keeps events; default 24 h.
+	// MaxAge, when set, removes events older than it from a broker stream even if a
+	// trigger has not delivered them yet; default none: an event stays until every
+	// trigger delivered or dead-lettered it.
 	MaxAge time.Duration
+	// MaxBytes caps the store of each broker stream: when full, the ingress answers 503
+	// until deliveries free space, and nothing stored is dropped; default 1 GiB,
+	// negative for no cap of its own (the server's store limit still applies).
+	MaxBytes int64
 	// Concurrency bounds in-flight deliveries per trigger; default 100.
 	Concurrency int
 	// DefaultTimeout bounds one delivery attempt when no DeliverySpec sets a timeout; default 30 s.
@@ -42,8 +48,13 @@ type Config struct {
 	DefaultDelivery *duckv1.DeliverySpec
 	// PublishTimeout bounds the wait for JetStream to store an event or reply; default 5 s.
 	PublishTimeout time.Duration
-	// AckWaitExtra is added to the delivery timeout to form a consumer's AckWait; default 15 s.
-	AckWaitExtra time.Duration
+	// AckWait is how soon events in flight in a dispatcher that crashed are handed out
+	// again; running deliveries report progress, so it does not bound their time;
+	// default 8 s.
+	AckWait time.Duration
+	// MaxBackoff caps the exponential (or linear) backoff between retries of a trigger,
+	// so a subscriber back from an outage gets its events within it; default 1 min.
+	MaxBackoff time.Duration
 	// DrainTimeout bounds how long Run waits for in-flight deliveries once stopped; default 30 s.
 	DrainTimeout time.Duration
 	// DefaultTTL is the knativebrokerttl of events that arrive without one; default 255.
@@ -121,7 +132,9 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 	dp.dispatcher = dispatcher.New(js, pub, dispatcher.Config{
 		Concurrency:    cfg.Concurrency,
 		DefaultTimeout: cfg.DefaultTimeout,
-		AckWaitExtra:   cfg.AckWaitExtra,
+		AckWait:        cfg.AckWait,
+		MaxBackoff:     cfg.MaxBackoff,
+		Streams:        dp.streamOptions(),
 		DrainTimeout:   cfg.DrainTimeout,
 		MaxReplySize:   cfg.MaxEventSize,
 		PublishTimeout: cfg.PublishTimeout,
@@ -135,9 +148,9 @@ func (dp *DataPlane) Ingress() http.Handler { return dp.ingress }
 
 // Apply makes brokers and triggers the data plane's desired state: it validates them all
 // first (an invalid object changes nothing and is reported with its field), then ensures
-// each broker's stream, opens the ingress to them, and creates, updates or removes trigger
-// consumers. Streams of brokers no longer listed are kept (their events stay until
-// MaxAge) but no longer accept events. Apply is idempotent and may run before or during Run.
+// each broker's stream and dead-letter stream, opens the ingress to them, and creates,
+// updates or removes trigger consumers. Streams of brokers no longer listed are kept
+// (with their undelivered events and dead letters) but no longer accept events. Apply is idempotent and may run before or during Run.
 func (dp *DataPlane) Apply(ctx context.Context, brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) error {
 	want, err := resolve(brokers, triggers, dp.cfg.DefaultDelivery)
 	if err != nil {
@@ -149,7 +162,7 @@ func (dp *DataPlane) Apply(ctx context.Context, brokers []*eventingv1.Broker, tr
 	targets := make([]ingress.Target, 0, len(want.brokers))
 	owned := make([]dispatcher.Broker, 0, len(want.brokers))
 	for _, b := range want.brokers {
-		if err := bus.EnsureStream(ctx, dp.js, b.namespace, b.name, dp.streamOptions()); err != nil {
+		if err := dp.ensureStreams(ctx, b); err != nil {
 			errs = append(errs, fmt.Errorf("applying broker %s/%s: %w", b.namespace, b.name, err))
 			continue
 		}
@@ -246,13 +259,29 @@ func (dp *DataPlane) resync(ctx context.Context) error {
 	brokers := dp.brokers
 	dp.mu.Unlock()
 	for _, b := range brokers {
-		if err := bus.EnsureStream(ctx, dp.js, b.namespace, b.name, dp.streamOptions()); err != nil {
+		if err := dp.ensureStreams(ctx, b); err != nil {
 			return err
 		}
 	}
 	return dp.dispatcher.Resync(ctx)
 }
 
+// ensureStreams creates or updates a broker's stream and its dead-letter stream. When
+// the server cannot reserve the configured size cap, the stream is created without one
+// and that is logged: the server's store limit then bounds it.
+func (dp *DataPlane) ensureStreams(ctx context.Context, b resolvedBroker) error {
+	opts := dp.streamOptions()
+	got, err := bus.EnsureStreamCap(ctx, dp.js, b.namespace, b.name, opts)
+	if err != nil {
+		return err
+	}
+	if want := bus.StreamConfig(b.namespace, b.name, opts).MaxBytes; got != want {
+		dp.logger.Warn("the NATS server cannot reserve the broker stream's size cap; the stream is bounded by the server's store only",
+			zap.String("broker", b.namespace+"/"+b.name), zap.Int64("maxBytes", want))
+	}
+	return bus.EnsureDeadLetterStream(ctx, dp.js, b.namespace, b.name, opts)
+}
+
 func (dp *DataPlane) streamOptions() bus.StreamOptions {
-	return bus.StreamOptions{Replicas: dp.cfg.StreamReplicas, DuplicateWindow: dp.cfg.DuplicateWindow, MaxAge: dp.cfg.MaxAge}
+	return bus.StreamOptions{Replicas: dp.cfg.StreamReplicas, DuplicateWindow: dp.cfg.DuplicateWindow, MaxAge: dp.cfg.MaxAge, MaxBytes: dp.cfg.MaxBytes}
 }

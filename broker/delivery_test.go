@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,25 +222,36 @@ func TestDeadLetterSinkRetried(t *testing.T) {
 	}
 }
 
-func TestNoDeadLetterSinkDropsWithWarning(t *testing.T) {
+// TestNoDeadLetterSinkKeepsEvent gives up on an event without a dead-letter sink: it
+// goes to the broker's dead-letter stream, with one warning saying where.
+func TestNoDeadLetterSinkKeepsEvent(t *testing.T) {
 	t.Parallel()
 	core, logs := observer.New(zapcore.WarnLevel)
 	p := startPlaneOn(t, natsdtest.Run(t), testConfig(), zap.New(core))
 	sub := brokertest.NewSink(t, status(422, "unprocessable"))
 	p.apply(t, brokers("b"), newTrigger("t", "b", sub.URL))
-	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("dropped-1", "t"), http.StatusAccepted)
+	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("kept-1", "t"), http.StatusAccepted)
 	p.waitIdle(t, "b", "t")
 	if sub.Count() != 1 {
 		t.Fatalf("subscriber attempts = %d, want 1", sub.Count())
 	}
+	letters := p.deadLetters(t, 1)
+	if l := letters[0]; l.Event == nil || l.Event.ID() != "kept-1" || l.Code != 422 || l.TriggerKey() != "default/t" {
+		t.Fatalf("dead letter %+v, want event kept-1 of trigger default/t with code 422", l)
+	}
 	brokertest.Eventually(t, waitFor, func() error {
 		for _, e := range logs.All() {
-			if e.ContextMap()["id"] == "dropped-1" {
+			if e.ContextMap()["id"] == "kept-1" && e.ContextMap()["deadLetterStream"] != nil {
 				return nil
 			}
 		}
-		return fmt.Errorf("no warning naming event dropped-1 in %d log entries", logs.Len())
+		return fmt.Errorf("no warning naming event kept-1 and its dead-letter stream in %d log entries", logs.Len())
 	})
+	for _, e := range logs.All() {
+		if strings.Contains(e.Message, "dropping") {
+			t.Errorf("logged %q", e.Message)
+		}
+	}
 }
 
 func TestRepliesReenterBroker(t *testing.T) {

@@ -174,7 +174,7 @@ func TestCrashedDispatcherRedeliversUnacked(t *testing.T) {
 	cfg := testConfig()
 	cfg.Concurrency = 3
 	cfg.DefaultTimeout = time.Second
-	cfg.AckWaitExtra = time.Second // AckWait 2 s
+	cfg.AckWait = 2 * time.Second
 	cfg.DrainTimeout = 200 * time.Millisecond
 	release := make(chan struct{})
 	var mu sync.Mutex

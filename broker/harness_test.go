@@ -19,6 +19,7 @@ import (
 	pkgduckv1 "knative.dev/pkg/apis/duck/v1"
 
 	"github.com/flintevents/flint/broker"
+	"github.com/flintevents/flint/broker/deadletter"
 	"github.com/flintevents/flint/broker/internal/brokertest"
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/natsd"
@@ -206,4 +207,21 @@ func delivery(retry int32, backoff, dls string) *duckv1.DeliverySpec {
 		spec.DeadLetterSink = &pkgduckv1.Destination{URI: u}
 	}
 	return spec
+}
+
+// deadLetters polls until the plane's dead-letter streams hold n letters and returns them.
+func (p *plane) deadLetters(t *testing.T, n int) []deadletter.Letter {
+	t.Helper()
+	var got []deadletter.Letter
+	brokertest.Eventually(t, waitFor, func() error {
+		var err error
+		if got, err = deadletter.List(context.Background(), p.js, deadletter.Filter{}); err != nil {
+			return err
+		}
+		if len(got) != n {
+			return fmt.Errorf("%d dead letters, want %d", len(got), n)
+		}
+		return nil
+	})
+	return got
 }

@@ -58,7 +58,10 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	role := fs.String("role", RoleAll, "what this process runs: all, ingress or dispatcher")
 	var cfg Config
 	fs.IntVar(&cfg.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
-	fs.DurationVar(&cfg.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events (default 24h)")
+	fs.DurationVar(&cfg.MaxAge, "stream-max-age", 0, "remove events older than this even if undelivered (default: keep until delivered or dead-lettered)")
+	fs.Int64Var(&cfg.MaxBytes, "stream-max-bytes", 0, "size cap of each broker stream; when full the ingress answers 503 (default 1 GiB, -1 for none)")
+	fs.DurationVar(&cfg.AckWait, "ack-wait", 0, "how soon events in flight in a crashed dispatcher are redelivered (default 8s)")
+	fs.DurationVar(&cfg.MaxBackoff, "max-backoff", 0, "cap of the backoff between retries of a trigger (default 1m)")
 	fs.DurationVar(&cfg.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
 	var files stringList
 	fs.Var(&files, "f", "YAML file of Knative Brokers and Triggers (repeatable)")

@@ -23,7 +23,7 @@ func TestSlowHandlingIsNotRedelivered(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.DefaultTimeout = 500 * time.Millisecond
-	cfg.AckWaitExtra = time.Millisecond // AckWait just above the timeout
+	cfg.AckWait = 500 * time.Millisecond // shorter than the handling
 	p := startPlane(t, cfg)
 	hang := brokertest.NewSink(t, func(w http.ResponseWriter, n int, r *brokertest.Request) {
 		time.Sleep(700 * time.Millisecond) // beyond the timeout

@@ -120,6 +120,11 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 	}
 	failed := make(chan error, 1)
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		if ctx.Err() != nil {
+			// Stopping: fetched but not started, handed back at once.
+			_ = msg.Nak()
+			return
+		}
 		select {
 		case l.slots <- struct{}{}:
 		case <-ctx.Done():

@@ -10,8 +10,10 @@ import (
 	"knative.dev/pkg/apis"
 )
 
-// maxBackoff caps a computed retry delay.
-const maxBackoff = time.Hour
+// DefaultMaxBackoff caps a computed retry delay when Delivery.MaxBackoff is not set:
+// exponential backoff grows to a minute and stays there, so a subscriber back from an
+// outage gets its events within a minute.
+const DefaultMaxBackoff = time.Minute
 
 // mustBeDuration is why a backoffDelay or timeout is refused.
 const mustBeDuration = "must be a positive ISO-8601 duration such as PT0.2S or P1DT2H"
@@ -35,6 +37,9 @@ type Delivery struct {
 	// RetryAfterMax caps how long a Retry-After header on a 429 or 503 may delay the next
 	// attempt; 0 ignores the header.
 	RetryAfterMax time.Duration
+	// MaxBackoff caps the backoff between retries; 0 means DefaultMaxBackoff. It is not
+	// part of a DeliverySpec: the dispatcher sets it from its configuration.
+	MaxBackoff time.Duration
 }
 
 // ParseDelivery reads a DeliverySpec; nil means no retries and no dead-letter sink.
@@ -121,23 +126,34 @@ func absoluteURL(s string) (*url.URL, error) {
 }
 
 // backoff is the delay before retry number n (1 for the first retry): linear waits
-// delay*n, exponential delay*2^(n-1), so both wait delay before the first retry.
+// delay*n, exponential delay*2^(n-1), so both wait delay before the first retry; both
+// are capped at MaxBackoff.
 func (d Delivery) backoff(n int) time.Duration {
 	if d.BackoffDelay <= 0 || n < 1 {
 		return 0
 	}
+	limit := d.MaxBackoff
+	if limit <= 0 {
+		limit = DefaultMaxBackoff
+	}
 	var b time.Duration
 	switch d.BackoffPolicy {
 	case duckv1.BackoffPolicyLinear:
+		if n > int(limit/d.BackoffDelay) {
+			return limit
+		}
 		b = d.BackoffDelay * time.Duration(n)
 	default:
-		if n > 31 {
-			return maxBackoff
+		if n > 62 {
+			return limit
 		}
 		b = d.BackoffDelay << (n - 1)
+		if b>>(n-1) != d.BackoffDelay {
+			return limit // overflowed
+		}
 	}
-	if b <= 0 || b > maxBackoff {
-		return maxBackoff
+	if b <= 0 || b > limit {
+		return limit
 	}
 	return b
 }
@@ -155,8 +171,10 @@ func (d Delivery) retryDelay(n int, out outcome) time.Duration {
 // attempts is how many times the subscriber is tried.
 func (d Delivery) attempts() int { return d.Retry + 1 }
 
-// maxDeliver is the consumer's MaxDeliver: the subscriber attempts, plus as many tries
-// (at least 3) for the dead-letter sink when there is one.
+// maxDeliver is how many deliveries of an event try its subscriber and then its
+// dead-letter sink: the subscriber attempts, plus as many tries (at least 3) for the
+// dead-letter sink when there is one. Past it the event goes to the broker's
+// dead-letter stream.
 func (d Delivery) maxDeliver() int {
 	if d.DeadLetterSink == nil {
 		return d.attempts()

@@ -104,7 +104,11 @@ func TestBackoff(t *testing.T) {
 		{duckv1.BackoffPolicyExponential, d, 1, d},
 		{duckv1.BackoffPolicyExponential, d, 2, 2 * d},
 		{duckv1.BackoffPolicyExponential, d, 4, 8 * d},
-		{duckv1.BackoffPolicyExponential, d, 100, maxBackoff},
+		{duckv1.BackoffPolicyExponential, d, 100, DefaultMaxBackoff},
+		{duckv1.BackoffPolicyExponential, d, 10, 512 * d}, // 51.2 s; the next is capped
+		{duckv1.BackoffPolicyExponential, d, 11, DefaultMaxBackoff},
+		{duckv1.BackoffPolicyExponential, time.Hour, 40, DefaultMaxBackoff},
+		{duckv1.BackoffPolicyLinear, d, 1 << 40, DefaultMaxBackoff},
 		{duckv1.BackoffPolicyExponential, 0, 3, 0},
 		{"", d, 3, 4 * d},
 	}

@@ -25,7 +25,7 @@ import (
 const (
 	DefaultConcurrency    = 100
 	DefaultTimeout        = 30 * time.Second
-	DefaultAckWaitExtra   = 15 * time.Second
+	DefaultAckWait        = 8 * time.Second
 	DefaultDrainTimeout   = 30 * time.Second
 	DefaultMaxReplySize   = 1 << 20
 	DefaultPublishTimeout = 5 * time.Second
@@ -45,9 +45,16 @@ type Config struct {
 	Concurrency int
 	// DefaultTimeout bounds one delivery attempt when the DeliverySpec sets no timeout; default 30 s.
 	DefaultTimeout time.Duration
-	// AckWaitExtra is added to a trigger's timeout to form its consumer's AckWait, room for a
-	// subscriber's cold start; a running delivery also reports progress; default 15 s.
-	AckWaitExtra time.Duration
+	// AckWait is how long JetStream waits for a delivered event to be settled before it
+	// hands it out again; a running delivery reports progress at a third of it, so it
+	// bounds only how late events in flight in a crashed dispatcher are redelivered;
+	// default 8 s.
+	AckWait time.Duration
+	// MaxBackoff caps the wait between retries of a trigger; default DefaultMaxBackoff.
+	MaxBackoff time.Duration
+	// Streams configure the dead-letter streams the dispatcher creates when it finds one
+	// missing.
+	Streams bus.StreamOptions
 	// DrainTimeout bounds how long Run waits for in-flight deliveries once stopped; default 30 s.
 	DrainTimeout time.Duration
 	// MaxReplySize is the largest reply body accepted from a subscriber; default 1 MiB.
@@ -65,8 +72,11 @@ func (c Config) withDefaults() Config {
 	if c.DefaultTimeout <= 0 {
 		c.DefaultTimeout = DefaultTimeout
 	}
-	if c.AckWaitExtra <= 0 {
-		c.AckWaitExtra = DefaultAckWaitExtra
+	if c.AckWait <= 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = DefaultDrainTimeout
@@ -155,7 +165,10 @@ func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 	if st.timeout <= 0 {
 		st.timeout = d.cfg.DefaultTimeout
 	}
-	st.ackWait = st.timeout + d.cfg.AckWaitExtra
+	st.ackWait = d.cfg.AckWait
+	if st.Delivery.MaxBackoff <= 0 {
+		st.Delivery.MaxBackoff = d.cfg.MaxBackoff
+	}
 	cfg := st.consumerConfig(d.cfg.Concurrency)
 
 	l, ok := d.loops[t.key()]

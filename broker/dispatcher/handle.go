@@ -3,14 +3,18 @@ package dispatcher
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/broker/internal/wire"
 )
 
@@ -21,11 +25,13 @@ const (
 	ExtErrorData = "knativeerrordata"
 )
 
-// progressEvery caps the interval of InProgress reports during a slow delivery.
+// progressEvery caps the interval of InProgress reports during a slow delivery; the
+// reports come at a third of AckWait when that is shorter.
 const progressEvery = 5 * time.Second
 
-// handle delivers one message and settles it: Ack when delivered, filtered out or
-// dead-lettered; NakWithDelay to retry; Term when it can never be delivered.
+// handle delivers one message and settles it: Ack when delivered, filtered out, meant
+// for another trigger, or dead-lettered; NakWithDelay to retry; Nak to hand it back
+// on a forced stop.
 func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 	st := l.state.Load()
 	logger := l.d.logger
@@ -35,11 +41,15 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
+	if to := msg.Headers().Get(bus.HeaderReplayTo); to != "" && to != st.key() {
+		_ = msg.Ack() // a dead letter replayed to another trigger
+		return
+	}
 	ev, err := wire.Decode(msg.Data())
 	if err != nil {
-		logger.Error("decoding stored event, terminating message", zap.String("trigger", st.key()),
-			zap.Uint64("seq", meta.Sequence.Stream), zap.Error(err))
-		_ = msg.Term()
+		// Undecodable, it cannot be delivered, but it is kept: as a dead letter.
+		logger.Error("decoding stored event", zap.String("trigger", st.key()), zap.Uint64("seq", meta.Sequence.Stream), zap.Error(err))
+		l.toStream(ctx, st, msg, meta, nil, outcome{err: fmt.Errorf("decoding stored event: %w", err)})
 		return
 	}
 	defer l.keepAlive(msg, st.ackWait)()
@@ -52,7 +62,7 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 	if !retryingDeadLetter && attempt > st.Delivery.attempts() {
 		// Redelivered past the subscriber attempts without a remembered failure: the
 		// dispatcher restarted while dead-lettering.
-		failure, retryingDeadLetter = outcome{}, true
+		failure, retryingDeadLetter = outcome{err: errors.New("retries exhausted before a restart of the dispatcher")}, true
 	}
 	if !retryingDeadLetter && st.Filter != nil && !st.Filter.Match(ev) {
 		_ = msg.Ack()
@@ -93,16 +103,17 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 }
 
 // deadLetter sends an undeliverable event to the trigger's dead-letter sink with the
-// Knative error extensions, or drops it with a warning when there is none.
+// Knative error extensions; without a sink, or once the sink failed its attempts too,
+// the event goes to the broker's dead-letter stream. An event is never dropped.
 func (l *consumerLoop) deadLetter(ctx context.Context, st *triggerState, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *cloudevents.Event, failure outcome) {
-	logger := l.d.logger.With(zap.String("trigger", st.key()), zap.String("id", ev.ID()),
-		zap.String("source", ev.Source()), zap.Int("code", failure.code), zap.String("error", failure.describe()))
 	dls := st.Delivery.DeadLetterSink
-	if dls == nil {
-		logger.Warn("dropping event: delivery failed and the trigger has no dead-letter sink")
-		_ = msg.Ack()
+	attempt := int(meta.NumDelivered)
+	if dls == nil || attempt > st.Delivery.maxDeliver() {
+		l.toStream(ctx, st, msg, meta, ev, failure)
 		return
 	}
+	logger := l.d.logger.With(zap.String("trigger", st.key()), zap.String("id", ev.ID()),
+		zap.String("source", ev.Source()), zap.Int("code", failure.code), zap.String("error", failure.describe()))
 	dead := ev.Clone()
 	dead.SetExtension(ExtErrorDest, st.Subscriber.String())
 	if failure.code != 0 {
@@ -117,21 +128,74 @@ func (l *consumerLoop) deadLetter(ctx context.Context, st *triggerState, msg jet
 	}
 	out := l.d.sender.send(ctx, dls, &dead, st.timeout, st.Delivery.Structured, false)
 	if out.ok() {
-		logger.Info("event sent to dead-letter sink")
+		logger.Warn("event dead-lettered", zap.String("deadLetterSink", dls.Redacted()), zap.Int("attempts", min(attempt, st.Delivery.attempts())))
 		_ = msg.Ack()
 		return
 	}
-	attempt := int(meta.NumDelivered)
-	if attempt < st.Delivery.maxDeliver() {
-		l.mu.Lock()
-		l.deadLetters[meta.Sequence.Stream] = failure
-		l.mu.Unlock()
-		logger.Warn("dead-letter sink failed, retrying", zap.Int("attempt", attempt), zap.NamedError("sinkError", out.err))
-		_ = msg.NakWithDelay(st.Delivery.retryDelay(attempt, out))
+	if ctx.Err() != nil {
+		_ = msg.Nak()
 		return
 	}
-	logger.Error("dropping event: dead-letter sink failed on the last attempt", zap.NamedError("sinkError", out.err))
-	_ = msg.Term()
+	l.remember(meta, failure)
+	if attempt < st.Delivery.maxDeliver() {
+		logger.Info("dead-letter sink failed, retrying", zap.Int("attempt", attempt), zap.NamedError("sinkError", out.err))
+	} else {
+		logger.Info("dead-letter sink failed on its last attempt, keeping the event in the dead-letter stream", zap.NamedError("sinkError", out.err))
+	}
+	_ = msg.NakWithDelay(st.Delivery.retryDelay(attempt, out))
+}
+
+// toStream stores an undeliverable event in the broker's dead-letter stream, where
+// `flint dlq` lists and replays it, then acknowledges it. ev is nil when the stored event
+// could not be decoded. When storing fails the event is retried later, never dropped.
+func (l *consumerLoop) toStream(ctx context.Context, st *triggerState, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *cloudevents.Event, failure outcome) {
+	logger := l.d.logger.With(zap.String("trigger", st.key()), zap.Int("code", failure.code), zap.String("error", failure.describe()))
+	if ev != nil {
+		logger = logger.With(zap.String("id", ev.ID()), zap.String("source", ev.Source()))
+	}
+	letter := bus.DeadLetter{
+		Namespace:  st.Namespace,
+		Broker:     st.Broker,
+		Trigger:    st.Name,
+		BrokerSeq:  meta.Sequence.Stream,
+		Subscriber: st.Subscriber.String(),
+		Code:       failure.code,
+		Error:      failure.describe(),
+		Attempts:   min(int(meta.NumDelivered), st.Delivery.attempts()),
+		Data:       msg.Data(),
+	}
+	pctx, cancel := context.WithTimeout(ctx, l.d.cfg.PublishTimeout)
+	err := bus.PublishDeadLetter(pctx, l.d.js, letter)
+	cancel()
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+		// The dead-letter stream is missing (removed, or a server that lost its store).
+		ectx, cancel := context.WithTimeout(ctx, l.d.cfg.PublishTimeout)
+		if err = bus.EnsureDeadLetterStream(ectx, l.d.js, st.Namespace, st.Broker, l.d.cfg.Streams); err == nil {
+			err = bus.PublishDeadLetter(ectx, l.d.js, letter)
+		}
+		cancel()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			return
+		}
+		l.remember(meta, failure)
+		delay := st.Delivery.MaxBackoff
+		logger.Error("storing dead letter failed, retrying", zap.NamedError("storeError", err), zap.Duration("retryIn", delay))
+		_ = msg.NakWithDelay(delay)
+		return
+	}
+	logger.Warn("event dead-lettered", zap.String("deadLetterStream", st.deadLetterStream()),
+		zap.Int("attempts", letter.Attempts), zap.String("replay", "flint dlq replay --trigger "+st.key()))
+	_ = msg.Ack()
+}
+
+// remember keeps why an event failed while its dead-lettering is retried.
+func (l *consumerLoop) remember(meta *jetstream.MsgMetadata, failure outcome) {
+	l.mu.Lock()
+	l.deadLetters[meta.Sequence.Stream] = failure
+	l.mu.Unlock()
 }
 
 // keepAlive reports progress on msg while a slow delivery runs so JetStream does not

@@ -41,6 +41,8 @@ func (t *Trigger) stream() string { return bus.StreamName(t.Namespace, t.Broker)
 
 func (t *Trigger) subject() string { return bus.Subject(t.Namespace, t.Broker) }
 
+func (t *Trigger) deadLetterStream() string { return bus.DeadLetterStreamName(t.Namespace, t.Broker) }
+
 // triggerState is what a consumer loop reads per event; it is replaced as a whole when
 // the trigger changes.
 type triggerState struct {
@@ -51,8 +53,11 @@ type triggerState struct {
 
 // consumerConfig is the durable pull consumer of a trigger. DeliverPolicy is New: a trigger
 // created on an existing broker receives the events that arrive after it, not the backlog,
-// as a Knative subscriber expects. MaxDeliver allows the subscriber attempts plus the
-// dead-letter attempts; retries are explicit NakWithDelay, so no BackOff list is set.
+// as a Knative subscriber expects. Retries are explicit NakWithDelay, so no BackOff list is
+// set, and MaxDeliver is unlimited: the dispatcher counts attempts itself and moves an
+// event it gives up on to a dead-letter sink or stream, so JetStream never drops one.
+// MaxAckPending equals the delivery slots, so a fetched event never waits for a slot
+// (unreported) beyond AckWait.
 func (s *triggerState) consumerConfig(concurrency int) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       s.consumerName(),
@@ -60,8 +65,8 @@ func (s *triggerState) consumerConfig(concurrency int) jetstream.ConsumerConfig 
 		DeliverPolicy: jetstream.DeliverNewPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.ackWait,
-		MaxDeliver:    s.Delivery.maxDeliver(),
-		MaxAckPending: 2 * concurrency,
+		MaxDeliver:    -1,
+		MaxAckPending: concurrency,
 		FilterSubject: s.subject(),
 		ReplayPolicy:  jetstream.ReplayInstantPolicy,
 	}

@@ -22,7 +22,8 @@ var (
 	ErrInvalidEvent = errors.New("invalid CloudEvent")
 	// ErrTTLExpired means the event's knativebrokerttl is spent: it looped too often.
 	ErrTTLExpired = errors.New("knativebrokerttl expired, event dropped")
-	// ErrUnavailable means JetStream did not acknowledge the event; retry later.
+	// ErrUnavailable means JetStream did not acknowledge the event, or the broker's store
+	// is full (bus.ErrStoreFull); retry later.
 	ErrUnavailable = errors.New("event store unavailable, retry later")
 )
 

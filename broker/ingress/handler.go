@@ -165,6 +165,11 @@ func parsePath(path string) (string, string, error) {
 // fail writes the status of err with its reason as a plain-text body.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := statusFor(err)
+	if code == http.StatusServiceUnavailable {
+		// Stored events are never dropped to make room: a full store frees space as
+		// triggers deliver, and an unavailable one comes back.
+		w.Header().Set("Retry-After", "1")
+	}
 	if code >= http.StatusInternalServerError {
 		h.logger.Warn("rejecting event", zap.String("path", r.URL.Path), zap.Int("status", code), zap.Error(err))
 	} else {

@@ -43,6 +43,12 @@ func newFixture(t *testing.T, cfg ingress.Config) *fixture {
 	if err := bus.EnsureStream(ctx, js, "default", "b1", bus.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A broker stream keeps events while a trigger has not settled them: one that never reads.
+	if _, err := js.CreateOrUpdateConsumer(ctx, bus.StreamName("default", "b1"), jetstream.ConsumerConfig{
+		Durable: bus.ConsumerName("default", "t", ""), AckPolicy: jetstream.AckExplicitPolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	reg := ingress.NewRegistry()
 	reg.Set([]ingress.Target{{Namespace: "default", Name: "b1", Subject: bus.Subject("default", "b1")}})
 	h := ingress.New(reg, bus.NewPublisher(js), cfg, zaptest.NewLogger(t))

@@ -37,6 +37,22 @@ func ConsumerName(namespace, trigger, uid string) string {
 	return limit(name)
 }
 
+// DeadLetterStreamName is the JetStream stream that keeps the dead letters of a
+// broker's triggers.
+func DeadLetterStreamName(namespace, broker string) string {
+	return limit("deadletter_" + namespace + "__" + token(broker))
+}
+
+// DeadLetterSubjects is the subject filter of every dead letter of a broker.
+func DeadLetterSubjects(namespace, broker string) string {
+	return "flint.deadletter." + namespace + "." + token(broker) + ".*"
+}
+
+// DeadLetterSubject is the subject of a trigger's dead letters.
+func DeadLetterSubject(namespace, broker, trigger string) string {
+	return "flint.deadletter." + namespace + "." + token(broker) + "." + token(trigger)
+}
+
 // MsgID is the JetStream de-duplication key of an event: a hash of its source and id,
 // the pair that identifies a CloudEvent.
 func MsgID(source, id string) string {

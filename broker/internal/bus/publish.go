@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,16 @@ var (
 	ErrTooLarge = errors.New("event exceeds the NATS maximum payload")
 	// ErrEncoding means the event could not be encoded.
 	ErrEncoding = errors.New("encoding event")
+	// ErrStoreFull means the broker stream reached its size cap, or the server its
+	// store limit: nothing stored was dropped, and the event is accepted again once
+	// deliveries free space. It also matches ErrUnavailable.
+	ErrStoreFull = fmt.Errorf("%w: event store full", ErrUnavailable)
+)
+
+// JetStream error codes that mean "no space for this message".
+const (
+	jsInsufficientResources = 10023
+	jsStreamStoreFailed     = 10077
 )
 
 // JetStreamOptions bound asynchronous publishing: at most maxPending events await their
@@ -84,5 +95,25 @@ func classify(subject string, err error) error {
 	if errors.Is(err, nats.ErrMaxPayload) {
 		return fmt.Errorf("publishing to %s: %w: %w", subject, ErrTooLarge, err)
 	}
+	if IsStoreFull(err) {
+		return fmt.Errorf("publishing to %s: %w: %w", subject, ErrStoreFull, err)
+	}
 	return fmt.Errorf("publishing to %s: %w: %w", subject, ErrUnavailable, err)
+}
+
+// IsStoreFull reports whether err is JetStream refusing a message for lack of space:
+// a stream at its MaxBytes with DiscardNew, or a server at its store limit.
+func IsStoreFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case jsInsufficientResources, jsStorageResourcesExceeded:
+		return true
+	case jsStreamStoreFailed:
+		return strings.Contains(apiErr.Description, "maximum bytes") || strings.Contains(apiErr.Description, "maximum messages") ||
+			strings.Contains(apiErr.Description, "resources")
+	}
+	return false
 }
