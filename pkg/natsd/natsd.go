@@ -37,6 +37,9 @@ type Options struct {
 	Host string
 	// MaxPayload is the largest message the server accepts; default 8 MiB.
 	MaxPayload int32
+	// MaxStore caps the JetStream file store in bytes; 0 means 75 % of the free disk
+	// space. A full store refuses new events; it never drops stored ones.
+	MaxStore int64
 }
 
 // Server is a running embedded NATS server with JetStream enabled.
@@ -63,14 +66,15 @@ func Start(opts Options) (*Server, error) {
 		s.storeDir, s.tempDir = dir, true
 	}
 	sopts := &server.Options{
-		ServerName: "flint",
-		Host:       opts.Host,
-		Port:       opts.Port,
-		JetStream:  true,
-		StoreDir:   s.storeDir,
-		MaxPayload: opts.MaxPayload,
-		NoLog:      true,
-		NoSigs:     true,
+		ServerName:        "flint",
+		Host:              opts.Host,
+		Port:              opts.Port,
+		JetStream:         true,
+		StoreDir:          s.storeDir,
+		MaxPayload:        opts.MaxPayload,
+		JetStreamMaxStore: opts.MaxStore,
+		NoLog:             true,
+		NoSigs:            true,
 	}
 	if sopts.Host == "" {
 		sopts.Host = DefaultHost

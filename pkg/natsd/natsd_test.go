@@ -101,3 +101,43 @@ func roundTrip(t *testing.T, s *natsd.Server) {
 		t.Fatalf("sequence = %d, want 1", ack.Sequence)
 	}
 }
+
+// TestMaxStoreRefusesWhenFull caps the store: a stream that fills it refuses the next
+// message and keeps what it stored.
+func TestMaxStoreRefusesWhenFull(t *testing.T) {
+	t.Parallel()
+	s, err := natsd.Start(natsd.Options{StoreDir: t.TempDir(), MaxStore: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := s.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "s", Subjects: []string{"s"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for ; stored < 1000; stored++ {
+		if _, err := js.Publish(ctx, "s", make([]byte, 1024)); err != nil {
+			break
+		}
+	}
+	if stored == 0 || stored == 1000 {
+		t.Fatalf("stored %d messages of 1 KiB in a 64 KiB store, want some, then a refusal", stored)
+	}
+	info, err := js.Stream(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.CachedInfo().State.Msgs; n != uint64(stored) {
+		t.Fatalf("stream holds %d messages, want the %d stored", n, stored)
+	}
+}
