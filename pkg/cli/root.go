@@ -62,6 +62,7 @@ func NewRootCommand(streams IO) *cobra.Command {
 		newValidateCommand(streams),
 		newDevCommand(streams),
 		newBrokerCommand(streams),
+		newDLQCommand(streams),
 		newCompileCommand(streams),
 		newTestCommand(streams),
 	)
