@@ -64,13 +64,14 @@ func (r *brokerReconciler) ReconcileKind(ctx context.Context, b *eventingv1.Brok
 }
 
 // FinalizeKind deletes the Broker's stream, and with it the events it holds and the
-// consumers of its Triggers.
+// consumers of its Triggers, and its dead-letter stream.
 func (r *brokerReconciler) FinalizeKind(ctx context.Context, b *eventingv1.Broker) reconciler.Event {
-	stream := bus.StreamName(b.Namespace, b.Name)
-	if err := r.js.DeleteStream(ctx, stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		logging.FromContext(ctx).Errorw("deleting broker stream", zap.String("stream", stream), zap.Error(err))
-		return fmt.Errorf("deleting stream %s of broker %s/%s: %w", stream, b.Namespace, b.Name, err)
+	for _, stream := range []string{bus.StreamName(b.Namespace, b.Name), bus.DeadLetterStreamName(b.Namespace, b.Name)} {
+		if err := r.js.DeleteStream(ctx, stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			logging.FromContext(ctx).Errorw("deleting broker stream", zap.String("stream", stream), zap.Error(err))
+			return fmt.Errorf("deleting stream %s of broker %s/%s: %w", stream, b.Namespace, b.Name, err)
+		}
+		logging.FromContext(ctx).Infow("deleted broker stream", zap.String("stream", stream))
 	}
-	logging.FromContext(ctx).Infow("deleted broker stream", zap.String("stream", stream))
 	return nil
 }

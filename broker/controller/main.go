@@ -36,7 +36,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	var opts Options
 	fs.StringVar(&opts.IngressHost, "ingress-host", DefaultIngressHost, "host[:port] of the broker ingress, the host of every broker's status.address.url")
 	fs.IntVar(&opts.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
-	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events (default 24h)")
+	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events that no trigger took yet (default: until delivered or dead-lettered)")
 	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "reconcile one namespace only; empty means all")
 	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes; empty serves none")
