@@ -29,6 +29,8 @@ const (
 	// keptFile marks a temporary data directory kept because it holds undelivered
 	// events, and says how to deliver them.
 	keptFile = "UNDELIVERED"
+	// deadLetterPrefix starts the name of a broker's dead-letter stream.
+	deadLetterPrefix = "deadletter_"
 	// drainPoll is how often a drain looks for events still undelivered.
 	drainPoll = 20 * time.Millisecond
 )
@@ -168,7 +170,8 @@ func drain(nc *nats.Conn, timeout time.Duration, log *zap.Logger) {
 }
 
 // countUndelivered is the number of stored events some trigger consumer has not
-// acknowledged yet (pending or in flight); -1 when it cannot be read.
+// acknowledged yet (pending or in flight), plus the dead letters; -1 when it
+// cannot be read.
 func countUndelivered(nc *nats.Conn) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -185,6 +188,11 @@ func countUndelivered(nc *nats.Conn) int {
 		s, err := js.Stream(ctx, name)
 		if err != nil {
 			return -1
+		}
+		if strings.HasPrefix(name, deadLetterPrefix) {
+			// Dead letters wait for `flint dlq replay`: kept like undelivered events.
+			total += int(s.CachedInfo().State.Msgs)
+			continue
 		}
 		infos := s.ListConsumers(ctx)
 		for info := range infos.Info() {
