@@ -151,8 +151,8 @@ func NewTriggerController(ctx context.Context, opts Options) *controller.Impl {
 			obj = tomb.Obj
 		}
 		b, ok := obj.(*eventingv1.Broker)
-		if !ok {
-			return
+		if !ok || b.Annotations[brokerreconciler.ClassAnnotationKey] != BrokerClass {
+			return // another class's Triggers are not ours to touch
 		}
 		list, err := triggers.Triggers(b.Namespace).List(everything)
 		if err != nil {
