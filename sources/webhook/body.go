@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,13 +9,15 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/tidwall/gjson"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 )
 
 // eventData builds the webhook event data {"header", "body", "metadata"},
 // reading the (receiver-limited) request body straight into it; on failure it
-// returns the HTTP status to answer.
-func eventData(req *http.Request, header, metadata []byte) ([]byte, int, error) {
+// returns the HTTP status to answer. A JSON body is checked and compacted in
+// one linear pass; one nested deeper than maxDepth levels is refused with
+// 400, before anything decodes it.
+func eventData(req *http.Request, header, metadata []byte, maxDepth int) ([]byte, int, error) {
 	size := max(req.ContentLength, 0)
 	data := make([]byte, 0, int(size)+len(header)+len(metadata)+64)
 	data = append(data, `{"header":`...)
@@ -40,12 +41,13 @@ func eventData(req *http.Request, header, metadata []byte) ([]byte, int, error) 
 			return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
 		}
 		raw := data[bodyAt:]
-		switch {
-		case len(raw) == 0:
+		if len(raw) == 0 {
 			data = append(data, "null"...)
-		case gjson.ValidBytes(raw):
-			data = data[:bodyAt+compactInPlace(raw)]
-		default:
+		} else if compact, err := jsonlimit.Compact(raw, maxDepth); err == nil {
+			data = data[:bodyAt+len(compact)]
+		} else if errors.Is(err, jsonlimit.ErrTooDeep) {
+			return nil, http.StatusBadRequest, fmt.Errorf("invalid body: %w", err)
+		} else {
 			enc, err := nonJSONBody(req, raw)
 			if err != nil {
 				return nil, http.StatusBadRequest, err
@@ -87,49 +89,5 @@ func readAppend(dst []byte, r io.Reader) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-	}
-}
-
-// compactInPlace removes the insignificant whitespace of the valid JSON in b
-// and returns the new length. Strings are skipped whole, quote to quote.
-func compactInPlace(b []byte) int {
-	w, i := 0, 0
-	for i < len(b) {
-		switch c := b[i]; c {
-		case ' ', '\t', '\n', '\r':
-			i++
-		case '"':
-			end := stringEnd(b, i+1)
-			if w != i {
-				copy(b[w:], b[i:end])
-			}
-			w += end - i
-			i = end
-		default:
-			b[w] = c
-			w++
-			i++
-		}
-	}
-	return w
-}
-
-// stringEnd returns the index just past the closing quote of the JSON string
-// whose contents start at i.
-func stringEnd(b []byte, i int) int {
-	for {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b)
-		}
-		j := i + q
-		k := j
-		for k > i && b[k-1] == '\\' {
-			k--
-		}
-		if (j-k)%2 == 0 {
-			return j + 1
-		}
-		i = j + 1
 	}
 }

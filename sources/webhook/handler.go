@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/flintevents/flint/pkg/jsonlimit"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/receiver"
 )
@@ -22,7 +23,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		receiver.Reply(w, http.StatusBadRequest, "invalid headers")
 		return
 	}
-	data, status, err := eventData(req, header, h.metadata)
+	data, status, err := eventData(req, header, h.metadata, jsonlimit.DefaultMaxDepth)
 	if err != nil {
 		h.log.Debugw("request rejected", "status", status, "error", err)
 		receiver.Reply(w, status, err.Error())

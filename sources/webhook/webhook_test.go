@@ -228,6 +228,14 @@ func TestStatusCodes(t *testing.T) {
 		{name: "basic auth good", method: "POST", path: "/basic", header: http.Header{"Authorization": {"Basic YW5uOnB3"}}, body: text("x"), status: 200, reply: "success", wantEvent: "basic"},
 		{name: "basic auth bad password", method: "POST", path: "/basic", header: http.Header{"Authorization": {"Basic YW5uOnB4"}}, body: text("x"), status: 401, reply: "unauthorized", authn: `Basic realm="webhook"`},
 		{name: "emit fails", method: "POST", path: "/failing", body: text("x"), status: 503, reply: "failed to record event"},
+		{name: "JSON nested 1000 deep", method: "POST", path: "/example", body: text(strings.Repeat("[", 1000) + strings.Repeat("]", 1000)),
+			status: 200, reply: "success", wantEvent: "example"},
+		{name: "JSON nested 1001 deep", method: "POST", path: "/example", body: text(strings.Repeat("[", 1001) + strings.Repeat("]", 1001)),
+			status: 400, reply: "invalid body: JSON nesting too deep: more than 1000 levels of nesting (at byte 1000)"},
+		{name: "a megabyte of [", method: "POST", path: "/example", body: text(strings.Repeat("[", 1<<20-1)),
+			status: 400, reply: "invalid body: JSON nesting too deep: more than 1000 levels of nesting (at byte 1000)"},
+		{name: "deep objects", method: "POST", path: "/example", body: text(strings.Repeat(`{"a":`, 1001) + "1" + strings.Repeat("}", 1001)),
+			status: 400, reply: "invalid body: JSON nesting too deep: more than 1000 levels of nesting (at byte 5000)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
