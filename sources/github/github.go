@@ -31,6 +31,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
@@ -367,7 +368,8 @@ func verify(header http.Header, body, key []byte) error {
 }
 
 // decodePayload decodes a delivery: JSON as is, or the JSON of the form
-// field `payload` for the form content type; the payload must be an object.
+// field `payload` for the form content type; the payload must be an object
+// nested at most jsonlimit.DefaultMaxDepth levels deep.
 func decodePayload(contentType string, raw []byte) (map[string]any, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
@@ -380,6 +382,11 @@ func decodePayload(contentType string, raw []byte) (map[string]any, error) {
 		raw = []byte(form.Get("payload"))
 	default:
 		return nil, fmt.Errorf("unsupported content type %q", contentType)
+	}
+	// A linear check first, so that a hostile nesting never reaches the
+	// recursive decoder.
+	if err := jsonlimit.Check(raw, jsonlimit.DefaultMaxDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
+		return nil, fmt.Errorf("invalid payload: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

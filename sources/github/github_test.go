@@ -154,6 +154,8 @@ func TestDeliveries(t *testing.T) {
 	r := sourcetest.Start(t, factory, signed, sources.Deps{Secrets: secrets()}, rec.Emit)
 
 	const payload = `{"action":"opened","number":1347,"big":12345678901234567890}`
+	// deep is an object nested n levels: {"a":{"a":…1…}}.
+	deep := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
 	form := "payload=" + url.QueryEscape(payload)
 	tests := []struct {
 		name     string
@@ -179,6 +181,10 @@ func TestDeliveries(t *testing.T) {
 		{name: "unknown algorithm", header: delivery("push", "application/json", "md5=00"), body: payload, status: 400, reply: `unsupported signature algorithm "md5"`},
 		{name: "unsupported content type", header: delivery("push", "text/plain", sign("sha256", payload)), body: payload, status: 400, reply: `unsupported content type "text/plain"`},
 		{name: "payload not an object", header: delivery("push", "application/json", sign("sha256", `[1]`)), body: `[1]`, status: 400, reply: "payload is not a JSON object"},
+		{name: "payload nested 1001 deep", header: delivery("push", "application/json", sign("sha256", deep(1001))), body: deep(1001), status: 400,
+			reply: "invalid payload: JSON nesting too deep: more than 1000 levels of nesting (at byte 5000)"},
+		{name: "payload nested 1000 deep", header: delivery("push", "application/json", sign("sha256", deep(1000))), body: deep(1000), status: 200, reply: "success",
+			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","a":` + deep(999) + "}"},
 		{name: "event not listed", header: delivery("issues", "application/json", sign("sha256", payload)), body: payload, status: 200, reply: "success"},
 	}
 	for _, tc := range tests {
