@@ -70,6 +70,8 @@ type Receiver struct {
 	ports   map[string]*port
 	started bool
 	addrs   map[string]net.Addr
+
+	unstarted unstarted // connections without a request, closed at once on stop
 }
 
 // New returns a Receiver with no routes.
@@ -289,6 +291,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 			MaxHeaderBytes:    1 << 20,
 			BaseContext:       func(net.Listener) context.Context { return base },
 			ErrorLog:          zap.NewStdLog(r.log.Desugar()),
+			ConnState:         r.unstarted.track,
 		})
 		r.mu.Lock()
 		r.addrs[p.number] = ln.Addr()
@@ -326,6 +329,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 func (r *Receiver) shutdown(servers []*http.Server) {
 	sctx, cancel := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
 	defer cancel()
+	for _, srv := range servers {
+		srv.SetKeepAlivesEnabled(false)
+	}
+	r.unstarted.close()
 	var wg sync.WaitGroup
 	for _, srv := range servers {
 		wg.Go(func() {

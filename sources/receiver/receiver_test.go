@@ -285,3 +285,36 @@ func TestHealthOnlyPort(t *testing.T) {
 		t.Fatalf("POST /example on a health-only port = %d, want 404", code)
 	}
 }
+
+// TestStopClosesConnectionsWithoutRequest checks that a connection that never
+// sent a request does not hold the stop for http.Server's five seconds.
+func TestStopClosesConnectionsWithoutRequest(t *testing.T) {
+	t.Parallel()
+	r := receiver.New(receiver.Options{Host: "127.0.0.1"})
+	if fe := r.Health("0"); fe != nil {
+		t.Fatal(fe)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	<-r.Ready()
+	conn, err := net.Dial("tcp", r.Addr("0").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // the server has accepted it
+	began := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(began); d > 2*time.Second {
+			t.Fatalf("Run returned %v after cancel, want well under http.Server's 5 s wait", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after cancel")
+	}
+}
