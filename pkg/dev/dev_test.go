@@ -272,9 +272,6 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestStopWithDataDirHandsBackBufferedEvents(t *testing.T) {
-	if os.Getenv("FLINT_TEST_HANDBACK") != "1" {
-		t.Skip("the dispatcher's stop still leaves an event it fetched but did not start unacknowledged until AckWait; FLINT_TEST_HANDBACK=1 runs this check")
-	}
 	for _, w := range wirings {
 		t.Run(w.name, func(t *testing.T) {
 			dataDir := t.TempDir()
