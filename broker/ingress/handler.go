@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
@@ -41,6 +42,9 @@ type Config struct {
 	PublishTimeout time.Duration
 	// DefaultTTL is the knativebrokerttl given to events that carry none; default 255.
 	DefaultTTL int32
+	// MaxStoredSize is the largest event in its stored form, attributes included, in
+	// bytes; default MaxEventSize plus 64 KiB. Larger events are refused with 413.
+	MaxStoredSize int64
 }
 
 // Handler implements the Knative broker ingress contract.
@@ -59,6 +63,9 @@ func New(registry *Registry, pub Publisher, cfg Config, logger *zap.Logger) *Han
 	}
 	if cfg.PublishTimeout <= 0 {
 		cfg.PublishTimeout = DefaultPublishTimeout
+	}
+	if cfg.MaxStoredSize <= 0 {
+		cfg.MaxStoredSize = cfg.MaxEventSize + storedHeadroom
 	}
 	if cfg.DefaultTTL <= 0 {
 		cfg.DefaultTTL = wire.DefaultTTL
@@ -120,24 +127,36 @@ func (h *Handler) accept(r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAttributes(ev); err != nil {
+		return err
+	}
 	ttl, alive := wire.NextHop(ev, h.cfg.DefaultTTL)
 	if !alive {
 		return fmt.Errorf("accepting event %s: %w", ev.ID(), ErrTTLExpired)
 	}
 	wire.SetTTL(ev, ttl)
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.PublishTimeout)
-	defer cancel()
-	if err := h.pub.Publish(ctx, target.Subject, ev); err != nil {
-		return fmt.Errorf("storing event %s: %w", ev.ID(), err)
+	if err := h.checkStoredSize(ev); err != nil {
+		return err
 	}
-	return nil
+	// Once the body is read the store is finished even if the client hangs up (a
+	// half-closed connection ends the request's context): an event JetStream took must be
+	// answered as stored, or its retry becomes a duplicate with a new id.
+	return h.store(context.WithoutCancel(r.Context()), target.Subject, ev)
 }
 
 // parseEvent decodes a binary or structured mode CloudEvent and checks its required attributes.
 func parseEvent(ctx context.Context, header http.Header, body []byte) (*cloudevents.Event, error) {
 	msg := cehttp.NewMessage(header, io.NopCloser(bytes.NewReader(body)))
-	if msg.ReadEncoding() == binding.EncodingUnknown {
+	switch msg.ReadEncoding() {
+	case binding.EncodingUnknown:
+		if v := header.Get("Ce-Specversion"); v != "" {
+			return nil, checkSpecVersion(v)
+		}
 		return nil, fmt.Errorf("%w: no ce-specversion header and not a structured CloudEvent content type", ErrInvalidEvent)
+	case binding.EncodingStructured:
+		if !utf8.Valid(body) {
+			return nil, fmt.Errorf("%w: structured event is not valid UTF-8", ErrInvalidEvent)
+		}
 	}
 	ev, err := binding.ToEvent(ctx, msg)
 	if err != nil {

@@ -33,7 +33,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg ingress.Config) *fixture {
 	t.Helper()
-	srv := natsdtest.Run(t)
+	return newFixtureWith(t, cfg, natsd.Options{Port: -1}, nil)
+}
+
+// newFixtureWith is newFixture over a server started with opts; wrap, when set, stands
+// between the ingress and the real publisher.
+func newFixtureWith(t *testing.T, cfg ingress.Config, opts natsd.Options, wrap func(ingress.Publisher) ingress.Publisher) *fixture {
+	t.Helper()
+	srv := natsdtest.RunWith(t, opts)
 	nc := natsdtest.ConnectTo(t, srv)
 	js, err := jetstream.New(nc, bus.JetStreamOptions(64, time.Second)...)
 	if err != nil {
@@ -51,7 +58,11 @@ func newFixture(t *testing.T, cfg ingress.Config) *fixture {
 	}
 	reg := ingress.NewRegistry()
 	reg.Set([]ingress.Target{{Namespace: "default", Name: "b1", Subject: bus.Subject("default", "b1")}})
-	h := ingress.New(reg, bus.NewPublisher(js), cfg, zaptest.NewLogger(t))
+	var pub ingress.Publisher = bus.NewPublisher(js)
+	if wrap != nil {
+		pub = wrap(pub)
+	}
+	h := ingress.New(reg, pub, cfg, zaptest.NewLogger(t))
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	return &fixture{srv: srv, nc: nc, js: js, url: hs.URL, stream: bus.StreamName("default", "b1")}

@@ -26,15 +26,16 @@ func (h *Handler) Publish(ctx context.Context, namespace, name string, ev *cloud
 	if err := ev.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
+	if err := checkAttributes(ev); err != nil {
+		return err
+	}
 	ttl, alive := wire.NextHop(ev, h.cfg.DefaultTTL)
 	if !alive {
 		return fmt.Errorf("accepting event %s: %w", ev.ID(), ErrTTLExpired)
 	}
 	wire.SetTTL(ev, ttl)
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
-	defer cancel()
-	if err := h.pub.Publish(ctx, target.Subject, ev); err != nil {
-		return fmt.Errorf("storing event %s: %w", ev.ID(), err)
+	if err := h.checkStoredSize(ev); err != nil {
+		return err
 	}
-	return nil
+	return h.store(ctx, target.Subject, ev)
 }

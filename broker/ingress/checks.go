@@ -1,0 +1,83 @@
+package ingress
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/flintevents/flint/broker/internal/bus"
+	"github.com/flintevents/flint/broker/internal/wire"
+)
+
+// storedHeadroom is what the attributes of an event may add to its body in the store
+// unless Config.MaxStoredSize says otherwise.
+const storedHeadroom = 64 << 10
+
+// checkAttributes refuses an event the broker cannot carry faithfully: attributes that are
+// not valid UTF-8 and a knativebrokerttl that is not a whole number.
+func checkAttributes(ev *cloudevents.Event) error {
+	for name, v := range map[string]string{
+		"id": ev.ID(), "source": ev.Source(), "type": ev.Type(), "subject": ev.Subject(),
+		"datacontenttype": ev.DataContentType(), "dataschema": ev.DataSchema(),
+	} {
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("%w: attribute %s is not valid UTF-8", ErrInvalidEvent, name)
+		}
+	}
+	for name, v := range wire.Extensions(ev) {
+		if s, ok := v.(string); ok && !utf8.ValidString(s) {
+			return fmt.Errorf("%w: extension %s is not valid UTF-8", ErrInvalidEvent, name)
+		}
+	}
+	if v, ok := wire.Extensions(ev)[wire.TTLExtension]; ok {
+		if _, ok := wire.TTL(ev); !ok {
+			return fmt.Errorf("%w: %s %q is not a whole number", ErrInvalidEvent, wire.TTLExtension, fmt.Sprint(v))
+		}
+	}
+	return nil
+}
+
+// checkSpecVersion refuses a specversion the broker does not speak, naming it.
+func checkSpecVersion(version string) error {
+	switch version {
+	case event.CloudEventsVersionV1, event.CloudEventsVersionV03:
+		return nil
+	}
+	return fmt.Errorf("%w: unsupported specversion %q, want %q", ErrInvalidEvent, version, event.CloudEventsVersionV1)
+}
+
+// checkStoredSize refuses an event whose stored form, attributes included, exceeds
+// the store's limit.
+func (h *Handler) checkStoredSize(ev *cloudevents.Event) error {
+	buf := h.bufs.Get().(*bytes.Buffer)
+	defer h.bufs.Put(buf)
+	buf.Reset()
+	enc, err := wire.Append(buf.AvailableBuffer(), ev)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	buf.Grow(len(enc)) // the next event encodes without growing
+	if n := int64(len(enc)); n > h.cfg.MaxStoredSize {
+		return fmt.Errorf("storing event %s of %d bytes with its attributes, limit %d: %w", ev.ID(), n, h.cfg.MaxStoredSize, ErrTooLarge)
+	}
+	return nil
+}
+
+// store publishes ev on subject, waiting at most PublishTimeout for the acknowledgement.
+func (h *Handler) store(ctx context.Context, subject string, ev *cloudevents.Event) error {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
+	defer cancel()
+	err := h.pub.Publish(ctx, subject, ev)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bus.ErrTooLarge):
+		return fmt.Errorf("storing event %s: %w: %w", ev.ID(), ErrTooLarge, err)
+	}
+	return fmt.Errorf("storing event %s: %w", ev.ID(), err)
+}
