@@ -23,6 +23,7 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/receiver"
@@ -79,7 +80,9 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	if err != nil {
 		return err
 	}
-	emit, err := Stamp(es.Name, typeKey, out.Emit, StampOptions{Extensions: ext})
+	reg := metrics.New()
+	names := es.Spec.EventNames(typeKey)
+	emit, err := Stamp(es.Name, typeKey, out.Emit, StampOptions{Extensions: ext, Metrics: reg.Source, EventNames: names})
 	if err != nil {
 		return fmt.Errorf("configuring %s: %w", EnvCEOverrides, err)
 	}
@@ -95,6 +98,16 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Kube: kubeClients(*kubeconfig, log)})
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)
+	}
+	stopMetrics, err := serveMetrics(reg, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	for _, n := range names {
+		ev := reg.Source.Event(es.Name, n)
+		ev.Running(true)
+		defer ev.Running(false)
 	}
 	log.Info("source starting", zap.String("sink", out.URL()))
 	if err := Run(ctx, rcv, func(ctx context.Context) error { return src.Run(ctx, emit) }); err != nil {

@@ -211,8 +211,9 @@ func TestLoadEventSource(t *testing.T) {
 func TestMainEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := newBroker(t)
-	port := freePort(t)
+	port, metricsPort := freePort(t), freePort(t)
 	env := map[string]string{
+		"METRICS_PORT":       metricsPort,
 		"EVENTSOURCE_OBJECT": base64.StdEncoding.EncodeToString(fmt.Appendf(nil, esYAML, port)),
 		"K_SINK":             b.URL + "/ns/default",
 		"K_CE_OVERRIDES":     `{"extensions":{"team":"infra"}}`,
@@ -261,6 +262,21 @@ func TestMainEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(string(ev.Data()), `"body":{"message":"hi"}`) {
 		t.Errorf("data %s", ev.Data())
+	}
+	mresp, err := c.Get("http://127.0.0.1:" + metricsPort + "/metrics")
+	if err != nil {
+		t.Fatalf("scraping metrics: %v", err)
+	}
+	scraped, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{
+		`argo_events_event_service_running_total{event_name="example",eventsource_name="webhook"} 1`,
+		`argo_events_events_sent_total{event_name="example",eventsource_name="webhook"} 1`,
+		`argo_events_event_processing_duration_milliseconds_count{event_name="example",eventsource_name="webhook"} 1`,
+	} {
+		if !strings.Contains(string(scraped), want) {
+			t.Errorf("/metrics of the source image lacks %s", want)
+		}
 	}
 	cancel()
 	select {

@@ -9,6 +9,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/sources"
 )
 
@@ -25,6 +26,12 @@ type StampOptions struct {
 	Now func() time.Time
 	// NewID mints the id of events without one; 32 random hex digits when nil.
 	NewID func() string
+	// Metrics counts every event (received, sent, failed, time to the
+	// broker's acknowledgement) per event name; nil counts nothing.
+	Metrics *metrics.Source
+	// EventNames are the entries whose metrics are resolved up front; an
+	// event of another name resolves its own.
+	EventNames []string
 }
 
 // Stamp turns sink into the Emitter of one EventSource's type key: every event
@@ -54,7 +61,16 @@ func Stamp(eventSource, typeKey string, sink Sink, opts StampOptions) (sources.E
 	if newID == nil {
 		newID = sources.NewID
 	}
+	counted := make(map[string]*metrics.SourceEvent, len(opts.EventNames))
+	for _, n := range opts.EventNames {
+		counted[n] = opts.Metrics.Event(eventSource, n)
+	}
 	return func(ctx context.Context, ev sources.Event) error {
+		m, ok := counted[ev.Name]
+		if !ok {
+			m = opts.Metrics.Event(eventSource, ev.Name)
+		}
+		start := m.Received()
 		id := ev.ID
 		if id == "" {
 			id = newID()
@@ -65,6 +81,7 @@ func Stamp(eventSource, typeKey string, sink Sink, opts StampOptions) (sources.E
 		}
 		ce, err := event.New(id, eventSource, ev.Name, typeKey, at.UTC(), ev.Data)
 		if err != nil {
+			m.Failed()
 			return fmt.Errorf("building event %s: %w", id, err)
 		}
 		for k, v := range ext {
@@ -74,10 +91,16 @@ func Stamp(eventSource, typeKey string, sink Sink, opts StampOptions) (sources.E
 		}
 		for k, v := range ev.Extensions {
 			if err := ce.Context.SetExtension(k, v); err != nil {
+				m.Failed()
 				return fmt.Errorf("building event %s: extension %q: %w", id, k, err)
 			}
 		}
-		return sink(ctx, ce)
+		if err := sink(ctx, ce); err != nil {
+			m.SendFailed()
+			return err
+		}
+		m.Sent(start)
+		return nil
 	}, nil
 }
 
