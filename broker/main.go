@@ -180,7 +180,7 @@ func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.
 	if role != RoleDispatcher {
 		mux.Handle("/", dp.Ingress())
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	runCtx, stopRun := context.WithCancel(ctx)
