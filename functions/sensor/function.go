@@ -15,6 +15,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/sensor"
 )
 
@@ -27,6 +28,8 @@ type Function struct {
 	engine *sensor.Sensor
 	logger *zap.Logger
 	conn   *nats.Conn // the connection the state lives on; nil: in memory
+	// metrics counts events and firings; nil (until Instrument) counts nothing.
+	metrics *metrics.SensorMetrics
 }
 
 // New compiles a Sensor with the engine; the error is the engine's
@@ -86,7 +89,11 @@ func Connect(s *v1alpha1.Sensor, natsURL string, opts sensor.Options) (*Function
 // with the check of every filter that ran, as `flint test` prints them.
 func (f *Function) Handle(ctx context.Context, ce cloudevents.Event) (*cloudevents.Event, error) {
 	ev := event.FromCloudEvent(ce)
+	if f.metrics != nil {
+		ctx = sensor.WithObserver(ctx, f.metrics)
+	}
 	err := f.engine.Handle(ctx, ev)
+	f.metrics.Handled(err)
 	if f.logger.Core().Enabled(zap.DebugLevel) {
 		f.explain(ctx, ev)
 	}

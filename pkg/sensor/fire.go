@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -101,8 +102,14 @@ func (t *trigger) restore(ctx context.Context, store StateStore, events map[stri
 
 // run fires the trigger with its retry strategy, rate limit and status
 // policy and, when that fails, its dlqTrigger with the same events.
+// An observer in ctx is told how the trigger itself ended, whatever the
+// dlqTrigger did.
 func (t *trigger) run(ctx context.Context, sensor, key string, events map[string]*event.Event) (triggers.Result, error) {
+	start := time.Now()
 	res, err := t.retried(ctx, sensor, key, events)
+	if o := observerFrom(ctx); o != nil {
+		o.Fired(t.name, start, err)
+	}
 	if err == nil || t.dlq == nil {
 		return res, err
 	}
