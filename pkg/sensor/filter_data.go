@@ -2,16 +2,17 @@ package sensor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
-	"text/template"
 
 	"github.com/tidwall/gjson"
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 )
 
 // dataFilters are the data filters of a dependency and how they combine.
@@ -30,7 +31,7 @@ type dataFilter struct {
 	regexps []*regexp.Regexp
 	numbers []float64
 	bools   []bool
-	tmpl    *template.Template
+	tmpl    *userTemplate
 }
 
 // newDataFilters compiles the data filters; problem paths are relative to
@@ -102,25 +103,26 @@ func newDataFilter(f *v1alpha1.DataFilter) (*dataFilter, *apis.FieldError) {
 }
 
 // eval runs the data filters on the event data; no data (nil or empty)
-// passes, as in Argo Events. With "and" the first error or mismatch decides;
-// with "or" the first match passes and otherwise the errors, if any, are the
-// result.
-func (d *dataFilters) eval(_ context.Context, in *input) verdict {
+// passes, as in Argo Events, and data that is not JSON or is nested deeper
+// than jsonlimit.DefaultMaxDepth fails. With "and" the first error or
+// mismatch decides; with "or" the first match passes and otherwise the
+// errors, if any, are the result.
+func (d *dataFilters) eval(ctx context.Context, in *input) verdict {
 	if len(in.ev.Data) == 0 {
 		in.record(noDataCheck("filters.data", "data filters"))
 		return verdict{pass: true}
 	}
-	if !in.validJSON() {
-		v := verdict{err: fmt.Errorf("data filters: %w", ErrDataNotJSON)}
+	if err := checkData(in); err != nil {
+		v := verdict{err: fmt.Errorf("data filters: %w", err)}
 		in.record(FilterCheck{Filter: "filters.data", Result: CheckError, Message: v.err.Error()})
 		return v
 	}
 	var errs []error
 	var reasons []string
 	for i, f := range d.filters {
-		v := f.eval(in.json())
+		v := f.eval(ctx, in.json())
 		if in.explaining() {
-			in.record(f.check(i, in.json(), v))
+			in.record(f.check(ctx, i, in.json(), v))
 		}
 		switch {
 		case v.err != nil && !d.or:
@@ -144,9 +146,35 @@ func (d *dataFilters) eval(_ context.Context, in *input) verdict {
 	return verdict{reason: strings.Join(reasons, " / ")}
 }
 
+// errDataTooDeep fails the evaluations of event data nested deeper than
+// jsonlimit.DefaultMaxDepth levels.
+var errDataTooDeep = fmt.Errorf("event data is nested more than %d levels deep: %w", jsonlimit.DefaultMaxDepth, jsonlimit.ErrTooDeep)
+
+// checkData checks the event data once for every filter that reads it as
+// JSON, in one linear pass: it must be valid and nested at most
+// jsonlimit.DefaultMaxDepth levels, so that nothing recursive ever walks a
+// hostile nesting. in.valid keeps the outcome, -2 standing for too deep.
+func checkData(in *input) error {
+	if in.valid == 0 {
+		in.valid = 1
+		if err := jsonlimit.CheckString(in.json(), jsonlimit.DefaultMaxDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
+			in.valid = -2
+		} else if err != nil {
+			in.valid = -1
+		}
+	}
+	switch in.valid {
+	case -1:
+		return ErrDataNotJSON
+	case -2:
+		return errDataTooDeep
+	}
+	return nil
+}
+
 // eval runs one data filter on JSON data.
-func (f *dataFilter) eval(data string) verdict {
-	res, err := f.value(data)
+func (f *dataFilter) eval(ctx context.Context, data string) verdict {
+	res, err := f.value(ctx, data)
 	if err != nil {
 		return verdict{err: err}
 	}
@@ -168,13 +196,13 @@ func (f *dataFilter) eval(data string) verdict {
 
 // value is the value the filter compares: the one at its path, through its
 // template when it has one.
-func (f *dataFilter) value(data string) (gjson.Result, error) {
+func (f *dataFilter) value(ctx context.Context, data string) (gjson.Result, error) {
 	res := gjson.Get(data, f.path)
 	if !res.Exists() {
 		return res, fmt.Errorf("data filter %s: %w", f.path, ErrPathNotFound)
 	}
 	if f.tmpl != nil {
-		out, err := renderTemplate(f.tmpl, res.String())
+		out, err := renderTemplate(ctx, f.tmpl, res.String())
 		if err != nil {
 			return res, fmt.Errorf("data filter %s: template: %w", f.path, err)
 		}
@@ -185,14 +213,14 @@ func (f *dataFilter) value(data string) (gjson.Result, error) {
 
 // check explains the verdict v of the filter at index i on data: the value
 // found at the path and what it was compared with.
-func (f *dataFilter) check(i int, data string, v verdict) FilterCheck {
+func (f *dataFilter) check(ctx context.Context, i int, data string, v verdict) FilterCheck {
 	cmp := f.cmp
 	if cmp == v1alpha1.EmptyComparator {
 		cmp = v1alpha1.EqualTo
 	}
 	c := FilterCheck{Filter: fmt.Sprintf("filters.data[%d]", i), Path: f.path, Comparator: string(cmp),
 		Want: f.list(), Type: string(f.typ)}
-	res, err := f.value(data)
+	res, err := f.value(ctx, data)
 	if err == nil {
 		c.Found = shortJSON(res.Raw)
 	}

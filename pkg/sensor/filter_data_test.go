@@ -4,10 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 )
 
 func TestDataFilters(t *testing.T) {
@@ -268,4 +276,92 @@ func benchPayload(size int) string {
 	pad := strings.Repeat("x", max(0, size-200))
 	return `{"header":{"Content-Type":["application/json"]},"body":{"padding":"` + pad +
 		`","action":"opened","pull_request":{"number":7,"additions":120,"draft":false,"title":"Add sensor engine"}}}`
+}
+
+// TestDeepData feeds event data nested deeper than the limit to every kind
+// of filter and transform and to parameters: each fails with the reason,
+// after one linear check, instead of walking the nesting recursively.
+func TestDeepData(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/hostile.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s v1alpha1.Sensor
+	if err := yaml.UnmarshalStrict(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	sn := mustNewWith(t, &s, Options{})
+	deep := strings.Repeat("[", 1<<19) + strings.Repeat("]", 1<<19) // 1 MiB
+	within := strings.Repeat("[", 998) + strings.Repeat("]", 998)   // 1000 levels with header and body
+	const tooDeep = "event data is nested more than 1000 levels deep: JSON nesting too deep"
+	tests := []struct {
+		dep, body, want string
+	}{
+		{"data", deep, "data filters: " + tooDeep},
+		{"exprs", deep, "expr filters: " + tooDeep},
+		{"script", deep, "script filter: decoding event data: " + tooDeep},
+		{"jq", deep, "transform jq: decoding event data: " + tooDeep},
+		{"lua-transform", deep, "transform script: decoding event data: " + tooDeep},
+		{"data", within, "data filter body.a: path does not exist"},
+		{"script", within, ""},
+		{"jq", within, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dep, func(t *testing.T) {
+			t.Parallel()
+			_, _, _, err := sn.filter(context.Background(), tc.dep, webhookEvent("1", `{}`, tc.body))
+			if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+				t.Fatalf("filter error = %v, want %q", err, tc.want)
+			}
+			if tc.want != "" && !errors.Is(err, jsonlimit.ErrTooDeep) && strings.Contains(tc.want, tooDeep) {
+				t.Errorf("error %v does not wrap jsonlimit.ErrTooDeep", err)
+			}
+		})
+	}
+	t.Run("parameters", func(t *testing.T) {
+		t.Parallel()
+		events := map[string]*event.Event{"d": webhookEvent("1", `{}`, deep)}
+		for _, src := range []*v1alpha1.TriggerParameterSource{
+			{DependencyName: "d", DataKey: "body"},
+			{DependencyName: "d", DataTemplate: "{{ .Input.body }}"},
+		} {
+			_, _, _, err := resolveParameter(src, events)
+			if !errors.Is(err, jsonlimit.ErrTooDeep) {
+				t.Errorf("resolving %+v = %v, want %q", *src, err, tooDeep)
+			}
+		}
+	})
+}
+
+// BenchmarkDeepData measures a data filter on a hostile event: a 1 MiB body
+// of nested arrays. It reports CPU per event and the peak RSS.
+func BenchmarkDeepData(b *testing.B) {
+	d, ferr := newDependency(&v1alpha1.EventDependency{Name: "d", EventSourceName: "webhook", EventName: "example",
+		Filters: &v1alpha1.EventDependencyFilter{Data: []v1alpha1.DataFilter{{Path: "body.a", Type: "string", Value: []string{"x"}}}}})
+	if ferr != nil {
+		b.Fatal(ferr)
+	}
+	body := strings.Repeat("[", 1<<19) + strings.Repeat("]", 1<<19)
+	ev := webhookEvent("1", `{}`, body)
+	b.SetBytes(int64(len(ev.Data)))
+	b.ReportAllocs()
+	start := benchCPU()
+	for b.Loop() {
+		_, _, _, _ = d.filter(context.Background(), ev)
+	}
+	b.ReportMetric(float64(benchCPU()-start)/float64(b.N)/float64(time.Millisecond), "cpu-ms/op")
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MiB")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.StackSys)/(1<<20), "stack-sys-MiB")
+}
+
+// benchCPU is the CPU time (user and system) the process has used.
+func benchCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

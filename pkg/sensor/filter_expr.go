@@ -29,6 +29,10 @@ type exprFilter struct {
 	text    string
 	fields  []v1alpha1.PayloadField
 	program *vm.Program
+	// loops is true when the program iterates (all, any, map, filter…), so
+	// that its run time depends on the data; such programs run bounded.
+	loops bool
+	slots evalSlots
 }
 
 // newExprFilters compiles the expression filters; problem paths are relative
@@ -72,23 +76,39 @@ func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
 	if err != nil {
 		errs = errs.Also(apis.ErrInvalidValue(f.Expr, "expr", oneLineError{err}.Error()))
 	}
-	return &exprFilter{text: f.Expr, fields: f.Fields, program: program}, errs
+	return &exprFilter{text: f.Expr, fields: f.Fields, program: program, loops: hasLoop(program), slots: newEvalSlots()}, errs
+}
+
+// hasLoop reports whether a compiled expression iterates: only a backward
+// jump repeats instructions, so a program without one runs in time bounded
+// by its length (builtins are linear or bounded by expr-lang's memory budget).
+func hasLoop(p *vm.Program) bool {
+	if p == nil {
+		return false
+	}
+	for _, op := range p.Bytecode {
+		if op == vm.OpJumpBackward {
+			return true
+		}
+	}
+	return false
 }
 
 // eval runs the expression filters on the event data; no data passes, as in
-// Argo Events. With "and" the first error or false decides; with "or" the
+// Argo Events, and data that is not JSON or is nested too deep fails (see
+// checkData). With "and" the first error or false decides; with "or" the
 // first true passes and otherwise the errors, if any, are the result.
-func (e *exprFilters) eval(_ context.Context, in *input) verdict {
+func (e *exprFilters) eval(ctx context.Context, in *input) verdict {
 	if len(in.ev.Data) == 0 {
 		return verdict{pass: true}
 	}
-	if !in.validJSON() {
-		return verdict{err: fmt.Errorf("expr filters: %w", ErrDataNotJSON)}
+	if err := checkData(in); err != nil {
+		return verdict{err: fmt.Errorf("expr filters: %w", err)}
 	}
 	var errs []error
 	var reasons []string
 	for _, f := range e.filters {
-		v := f.eval(in.json())
+		v := f.eval(ctx, in.json())
 		switch {
 		case v.err != nil && !e.or:
 			return v
@@ -111,8 +131,9 @@ func (e *exprFilters) eval(_ context.Context, in *input) verdict {
 	return verdict{reason: strings.Join(reasons, " / ")}
 }
 
-// eval binds the fields and runs the expression; only a boolean true passes.
-func (f *exprFilter) eval(data string) verdict {
+// eval binds the fields and runs the expression, within the evaluation
+// budget when it iterates; only a boolean true passes.
+func (f *exprFilter) eval(ctx context.Context, data string) verdict {
 	env := make(map[string]any, len(f.fields))
 	for _, fld := range f.fields {
 		res := gjson.Get(data, fld.Path)
@@ -121,7 +142,15 @@ func (f *exprFilter) eval(data string) verdict {
 		}
 		env[fld.Name] = exprValue(res)
 	}
-	out, err := expr.Run(f.program, env)
+	var out any
+	var err error
+	if f.loops {
+		e := startEval(ctx)
+		defer e.done()
+		out, err = runBounded(e, f.slots, func() (any, error) { return expr.Run(f.program, env) })
+	} else if err = ctx.Err(); err == nil {
+		out, err = expr.Run(f.program, env)
+	}
 	if err != nil {
 		return verdict{err: fmt.Errorf("expr filter (%s): %w", f.text, oneLineError{err})}
 	}

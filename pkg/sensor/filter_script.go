@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
@@ -24,14 +23,15 @@ func newScriptFilter(src string) (*scriptFilter, *apis.FieldError) {
 	return &scriptFilter{proto: proto}, nil
 }
 
-// eval runs the script in a fresh state; no data passes, as in Argo Events,
-// and data that is not a JSON object is an error.
+// eval runs the script in a fresh state within the evaluation budget; no
+// data passes, as in Argo Events, and data that is not a JSON object, or is
+// nested too deep (see checkData), is an error.
 func (f *scriptFilter) eval(ctx context.Context, in *input) verdict {
 	if len(in.ev.Data) == 0 {
 		return verdict{pass: true}
 	}
-	var data map[string]any
-	if err := json.Unmarshal(in.ev.Data, &data); err != nil {
+	data, err := decodeObject(in.ev.Data)
+	if err != nil {
 		return verdict{err: fmt.Errorf("script filter: decoding event data: %w", err)}
 	}
 	ret, err := runLua(ctx, f.proto, data)

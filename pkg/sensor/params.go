@@ -1,11 +1,12 @@
 package sensor
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"strings"
-	"text/template"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 )
 
 // parameters is a compiled list of trigger parameters, their templates
@@ -34,7 +36,7 @@ type parameter struct {
 // source is a compiled parameter source.
 type source struct {
 	src               *v1alpha1.TriggerParameterSource
-	dataTmpl, ctxTmpl *template.Template
+	dataTmpl, ctxTmpl *userTemplate
 }
 
 var parameterOperations = []string{"", string(v1alpha1.TriggerParameterOpOverwrite),
@@ -95,12 +97,19 @@ func compileSource(src *v1alpha1.TriggerParameterSource, deps map[string]bool) (
 	return s, errs.ViaField("src")
 }
 
-// apply applies the parameters (src → dest with overwrite/append/prepend) to
-// a JSON document, such as the trigger template JSON with dest `http.url`,
-// and returns the new document; doc is not modified. Errors name the
-// parameter by its index in the list (`[0]: …`).
+// apply is applyContext without a context of its own: its templates have
+// DefaultEvalTimeout each.
 func (p *parameters) apply(doc []byte, events map[string]*event.Event) ([]byte, error) {
-	r := resolver{events: events}
+	return p.applyContext(context.Background(), doc, events)
+}
+
+// applyContext applies the parameters (src → dest with
+// overwrite/append/prepend) to a JSON document, such as the trigger template
+// JSON with dest `http.url`, and returns the new document; doc is not
+// modified. Templates render within the evaluation budget of ctx. Errors
+// name the parameter by its index in the list (`[0]: …`).
+func (p *parameters) applyContext(ctx context.Context, doc []byte, events map[string]*event.Event) ([]byte, error) {
+	r := resolver{ctx: ctx, events: events}
 	for i := range p.params {
 		prm := &p.params[i]
 		val, ok, err := prm.source.resolve(&r)
@@ -127,11 +136,18 @@ func (p *parameters) apply(doc []byte, events map[string]*event.Event) ([]byte, 
 	return doc, nil
 }
 
-// payload builds a trigger payload JSON from `payload` parameters, as Argo's
-// ConstructPayload: values go to their dest in a new document, and a
-// parameter with an empty dest is the whole payload.
+// payload is payloadContext without a context of its own: its templates
+// have DefaultEvalTimeout each.
 func (p *parameters) payload(events map[string]*event.Event) ([]byte, error) {
-	r := resolver{events: events}
+	return p.payloadContext(context.Background(), events)
+}
+
+// payloadContext builds a trigger payload JSON from `payload` parameters, as
+// Argo's ConstructPayload: values go to their dest in a new document, and a
+// parameter with an empty dest is the whole payload. Templates render within
+// the evaluation budget of ctx.
+func (p *parameters) payloadContext(ctx context.Context, events map[string]*event.Event) ([]byte, error) {
+	r := resolver{ctx: ctx, events: events}
 	var payload []byte
 	for i := range p.params {
 		prm := &p.params[i]
@@ -177,6 +193,7 @@ type resolved struct {
 // resolver resolves the parameters of one application, decoding each
 // dependency's context and data at most once.
 type resolver struct {
+	ctx    context.Context
 	events map[string]*event.Event
 	cache  []*decoded
 }
@@ -241,7 +258,7 @@ func (s *source) resolve(r *resolver) (resolved, bool, error) {
 	var (
 		payload    string
 		key, which string
-		tmpl       *template.Template
+		tmpl       *userTemplate
 	)
 	if src.DataKey != "" || src.DataTemplate != "" {
 		key, which, tmpl = src.DataKey, "data", s.dataTmpl
@@ -258,7 +275,7 @@ func (s *source) resolve(r *resolver) (resolved, bool, error) {
 	}
 	var errs []error
 	if tmpl != nil {
-		out, err := renderTemplate(tmpl, gjson.Parse(payload).Value())
+		out, err := renderTemplate(r.ctx, tmpl, gjson.Parse(payload).Value())
 		if err == nil {
 			return resolved{text: out}, true, nil
 		}
@@ -308,7 +325,8 @@ func argoContext(c *event.Context) v1alpha1.EventContext {
 
 // dataAsJSON returns the event data as JSON, decoded per its content type:
 // JSON as is (it must be valid), YAML converted; an empty content type is
-// taken as JSON.
+// taken as JSON. JSON nested deeper than jsonlimit.DefaultMaxDepth levels is
+// refused, after one linear check, before anything walks it.
 func dataAsJSON(ev *event.Event) ([]byte, error) {
 	ct := ev.Context.DataContentType
 	mt := "application/json"
@@ -320,7 +338,10 @@ func dataAsJSON(ev *event.Event) ([]byte, error) {
 	}
 	switch strings.ToLower(mt) {
 	case "application/json":
-		if !json.Valid(ev.Data) {
+		if err := jsonlimit.Check(ev.Data, jsonlimit.DefaultMaxDepth); err != nil {
+			if errors.Is(err, jsonlimit.ErrTooDeep) {
+				return nil, errDataTooDeep
+			}
 			return nil, ErrDataNotJSON
 		}
 		return ev.Data, nil
@@ -328,6 +349,9 @@ func dataAsJSON(ev *event.Event) ([]byte, error) {
 		b, err := yaml.YAMLToJSON(ev.Data)
 		if err != nil {
 			return nil, fmt.Errorf("converting YAML event data to JSON: %w", err)
+		}
+		if err := jsonlimit.Check(b, jsonlimit.DefaultMaxDepth); err != nil {
+			return nil, errDataTooDeep
 		}
 		return b, nil
 	default:

@@ -51,6 +51,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 	"knative.dev/pkg/apis"
@@ -75,6 +76,11 @@ type Options struct {
 	// run: the problems only a type's own factory finds are not reported,
 	// and Handle fails every firing.
 	SkipBuild bool
+	// EvalTimeout is the time limit of each evaluation of user code (a Lua
+	// script or transform, a jq transform, a template, an expression); one
+	// that outlasts it fails its filter or parameter. DefaultEvalTimeout
+	// when zero.
+	EvalTimeout time.Duration
 }
 
 // Sensor is a compiled Sensor, ready to handle events; it is safe for
@@ -87,6 +93,7 @@ type Sensor struct {
 	logger      *zap.Logger
 	round       *roundPolicy
 	notRunnable []string
+	evalTimeout time.Duration
 }
 
 // New compiles a Sensor: its dependencies (filters, transforms), its
@@ -103,7 +110,7 @@ func New(s *v1alpha1.Sensor, opts Options) (*Sensor, error) {
 	}
 	// Trigger types log with the sensor's name and loggingFields too.
 	opts.Deps.Logger = sensorLogger(opts.Deps.Logger, s)
-	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger, round: newRoundPolicy(&s.Spec)}
+	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger, round: newRoundPolicy(&s.Spec), evalTimeout: opts.EvalTimeout}
 	if out.store == nil {
 		out.store = NewMemoryStore(DefaultFiredKeys)
 	}
@@ -190,6 +197,7 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 	if ev == nil {
 		return nil
 	}
+	ctx = withEvalTimeout(ctx, s.evalTimeout)
 	var matched []*dependency
 	for _, d := range s.deps {
 		if d.matches(ev) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 )
 
 // errNotTable is returned when a transform script does not return a table.
@@ -66,15 +67,20 @@ func (t *jqTransform) apply(ctx context.Context, ev *event.Event) (*event.Event,
 	if len(ev.Data) == 0 {
 		return ev, nil
 	}
-	var data map[string]any
-	if err := json.Unmarshal(ev.Data, &data); err != nil {
+	data, err := decodeObject(ev.Data)
+	if err != nil {
 		return nil, fmt.Errorf("transform jq: decoding event data: %w", err)
 	}
-	out, ok := t.code.RunWithContext(ctx, data).Next()
+	e := startEval(ctx)
+	defer e.done()
+	out, ok := t.code.RunWithContext(e.context(), data).Next()
 	if !ok {
 		return nil, errors.New("transform jq: no output")
 	}
 	if err, ok := out.(error); ok {
+		if stopped := e.err(); stopped != nil {
+			return nil, fmt.Errorf("transform jq: %w", stopped)
+		}
 		return nil, fmt.Errorf("transform jq: %w", err)
 	}
 	obj, ok := out.(map[string]any)
@@ -94,8 +100,8 @@ func (t *luaTransform) apply(ctx context.Context, ev *event.Event) (*event.Event
 	if len(ev.Data) == 0 {
 		return ev, nil
 	}
-	var data map[string]any
-	if err := json.Unmarshal(ev.Data, &data); err != nil {
+	data, err := decodeObject(ev.Data)
+	if err != nil {
 		return nil, fmt.Errorf("transform script: decoding event data: %w", err)
 	}
 	ret, err := runLua(ctx, t.proto, data)
@@ -111,6 +117,20 @@ func (t *luaTransform) apply(ctx context.Context, ev *event.Event) (*event.Event
 		return nil, fmt.Errorf("transform script: %w", err)
 	}
 	return withData(ev, out)
+}
+
+// decodeObject decodes event data that must be a JSON object, after a
+// linear check that it is nested at most jsonlimit.DefaultMaxDepth levels,
+// so that a hostile nesting never reaches the recursive decoder.
+func decodeObject(b []byte) (map[string]any, error) {
+	if err := jsonlimit.Check(b, jsonlimit.DefaultMaxDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
+		return nil, errDataTooDeep
+	}
+	var data map[string]any
+	if err := json.Unmarshal(b, &data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // withData returns a copy of ev whose data is v as JSON.
