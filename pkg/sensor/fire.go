@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+	"go.uber.org/zap"
 
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
 	"github.com/flintevents/flint/triggers"
 )
@@ -252,4 +254,21 @@ func (t *trigger) close() error {
 		errs = append(errs, t.dlq.close())
 	}
 	return errors.Join(errs...)
+}
+
+// logFired logs a trigger that fired. A trigger answering an error status with no
+// policy.status.allow to judge it counts as fired, as in Argo; it is logged at WARN
+// with the status so that the failure does not pass unnoticed.
+func (t *trigger) logFired(log *zap.Logger, events map[string]*event.Event, res triggers.Result) {
+	fields := []zap.Field{zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Int("status", res.StatusCode)}
+	if res.StatusCode >= 400 && !judgesStatus(t.policy) {
+		log.Warn("trigger answered an error status, counted as fired since no policy.status.allow judges it", fields...)
+		return
+	}
+	log.Info("trigger fired", fields...)
+}
+
+// judgesStatus reports whether policy lists the statuses that count as success.
+func judgesStatus(policy *v1alpha1.TriggerPolicy) bool {
+	return policy != nil && policy.Status != nil && policy.Status.Allow != nil
 }

@@ -301,6 +301,6 @@ func (s *Sensor) fire(ctx context.Context, t *trigger, events map[string]*event.
 	if err := s.store.MarkFired(context.WithoutCancel(ctx), key); err != nil {
 		log.Warn("trigger fired but its idempotency key was not recorded", zap.String("trigger", t.name), zap.Error(err))
 	}
-	log.Info("trigger fired", zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Int("status", res.StatusCode))
+	t.logFired(log, events, res)
 	return nil
 }
