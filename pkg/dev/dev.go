@@ -24,6 +24,7 @@ import (
 
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/natsd"
 	"github.com/flintevents/flint/sources/host"
 	"github.com/flintevents/flint/sources/receiver"
@@ -59,6 +60,9 @@ type Options struct {
 	// watch and k8s and argoWorkflow triggers act on; $KUBECONFIG, or the
 	// pod's service account, when empty. Without any, those types refuse to build.
 	Kubeconfig string
+	// MetricsAddr is where /metrics, /healthz and /readyz listen (default
+	// 127.0.0.1:0, a free port); "off" serves none.
+	MetricsAddr string
 	// ListenHost is the interface push sources bind (default 127.0.0.1).
 	ListenHost string
 	// Logger receives every log line; a no-op logger when nil.
@@ -83,6 +87,8 @@ type Endpoints struct {
 	IngressAddr string
 	// NATS is the embedded server's client URL, empty when it listens on no port.
 	NATS string
+	// Metrics is the URL of the process's Prometheus metrics, empty when off.
+	Metrics string
 }
 
 // Run starts everything, blocks until ctx ends or a component fails, then
@@ -183,12 +189,28 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 			return out.Emit, nil
 		}
 	}
-	runs, err := b.sourceRuns(sinkFor)
+	reg := metrics.New()
+	for _, s := range b.sensors {
+		s.fn.Instrument(reg, s.unit.Sensor)
+	}
+	runs, err := b.sourceRuns(sinkFor, reg.Source)
 	if err != nil {
 		ingressLn.Close()
 		return err
 	}
 
+	var metricsSrv *metrics.Server
+	if opts.MetricsAddr != "off" {
+		addr := opts.MetricsAddr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		if metricsSrv, err = metrics.Listen(addr, reg, nil); err != nil {
+			ingressLn.Close()
+			return err
+		}
+		defer func() { _ = metricsSrv.Close() }()
+	}
 	ingressSrv := newServer(dp.Ingress())
 	var sensorSrv *http.Server
 	if opts.ViaHTTP {
@@ -240,12 +262,16 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		if srv != nil {
 			ep.NATS = srv.ClientURL()
 		}
+		if metricsSrv != nil {
+			ep.Metrics = metricsSrv.URL()
+		}
 		wiring := "in-process"
 		if opts.ViaHTTP {
 			wiring = "http"
 		}
 		log.Info("flint dev is running",
 			zap.String("ingress", ep.Ingress),
+			zap.String("metrics", ep.Metrics),
 			zap.String("wiring", wiring),
 			zap.String("dataDir", st.dir),
 			zap.Int("eventSources", len(objs.EventSources)),
@@ -295,18 +321,24 @@ func newServer(h http.Handler) *http.Server {
 
 // sourceRuns returns one run per source adapter, emitting into the sink that
 // sinkFor gives its EventSource.
-func (b *built) sourceRuns(sinkFor func(builtSource) (host.Sink, error)) ([]func(context.Context) error, error) {
+func (b *built) sourceRuns(sinkFor func(builtSource) (host.Sink, error), m *metrics.Source) ([]func(context.Context) error, error) {
 	runs := make([]func(context.Context) error, 0, len(b.sources))
 	for _, s := range b.sources {
 		out, err := sinkFor(s)
 		if err != nil {
 			return nil, fmt.Errorf("eventsource %s: %w", s.unit.EventSource.Name, err)
 		}
-		emit, err := host.Stamp(s.unit.EventSource.Name, s.unit.Key, out, host.StampOptions{})
+		names := s.unit.EventSource.Spec.EventNames(s.unit.Key)
+		emit, err := host.Stamp(s.unit.EventSource.Name, s.unit.Key, out, host.StampOptions{Metrics: m, EventNames: names})
 		if err != nil {
 			return nil, fmt.Errorf("eventsource %s: spec.%s: %w", s.unit.EventSource.Name, s.unit.Key, err)
 		}
 		runs = append(runs, func(ctx context.Context) error {
+			for _, n := range names {
+				ev := m.Event(s.unit.EventSource.Name, n)
+				ev.Running(true)
+				defer ev.Running(false)
+			}
 			if err := s.src.Run(ctx, emit); err != nil {
 				return fmt.Errorf("eventsource %s: spec.%s: %w", s.unit.EventSource.Name, s.unit.Key, err)
 			}

@@ -1,0 +1,75 @@
+package dev_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/flintevents/flint/pkg/dev"
+)
+
+// TestMetricsMoveAsEventsFlow posts webhook events through flint dev and
+// scrapes the printed metrics URL: received, sent and triggered move, and a
+// target that refuses moves failed.
+func TestMetricsMoveAsEventsFlow(t *testing.T) {
+	for _, w := range wirings {
+		t.Run(w.name, func(t *testing.T) {
+			t.Setenv("TMPDIR", t.TempDir())
+			tg := newTarget(t, true, 0)
+			port := freePort(t)
+			eps := make(chan dev.Endpoints, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- dev.Run(ctx, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP, BrokerAddr: "127.0.0.1:0",
+					Logger: zap.NewNop(), Ready: func(ep dev.Endpoints) { eps <- ep }})
+			}()
+			t.Cleanup(func() { cancel(); <-done })
+			var ep dev.Endpoints
+			select {
+			case ep = <-eps:
+			case err := <-done:
+				t.Fatalf("dev.Run: %v", err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("dev.Run not ready after 30s")
+			}
+			if !strings.HasPrefix(ep.Metrics, "http://127.0.0.1:") {
+				t.Fatalf("metrics URL %q, want one on 127.0.0.1", ep.Metrics)
+			}
+			post(t, port, "one")
+			waitFor(t, func() bool { return tg.count() == 1 })
+			body := scrape(t, ep.Metrics)
+			for _, want := range []string{
+				`flint_eventsource_events_received_total{event_name="orders",eventsource_name="hooks"} 1`,
+				`argo_events_events_sent_total{event_name="orders",eventsource_name="hooks"} 1`,
+				`argo_events_event_service_running_total{event_name="orders",eventsource_name="hooks"} 1`,
+				`argo_events_action_triggered_total{sensor_name="orders",trigger_name="notify"} 1`,
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
+			tg.healthy.Store(false)
+			post(t, port, "two")
+			waitFor(t, func() bool {
+				return strings.Contains(scrape(t, ep.Metrics), `argo_events_action_failed_total{sensor_name="orders",trigger_name="notify"} `)
+			})
+		})
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
