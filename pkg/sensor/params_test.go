@@ -2,7 +2,9 @@ package sensor
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -384,4 +386,26 @@ func BenchmarkParameters(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestParameterTemplateBudget checks that a dataTemplate that never ends
+// fails its parameter at the evaluation time limit, naming it.
+func TestParameterTemplateBudget(t *testing.T) {
+	t.Parallel()
+	params, ferr := compileParameters([]v1alpha1.TriggerParameter{{Dest: "x", Src: &v1alpha1.TriggerParameterSource{
+		DependencyName: "d", DataTemplate: `{{ range $i := until 100000 }}{{ range $j := until 100000 }}{{ end }}.{{ end }}`,
+	}}}, map[string]bool{"d": true}, true)
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	events := map[string]*event.Event{"d": webhookEvent("1", `{}`, `{}`)}
+	start := time.Now()
+	_, err := params.applyContext(withEvalTimeout(context.Background(), 100*time.Millisecond), []byte(`{}`), events)
+	want := `[0]: unable to resolve the parameter of dependency "d": dataTemplate: evaluation time limit exceeded (100ms)`
+	if err == nil || err.Error() != want || !errors.Is(err, ErrEvalTimeout) {
+		t.Errorf("applyContext = %v, want %q", err, want)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %s, want about 100ms", took)
+	}
 }
