@@ -69,6 +69,13 @@ func openStore(opts Options, log *zap.Logger) (*store, error) {
 // undelivered events (or an unknown count, -1) it keeps the directory, marks it and
 // says how to deliver them. A DataDir is always kept.
 func (s *store) release(log *zap.Logger, undelivered int) {
+	if s.dir != "" && holdsDeadLetters(s.dir) {
+		log.Warn("dead letters remain: events a trigger gave up on are kept in the data directory; list them with flint dlq list",
+			zap.String("dataDir", s.dir), zap.String("list", "flint dlq list --data-dir "+s.dir))
+		if s.temp && undelivered == 0 {
+			undelivered = -1 // counted as delivered, yet the store holds them: keep it
+		}
+	}
 	if !s.temp {
 		return
 	}
@@ -137,12 +144,27 @@ func running(dir string) bool {
 // holdsEvents reports whether the JetStream store in dir holds any stream message
 // data (a non-empty message block).
 func holdsEvents(dir string) bool {
+	return holdsMessages(dir, "")
+}
+
+// holdsDeadLetters reports whether the JetStream store in dir holds message data in
+// a dead-letter stream.
+func holdsDeadLetters(dir string) bool {
+	return holdsMessages(dir, deadLetterPrefix)
+}
+
+// holdsMessages reports whether a stream whose name starts with prefix has a
+// non-empty message block in the JetStream store in dir.
+func holdsMessages(dir, prefix string) bool {
 	found := false
 	_ = filepath.WalkDir(filepath.Join(dir, storeSubdir), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || found {
 			return fs.SkipAll
 		}
 		if d.IsDir() || !strings.HasSuffix(d.Name(), ".blk") || filepath.Base(filepath.Dir(path)) != "msgs" {
+			return nil
+		}
+		if !strings.HasPrefix(filepath.Base(filepath.Dir(filepath.Dir(path))), prefix) {
 			return nil
 		}
 		if info, err := d.Info(); err == nil && info.Size() > 0 {
@@ -156,8 +178,9 @@ func holdsEvents(dir string) bool {
 
 // drain waits, at most timeout, until every trigger consumer has delivered what the
 // broker accepted.
+// Dead letters are not waited for: they stay until replayed.
 func drain(nc *nats.Conn, timeout time.Duration, log *zap.Logger) {
-	n := countUndelivered(nc)
+	n, _ := countStored(nc)
 	if n == 0 {
 		return
 	}
@@ -165,7 +188,7 @@ func drain(nc *nats.Conn, timeout time.Duration, log *zap.Logger) {
 	deadline := time.Now().Add(timeout)
 	for n != 0 && time.Now().Before(deadline) {
 		time.Sleep(drainPoll)
-		n = countUndelivered(nc)
+		n, _ = countStored(nc)
 	}
 }
 
@@ -173,11 +196,22 @@ func drain(nc *nats.Conn, timeout time.Duration, log *zap.Logger) {
 // acknowledged yet (pending or in flight), plus the dead letters; -1 when it
 // cannot be read.
 func countUndelivered(nc *nats.Conn) int {
+	pending, dead := countStored(nc)
+	if pending < 0 {
+		return -1
+	}
+	return pending + dead
+}
+
+// countStored counts the stored events some trigger consumer has not acknowledged
+// yet (pending or in flight), and the dead letters; pending is -1 when they cannot
+// be read.
+func countStored(nc *nats.Conn) (pending, dead int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return -1
+		return -1, 0
 	}
 	total := 0
 	names := js.StreamNames(ctx)
@@ -187,11 +221,11 @@ func countUndelivered(nc *nats.Conn) int {
 		}
 		s, err := js.Stream(ctx, name)
 		if err != nil {
-			return -1
+			return -1, dead
 		}
 		if strings.HasPrefix(name, deadLetterPrefix) {
 			// Dead letters wait for `flint dlq replay`: kept like undelivered events.
-			total += int(s.CachedInfo().State.Msgs)
+			dead += int(s.CachedInfo().State.Msgs)
 			continue
 		}
 		infos := s.ListConsumers(ctx)
@@ -199,11 +233,11 @@ func countUndelivered(nc *nats.Conn) int {
 			total += int(info.NumPending) + info.NumAckPending
 		}
 		if infos.Err() != nil {
-			return -1
+			return -1, dead
 		}
 	}
 	if names.Err() != nil {
-		return -1
+		return -1, dead
 	}
-	return total
+	return total, dead
 }
