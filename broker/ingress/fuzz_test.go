@@ -39,7 +39,7 @@ func (s *storedEvents) Publish(_ context.Context, _ string, ev *cloudevents.Even
 func FuzzIngress(f *testing.F) {
 	for _, seed := range []struct {
 		contentType, specVersion, id, source, typ, ttl string
-		body                                            []byte
+		body                                           []byte
 	}{
 		{"application/json", "1.0", "1", "/src", "t", "", []byte(`{"a":1}`)},
 		{"text/plain", "1.0", "2", "src", "t", "3", []byte("hello")},
