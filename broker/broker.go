@@ -21,6 +21,7 @@ import (
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/ingress"
 	"github.com/flintevents/flint/broker/internal/bus"
+	"github.com/flintevents/flint/pkg/metrics"
 )
 
 // Config tunes the data plane; zero values take the defaults named per field.
@@ -65,6 +66,10 @@ type Config struct {
 	// but neither creates nor deletes consumers, for an ingress that runs apart from its
 	// dispatcher.
 	IngressOnly bool
+	// Metrics counts the ingress's requests and each trigger's deliveries, filtered
+	// events and dead letters (Knative's event_count and event_dispatch_latencies);
+	// nil counts nothing.
+	Metrics *metrics.Broker
 }
 
 // KnativeDefaultDelivery is Knative's cluster default DeliverySpec (config-br-defaults):
@@ -88,11 +93,14 @@ type DataPlane struct {
 	logger     *zap.Logger
 	registry   *ingress.Registry
 	ingress    *ingress.Handler
+	handler    http.Handler // ingress, counted when Config.Metrics is set
 	dispatcher *dispatcher.Dispatcher
 
 	running atomic.Bool
 	mu      sync.Mutex
 	brokers []resolvedBroker // last applied
+	// ingressMetrics keeps each broker's ingress counters across applies, by namespace/name.
+	ingressMetrics map[string]*metrics.BrokerTarget
 }
 
 // New returns a data plane over nc; it does not touch JetStream until Apply.
@@ -123,12 +131,18 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 		cfg:      cfg,
 		logger:   logger,
 		registry: ingress.NewRegistry(),
+
+		ingressMetrics: make(map[string]*metrics.BrokerTarget),
 	}
 	dp.ingress = ingress.New(dp.registry, pub, ingress.Config{
 		MaxEventSize:   cfg.MaxEventSize,
 		PublishTimeout: cfg.PublishTimeout,
 		DefaultTTL:     cfg.DefaultTTL,
 	}, logger.Named("ingress"))
+	dp.handler = dp.ingress
+	if cfg.Metrics != nil {
+		dp.handler = ingress.Counted(dp.ingress, dp.registry)
+	}
 	dp.dispatcher = dispatcher.New(js, pub, dispatcher.Config{
 		Concurrency:    cfg.Concurrency,
 		DefaultTimeout: cfg.DefaultTimeout,
@@ -139,12 +153,13 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 		MaxReplySize:   cfg.MaxEventSize,
 		PublishTimeout: cfg.PublishTimeout,
 		Transport:      cfg.Transport,
+		Metrics:        cfg.Metrics,
 	}, logger.Named("dispatcher"))
 	return dp, nil
 }
 
 // Ingress is the HTTP handler accepting events at /<namespace>/<broker>.
-func (dp *DataPlane) Ingress() http.Handler { return dp.ingress }
+func (dp *DataPlane) Ingress() http.Handler { return dp.handler }
 
 // Apply makes brokers and triggers the data plane's desired state: it validates them all
 // first (an invalid object changes nothing and is reported with its field), then ensures
@@ -166,7 +181,8 @@ func (dp *DataPlane) Apply(ctx context.Context, brokers []*eventingv1.Broker, tr
 			errs = append(errs, fmt.Errorf("applying broker %s/%s: %w", b.namespace, b.name, err))
 			continue
 		}
-		targets = append(targets, ingress.Target{Namespace: b.namespace, Name: b.name, Subject: bus.Subject(b.namespace, b.name)})
+		targets = append(targets, ingress.Target{Namespace: b.namespace, Name: b.name, Subject: bus.Subject(b.namespace, b.name),
+			Metrics: dp.ingressTarget(b.namespace, b.name)})
 		owned = append(owned, dispatcher.Broker{Namespace: b.namespace, Name: b.name})
 	}
 	// Consumers first: a trigger created with its broker sees every event the ingress
@@ -179,6 +195,20 @@ func (dp *DataPlane) Apply(ctx context.Context, brokers []*eventingv1.Broker, tr
 	dp.registry.Set(targets)
 	dp.brokers = want.brokers
 	return errors.Join(errs...)
+}
+
+// ingressTarget is the ingress counters of a broker, resolved once; dp.mu must be held.
+func (dp *DataPlane) ingressTarget(namespace, name string) *metrics.BrokerTarget {
+	if dp.cfg.Metrics == nil {
+		return nil
+	}
+	key := namespace + "/" + name
+	t, ok := dp.ingressMetrics[key]
+	if !ok {
+		t = dp.cfg.Metrics.Ingress(namespace, name)
+		dp.ingressMetrics[key] = t
+	}
+	return t
 }
 
 // ApplyValid is Apply for a source of objects that cannot refuse them, such as a

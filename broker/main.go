@@ -22,6 +22,7 @@ import (
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest/document"
 	"github.com/flintevents/flint/pkg/manifest/knative"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/natsd"
 )
 
@@ -77,13 +78,15 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("no manifests: pass at least one -f file, or --cluster")
 	}
 	cfg.IngressOnly = *role == RoleIngress
+	reg := metrics.New()
+	cfg.Metrics = reg.Broker
 	logger, err := newLogger(*logLevel, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
 	if *fromCluster {
-		return mainCluster(ctx, *kubeconfig, *namespace, *natsURL, *dataDir, *addr, *role, cfg, logger)
+		return mainCluster(ctx, *kubeconfig, *namespace, *natsURL, *dataDir, *addr, *role, cfg, reg, logger)
 	}
 
 	// Brokers and Triggers only: EventSources and Sensors are flint dev's, and
@@ -109,12 +112,12 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var ready atomic.Bool
 	ready.Store(true)
-	return serve(ctx, dp, *addr, *role, &ready, logger)
+	return serve(ctx, dp, *addr, *role, &ready, reg, logger)
 }
 
 // mainCluster runs the data plane on the Brokers and Triggers of a cluster, applying
 // them after every change; /readyz answers 200 once they were applied.
-func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, addr, role string, cfg Config, logger *zap.Logger) error {
+func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, addr, role string, cfg Config, reg *metrics.Registry, logger *zap.Logger) error {
 	restCfg, ok, err := kube.LoadConfig(kubeconfig)
 	if err != nil {
 		return err
@@ -153,7 +156,7 @@ func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, a
 			Logger:    logger.Named("watch"),
 		})
 	}()
-	serveErr := serve(ctx, dp, addr, role, &ready, logger)
+	serveErr := serve(ctx, dp, addr, role, &ready, reg, logger)
 	stopWatch()
 	if err := <-watched; err != nil && serveErr == nil {
 		serveErr = err
@@ -161,9 +164,9 @@ func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, a
 	return serveErr
 }
 
-// serve runs the ingress (unless role is dispatcher) with the probes, and the
-// dispatcher, until ctx is done, then stops both.
-func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.Bool, logger *zap.Logger) error {
+// serve runs the ingress (unless role is dispatcher) with the probes and the
+// registry's /metrics, and the dispatcher, until ctx is done, then stops both.
+func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.Bool, reg *metrics.Registry, logger *zap.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
@@ -177,6 +180,7 @@ func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.
 		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /metrics", reg.Handler())
 	if role != RoleDispatcher {
 		mux.Handle("/", dp.Ingress())
 	}

@@ -17,6 +17,7 @@ import (
 	"knative.dev/pkg/logging"
 
 	"github.com/flintevents/flint/pkg/kube"
+	"github.com/flintevents/flint/pkg/metrics"
 )
 
 // DefaultIngressHost is the broker ingress Service that config/ installs.
@@ -39,7 +40,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events that no trigger took yet (default: until delivered or dead-lettered)")
 	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "reconcile one namespace only; empty means all")
-	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes; empty serves none")
+	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes and /metrics; empty serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -81,7 +82,8 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	return Run(ctx, cfg, opts)
 }
 
-// serveProbes answers /healthz and /readyz on addr until the returned func is called.
+// serveProbes answers /healthz, /readyz and /metrics (the process's runtime
+// metrics) on addr until the returned func is called.
 func serveProbes(addr string, logger *zap.Logger) (func(), error) {
 	if addr == "" {
 		return func() {}, nil
@@ -91,9 +93,7 @@ func serveProbes(addr string, logger *zap.Logger) (func(), error) {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
-	mux.HandleFunc("GET /healthz", ok)
-	mux.HandleFunc("GET /readyz", ok)
+	metrics.New().Mount(mux, nil)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second,
 		WriteTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
 	done := make(chan struct{})

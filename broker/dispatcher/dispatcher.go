@@ -19,6 +19,7 @@ import (
 
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/broker/internal/wire"
+	"github.com/flintevents/flint/pkg/metrics"
 )
 
 // Defaults of Config.
@@ -63,6 +64,8 @@ type Config struct {
 	PublishTimeout time.Duration
 	// Transport carries deliveries; default a keep-alive transport sized for Concurrency.
 	Transport http.RoundTripper
+	// Metrics counts each trigger's deliveries, filtered events and dead letters; nil counts nothing.
+	Metrics *metrics.Broker
 }
 
 func (c Config) withDefaults() Config {
@@ -172,6 +175,11 @@ func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 	cfg := st.consumerConfig(d.cfg.Concurrency)
 
 	l, ok := d.loops[t.key()]
+	if ok && l.state.Load().Broker == t.Broker {
+		st.metrics = l.state.Load().metrics // same labels: keep the resolved counters
+	} else {
+		st.metrics = d.cfg.Metrics.Trigger(t.Namespace, t.Broker, t.Name)
+	}
 	if ok && l.consumer != cfg.Durable {
 		// Same name, new UID: the trigger was re-created; its old consumer goes.
 		if err := d.removeLoop(ctx, l); err != nil {

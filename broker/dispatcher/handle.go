@@ -65,6 +65,7 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 		failure, retryingDeadLetter = outcome{err: errors.New("retries exhausted before a restart of the dispatcher")}, true
 	}
 	if !retryingDeadLetter && st.Filter != nil && !st.Filter.Match(ev) {
+		st.metrics.Filtered()
 		_ = msg.Ack()
 		return
 	}
@@ -78,7 +79,9 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 
+	start := time.Now()
 	out := l.d.sender.send(ctx, st.Subscriber, ev, st.timeout, st.Delivery.Structured, true)
+	st.metrics.Dispatched(out.code, start)
 	if out.ok() && out.reply != nil {
 		if err := l.d.reply(ctx, st, ttl, out.reply); err != nil {
 			out = outcome{code: http.StatusBadGateway, err: err}
@@ -129,6 +132,7 @@ func (l *consumerLoop) deadLetter(ctx context.Context, st *triggerState, msg jet
 	out := l.d.sender.send(ctx, dls, &dead, st.timeout, st.Delivery.Structured, false)
 	if out.ok() {
 		logger.Warn("event dead-lettered", zap.String("deadLetterSink", dls.Redacted()), zap.Int("attempts", min(attempt, st.Delivery.attempts())))
+		st.metrics.DeadLettered()
 		_ = msg.Ack()
 		return
 	}
@@ -188,6 +192,7 @@ func (l *consumerLoop) toStream(ctx context.Context, st *triggerState, msg jetst
 	}
 	logger.Warn("event dead-lettered", zap.String("deadLetterStream", st.deadLetterStream()),
 		zap.Int("attempts", letter.Attempts), zap.String("replay", "flint dlq replay --trigger "+st.key()))
+	st.metrics.DeadLettered()
 	_ = msg.Ack()
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flintevents/flint/broker/filter"
 	"github.com/flintevents/flint/broker/internal/bus"
+	"github.com/flintevents/flint/pkg/metrics"
 )
 
 // Broker names a broker whose stream the dispatcher owns.
@@ -49,6 +50,8 @@ type triggerState struct {
 	Trigger
 	timeout time.Duration
 	ackWait time.Duration
+	// metrics counts the trigger's deliveries; nil counts nothing.
+	metrics *metrics.BrokerTarget
 }
 
 // consumerConfig is the durable pull consumer of a trigger. DeliverPolicy is New: a trigger

@@ -1,6 +1,10 @@
 package ingress
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/flintevents/flint/pkg/metrics"
+)
 
 // Target is where the events of one broker are stored.
 type Target struct {
@@ -8,6 +12,8 @@ type Target struct {
 	Name      string
 	// Subject is the JetStream subject of the broker's stream.
 	Subject string
+	// Metrics counts the requests of the broker by response code; nil counts nothing.
+	Metrics *metrics.BrokerTarget
 }
 
 // Registry is the set of brokers the ingress accepts events for. Set replaces it as a
