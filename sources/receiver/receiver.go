@@ -13,8 +13,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,10 +68,11 @@ type Receiver struct {
 	log   *zap.SugaredLogger
 	ready chan struct{}
 
-	mu      sync.Mutex // guards ports, started, addrs
+	mu      sync.Mutex // guards ports, started, addrs, bound
 	ports   map[string]*port
 	started bool
 	addrs   map[string]net.Addr
+	bound   []Port
 
 	unstarted unstarted // connections without a request, closed at once on stop
 }
@@ -245,6 +248,33 @@ func (r *Receiver) Addr(port string) net.Addr {
 	return r.addrs[port]
 }
 
+// Port is a port the receiver listens on, with the endpoints routed there.
+type Port struct {
+	// Number is the port as routes name it ("0" for a random port).
+	Number string
+	// Addr is the bound address.
+	Addr net.Addr
+	// TLS tells whether the port serves HTTPS.
+	TLS bool
+	// Endpoints are the routed paths, sorted.
+	Endpoints []string
+}
+
+// URL is the base URL of the port, e.g. http://127.0.0.1:12000.
+func (p Port) URL() string {
+	if p.TLS {
+		return "https://" + p.Addr.String()
+	}
+	return "http://" + p.Addr.String()
+}
+
+// Ports lists the bound ports in port order; it is empty before Ready.
+func (r *Receiver) Ports() []Port {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.bound)
+}
+
 // Run resolves the routes' secrets, binds every port and serves until ctx
 // ends; then it stops accepting, lets in-flight requests finish (bounded by
 // the shutdown timeout, after which their connections are closed) and returns
@@ -293,8 +323,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 			ErrorLog:          zap.NewStdLog(r.log.Desugar()),
 			ConnState:         r.unstarted.track,
 		})
+		endpoints := slices.Sorted(maps.Keys(p.routes))
 		r.mu.Lock()
 		r.addrs[p.number] = ln.Addr()
+		r.bound = append(r.bound, Port{Number: p.number, Addr: ln.Addr(), TLS: tlsConfig != nil, Endpoints: endpoints})
 		r.mu.Unlock()
 		r.log.Infow("receiver port listening", "port", p.number, "addr", ln.Addr().String(), "tls", tlsConfig != nil, "routes", len(p.routes))
 	}

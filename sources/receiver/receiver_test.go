@@ -102,6 +102,10 @@ func TestSharedPortAcrossEventSources(t *testing.T) {
 	if r.Addr("000").String() != r.Addr("0").String() {
 		t.Errorf("Addr(000) = %v, want the address of port 0", r.Addr("000"))
 	}
+	if ports := r.Ports(); len(ports) != 1 || ports[0].Number != "0" || ports[0].URL() != base ||
+		strings.Join(ports[0].Endpoints, " ") != "/a /b /c /idle" {
+		t.Errorf("Ports() = %+v, want port 0 at %s with /a /b /c /idle", ports, base)
+	}
 	tests := []struct {
 		method, path string
 		status       int
