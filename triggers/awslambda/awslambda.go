@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -58,8 +57,6 @@ const (
 	setupTimeout = 30 * time.Second
 	// maxErrorDetail is how much of a function's error document an error quotes.
 	maxErrorDetail = 256
-	// maxIdleConnsPerHost keeps warm connections for bursts of firings.
-	maxIdleConnsPerHost = 64
 )
 
 // ErrFunction is wrapped by the error of a firing whose function ran and
@@ -147,7 +144,7 @@ func New(spec *v1alpha1.AWSLambdaTrigger, deps triggers.Deps) (triggers.Trigger[
 	if deps.Transport != nil {
 		t.http = &http.Client{Transport: deps.Transport}
 	} else {
-		tr := newTransport()
+		tr := triggers.NewTransport(nil)
 		if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
 			tr.TLSClientConfig = bc.GetTransport().TLSClientConfig
 		}
@@ -157,24 +154,6 @@ func New(spec *v1alpha1.AWSLambdaTrigger, deps triggers.Deps) (triggers.Trigger[
 	client := t.client(cfg, spec.RoleARN)
 	t.baseKey, t.base = keyOf(spec), client
 	return t, nil
-}
-
-// newTransport is a keep-alive transport sized for bursts of concurrent
-// invocations against one endpoint.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4 * maxIdleConnsPerHost,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // check reports what the trigger cannot run with, relative to the spec.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -30,9 +29,6 @@ const (
 	// MaxResponseBody is how many bytes of the answer Result.Body keeps; the rest is dropped.
 	MaxResponseBody = 1 << 20
 
-	// maxIdleConnsPerHost keeps enough warm connections for a burst of
-	// concurrent firings against one target.
-	maxIdleConnsPerHost = 64
 	// setupTimeout bounds the secret lookups done while building the client.
 	setupTimeout = 30 * time.Second
 )
@@ -65,7 +61,7 @@ func New(spec *v1alpha1.HTTPTrigger, deps triggers.Deps) (triggers.Trigger[v1alp
 				return nil, err.ViaField("tls")
 			}
 		}
-		transport = newTransport(tlsCfg)
+		transport = triggers.NewTransport(tlsCfg)
 	}
 	logger := deps.Logger
 	if logger == nil {
@@ -76,25 +72,6 @@ func New(spec *v1alpha1.HTTPTrigger, deps triggers.Deps) (triggers.Trigger[v1alp
 		secrets: deps.Secrets,
 		logger:  logger.With(zap.String("triggerType", v1alpha1.TriggerTypeHTTP)),
 	}, nil
-}
-
-// newTransport is a keep-alive transport sized for bursts of concurrent
-// requests to the same host.
-func newTransport(tlsCfg *tls.Config) *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		TLSClientConfig:       tlsCfg,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4 * maxIdleConnsPerHost,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // tlsConfig builds the client TLS settings; problems are relative to `tls`.
