@@ -3,22 +3,8 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/flintevents/flint/sources/github"
 	"github.com/flintevents/flint/sources/host"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := host.Main(ctx, github.Type, os.Args[1:], os.Getenv)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "github:", err)
-		os.Exit(1)
-	}
-}
+func main() { host.Exec(github.Type) }

@@ -4,22 +4,8 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/flintevents/flint/sources/host"
 	"github.com/flintevents/flint/sources/resource"
+	"github.com/flintevents/flint/sources/host"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := host.Main(ctx, resource.Type, os.Args[1:], os.Getenv)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "resource:", err)
-		os.Exit(1)
-	}
-}
+func main() { host.Exec(resource.Type) }
