@@ -1,8 +1,11 @@
 package ingress
 
 import (
+	"context"
 	"net/http"
 	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 )
 
 // Counted wraps an ingress handler so that each request to a broker of reg
@@ -58,3 +61,20 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// CountedPublish is Publish counted as the ingress counts a POST: by the
+// status code a POST of the event would have got.
+func (h *Handler) CountedPublish(ctx context.Context, namespace, name string, ev *cloudevents.Event) error {
+	target, ok := h.registry.Lookup(namespace, name)
+	if !ok || target.Metrics == nil {
+		return h.Publish(ctx, namespace, name, ev)
+	}
+	start := time.Now()
+	err := h.Publish(ctx, namespace, name, ev)
+	code := http.StatusAccepted
+	if err != nil {
+		code = statusFor(err)
+	}
+	target.Metrics.Dispatched(code, start)
+	return err
+}

@@ -54,7 +54,7 @@ type Options struct {
 	DrainTimeout time.Duration
 	// SecretsDir is a directory of <secret>/<key> files for secret references.
 	SecretsDir string
-	// Broker tunes the data plane.
+	// Broker tunes the data plane; its Metrics is the process's registry.
 	Broker broker.Config
 	// Kubeconfig is the kubeconfig file of the cluster that resource sources
 	// watch and k8s and argoWorkflow triggers act on; $KUBECONFIG, or the
@@ -89,6 +89,8 @@ type Endpoints struct {
 	NATS string
 	// Metrics is the URL of the process's Prometheus metrics, empty when off.
 	Metrics string
+	// Sources are the base URLs of the event sources' ports, in port order.
+	Sources []string
 }
 
 // Run starts everything, blocks until ctx ends or a component fails, then
@@ -154,7 +156,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	}
 	b.state.Set(js)
 
+	reg := metrics.New()
 	bcfg := opts.Broker
+	bcfg.Metrics = reg.Broker // one registry with the sources and sensors
 	if !opts.ViaHTTP {
 		next := bcfg.Transport
 		if next == nil {
@@ -189,7 +193,6 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 			return out.Emit, nil
 		}
 	}
-	reg := metrics.New()
 	for _, s := range b.sensors {
 		s.fn.Instrument(reg, s.unit.Sensor)
 	}
@@ -265,6 +268,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		if metricsSrv != nil {
 			ep.Metrics = metricsSrv.URL()
 		}
+		for _, p := range b.receiver.Ports() {
+			ep.Sources = append(ep.Sources, p.URL())
+		}
 		wiring := "in-process"
 		if opts.ViaHTTP {
 			wiring = "http"
@@ -272,6 +278,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		log.Info("flint dev is running",
 			zap.String("ingress", ep.Ingress),
 			zap.String("metrics", ep.Metrics),
+			zap.Strings("sources", ep.Sources),
 			zap.String("wiring", wiring),
 			zap.String("dataDir", st.dir),
 			zap.Int("eventSources", len(objs.EventSources)),

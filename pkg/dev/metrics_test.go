@@ -49,10 +49,16 @@ func TestMetricsMoveAsEventsFlow(t *testing.T) {
 				`argo_events_events_sent_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`argo_events_event_service_running_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`argo_events_action_triggered_total{sensor_name="orders",trigger_name="notify"} 1`,
+				`event_count{broker_name="default",namespace_name="default",response_code="202",response_code_class="2xx",trigger_name=""} 1`,
+				`event_count{broker_name="default",namespace_name="default",response_code="202",response_code_class="2xx",trigger_name="orders-order"} 1`,
+				`flint_broker_events_filtered_total{broker_name="default",namespace_name="default",trigger_name="orders-order"} 0`,
 			} {
-				if !strings.Contains(body, want) {
+				if !strings.Contains(body, want+"\n") {
 					t.Errorf("/metrics lacks %s", want)
 				}
+			}
+			if t.Failed() {
+				t.Logf("/metrics:\n%s", body)
 			}
 			tg.healthy.Store(false)
 			post(t, port, "two")
