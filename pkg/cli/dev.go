@@ -68,7 +68,17 @@ func newDevCommand(streams IO) *cobra.Command {
 				defer stop()
 			}
 			opts.Ready = func(ep dev.Endpoints) {
-				logger.Info("broker ingress ready", zap.String("url", ep.Ingress), zap.String("nats", ep.NATS))
+				fields := []zap.Field{zap.String("url", ep.Ingress)}
+				if ep.Metrics != "" {
+					fields = append(fields, zap.String("metrics", ep.Metrics))
+				}
+				if len(ep.Sources) > 0 {
+					fields = append(fields, zap.Strings("sources", ep.Sources))
+				}
+				if ep.NATS != "" {
+					fields = append(fields, zap.String("nats", ep.NATS))
+				}
+				logger.Info("broker ingress ready", fields...)
 			}
 			err = dev.Run(cmd.Context(), dev.ObjectsOf(set, nil), opts)
 			var built dev.Problems
@@ -95,6 +105,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.StringVar(&opts.BrokerAddr, "broker-addr", "127.0.0.1:8080", "broker ingress listen address")
 	f.StringVar(&opts.SecretsDir, "secrets-dir", "", "directory of <secret>/<key> files for secret references (besides FLINT_SECRET_<NAME>_<KEY> variables)")
 	f.BoolVar(&strict, "strict", false, strictUsage)
+	f.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:0", "address of /metrics, /healthz and /readyz; off serves none")
 	f.Int64Var(&opts.Broker.MaxEventSize, "max-event-size", 0, "largest event the broker accepts, in bytes (default 1 MiB)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
 	_ = f.MarkHidden("cpuprofile")
