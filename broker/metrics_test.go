@@ -79,6 +79,9 @@ func TestMetricsCountIngressTriggersFiltersAndDeadLetters(t *testing.T) {
 				return fmt.Errorf("/metrics lacks %s\n%s", line, grepLines(got, "event_count", "flint_broker"))
 			}
 		}
+		if strings.Contains(got, `trigger_name=""} 0`) {
+			return fmt.Errorf("/metrics has filtered or dead-letter counters of the ingress:\n%s", grepLines(got, `trigger_name=""`))
+		}
 		if strings.Contains(got, `broker_name="missing"`) {
 			return fmt.Errorf("/metrics counts an unknown broker:\n%s", grepLines(got, "missing"))
 		}

@@ -56,7 +56,11 @@ type codeMetrics struct {
 // Ingress resolves the metrics of a broker's ingress. A nil Broker yields a
 // nil BrokerTarget, whose methods do nothing.
 func (b *Broker) Ingress(namespace, broker string) *BrokerTarget {
-	return b.Trigger(namespace, broker, "")
+	if b == nil {
+		return nil
+	}
+	// An ingress filters and dead-letters nothing: it has no children of those families.
+	return &BrokerTarget{b: b, namespace: namespace, broker: broker}
 }
 
 // Trigger resolves the metrics of a trigger of a broker. A nil Broker yields
@@ -96,14 +100,14 @@ func (t *BrokerTarget) Dispatched(code int, start time.Time) {
 
 // Filtered counts an event the trigger's filter did not pass.
 func (t *BrokerTarget) Filtered() {
-	if t != nil {
+	if t != nil && t.filtered != nil {
 		t.filtered.Inc()
 	}
 }
 
 // DeadLettered counts an event the trigger gave up on.
 func (t *BrokerTarget) DeadLettered() {
-	if t != nil {
+	if t != nil && t.deadLettered != nil {
 		t.deadLettered.Inc()
 	}
 }

@@ -48,6 +48,9 @@ func TestServedMetricsMove(t *testing.T) {
 	tr.Dispatched(0, time.Now())
 	tr.Filtered()
 	tr.DeadLettered()
+	in := reg.Broker.Ingress("default", "default")
+	in.Dispatched(202, time.Now())
+	in.Filtered() // an ingress filters nothing: no series
 
 	body := scrape(t, srv.URL())
 	for _, want := range []string{
@@ -66,11 +69,15 @@ func TestServedMetricsMove(t *testing.T) {
 		`event_dispatch_latencies_count{broker_name="default",namespace_name="default",response_code="202",response_code_class="2xx",trigger_name="webhook-sensor-example"} 2`,
 		`flint_broker_events_filtered_total{broker_name="default",namespace_name="default",trigger_name="webhook-sensor-example"} 1`,
 		`flint_broker_events_dead_lettered_total{broker_name="default",namespace_name="default",trigger_name="webhook-sensor-example"} 1`,
+		`event_count{broker_name="default",namespace_name="default",response_code="202",response_code_class="2xx",trigger_name=""} 1`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	if strings.Contains(body, `flint_broker_events_filtered_total{broker_name="default",namespace_name="default",trigger_name=""}`) {
+		t.Error("/metrics has a filtered counter for the ingress")
 	}
 	base := strings.TrimSuffix(srv.URL(), "/metrics")
 	for _, p := range []string{"/healthz", "/readyz"} {
