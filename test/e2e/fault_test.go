@@ -93,19 +93,31 @@ func (f *faultRun) report(t *testing.T, b *burst, pendingAtFault int, redelivery
 		len(b.sent), len(b.accepted), distinct, len(f.rc.deliveries()), dup, pendingAtFault, redelivery.Round(time.Millisecond))
 }
 
-// TestFaultKillMidBurst kills flint dev with SIGKILL in the middle of a burst,
-// with the target up, and restarts it on the same data directory.
+// TestFaultKillMidBurst kills flint dev with SIGKILL in the middle of a burst
+// and restarts it on the same data directory: with the target up, and with the
+// target refusing every delivery until the process is gone, so that events are
+// certainly pending at the kill.
 func TestFaultKillMidBurst(t *testing.T) {
 	t.Parallel()
-	f := newFaultRun(t, 100*time.Millisecond)
-	dataDir := t.TempDir()
-	first := f.start(t, nil, "--data-dir", dataDir)
-	b := runBurst(f.hook, "kill", 300, 120, func() { first.signalAndWait(t, syscall.SIGKILL) })
-	pending := f.pendingAfter(first, b.accepted)
+	for _, tc := range faultCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFaultRun(t, 100*time.Millisecond)
+			f.rc.down.Store(tc.targetDown)
+			dataDir := t.TempDir()
+			first := f.start(t, nil, "--data-dir", dataDir)
+			b := runBurst(f.hook, "kill", 300, 120, func() { first.signalAndWait(t, syscall.SIGKILL) })
+			pending := f.pendingAfter(first, b.accepted)
+			f.rc.down.Store(false)
+			if tc.targetDown && pending == 0 {
+				t.Fatal("events were delivered while the target refused them")
+			}
 
-	second, took := f.restart(t, dataDir, pending)
-	f.rc.waitAll(t, second, b.accepted, settle)
-	f.report(t, b, pending, took)
+			second, took := f.restart(t, dataDir, pending)
+			f.rc.waitAll(t, second, b.accepted, settle)
+			f.report(t, b, pending, took)
+		})
+	}
 }
 
 // TestFaultTargetDownDuringBurst answers 503 from the target for the whole
@@ -130,10 +142,10 @@ func TestFaultTargetDownDuringBurst(t *testing.T) {
 	t.Logf("the target refused %d requests while down", refused)
 }
 
-// termCases run each SIGTERM test with the target up, and with the target
+// faultCases run each kill or stop with the target up, and with the target
 // refusing every delivery until flint dev has exited, so that accepted events
-// are certainly still undelivered at the stop.
-var termCases = []struct {
+// are certainly still undelivered at the fault.
+var faultCases = []struct {
 	name       string
 	targetDown bool
 }{
@@ -145,7 +157,7 @@ var termCases = []struct {
 // burst on a data directory; a restart on it delivers the rest.
 func TestFaultTermMidBurstDataDir(t *testing.T) {
 	t.Parallel()
-	for _, tc := range termCases {
+	for _, tc := range faultCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFaultRun(t, 100*time.Millisecond)
@@ -172,7 +184,7 @@ func TestFaultTermMidBurstDataDir(t *testing.T) {
 // delivers the rest.
 func TestFaultTermMidBurstTempStore(t *testing.T) {
 	t.Parallel()
-	for _, tc := range termCases {
+	for _, tc := range faultCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFaultRun(t, 100*time.Millisecond)
