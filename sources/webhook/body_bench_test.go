@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +40,27 @@ func BenchmarkEventDataNested(b *testing.B) {
 			b.ReportMetric(float64(ms.StackSys)/(1<<20), "stack-sys-MiB")
 		})
 	}
+}
+
+// BenchmarkEventDataNestedConcurrent sends 80 hostile 1 MiB bodies at once,
+// the load that used to take the process down, and reports the peak RSS.
+func BenchmarkEventDataNestedConcurrent(b *testing.B) {
+	body := append(bytes.Repeat([]byte("["), 1<<19), bytes.Repeat([]byte("]"), 1<<19)...)
+	start := cpuTime()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for range 80 {
+			wg.Go(func() {
+				req := httptest.NewRequest(http.MethodPost, "/example", bytes.NewReader(body))
+				if _, status, _ := eventData(req, []byte(`{}`), nil, jsonlimit.DefaultMaxDepth); status != http.StatusBadRequest {
+					b.Errorf("status %d, want 400", status)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/float64(time.Millisecond), "cpu-ms/op")
+	b.ReportMetric(float64(maxRSS())/(1<<20), "peak-rss-MiB")
 }
 
 // cpuTime is the CPU time (user and system) the process has used.
