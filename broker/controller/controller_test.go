@@ -42,7 +42,7 @@ import (
 func TestMain(m *testing.M) { kubetest.Main(m) }
 
 // waitFor bounds every asynchronous expectation.
-const waitFor = 20 * time.Second
+const waitFor = 60 * time.Second // generous: the machine may be running every package's tests at once
 
 // connectTimeout is generous: the tests run many servers at once on small machines.
 const connectTimeout = 10 * time.Second

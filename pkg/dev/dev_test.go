@@ -164,15 +164,25 @@ func (r *running) stop(t *testing.T) time.Duration {
 	return time.Since(began)
 }
 
+// post sends one order as a webhook client does: a 503 means the event was
+// not stored and is sent again (with backoff), anything else but 200 fails.
 func post(t *testing.T, port int, id string) {
 	t.Helper()
-	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/orders", port), "application/json", strings.NewReader(`{"id":"`+id+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST = %d, want 200", resp.StatusCode)
+	for attempt, wait := 0, 50*time.Millisecond; ; attempt, wait = attempt+1, 2*wait {
+		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/orders", port), "application/json", strings.NewReader(`{"id":"`+id+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return
+		case resp.StatusCode == http.StatusServiceUnavailable && attempt < 5:
+			t.Logf("POST %s = 503, sending it again in %v", id, wait)
+			time.Sleep(wait)
+		default:
+			t.Fatalf("POST = %d, want 200", resp.StatusCode)
+		}
 	}
 }
 
