@@ -208,6 +208,7 @@ func explainDependency(ctx context.Context, d *dependency, ev *event.Event) (x D
 // dependency, recording why it passed each or not; it changes no condition
 // state and fires nothing.
 func (s *Sensor) ExplainFilters(ctx context.Context, ev *event.Event) []DependencyExplanation {
+	ctx = withEvalTimeout(ctx, s.evalTimeout)
 	out := make([]DependencyExplanation, 0, len(s.deps))
 	for _, d := range s.deps {
 		x, _ := explainDependency(ctx, d, ev)
@@ -396,7 +397,7 @@ func (x *Explainer) fire(ctx context.Context, t *dryTrigger, events map[string]*
 		tx.AlreadyFired = true
 		return tx, nil
 	}
-	if tx.Template, tx.Payload, tx.Note, err = t.dryResolve(events); err != nil {
+	if tx.Template, tx.Payload, tx.Note, err = t.dryResolve(ctx, events); err != nil {
 		tx.Error = fmt.Sprintf("trigger %s: %v", t.name, err)
 		x.store.start()
 		if rerr := t.restore(ctx, x.store, events); rerr != nil {
@@ -434,8 +435,8 @@ func conditionState(deps []string, held map[string]*event.Event) ([]SatisfiedDep
 // headers) and the payload instead of the typed spec. For a type whose
 // `parameters` apply to the object it creates, they are applied to an
 // inline `source.resource`; otherwise note says they apply when firing.
-func (t *trigger) dryResolve(events map[string]*event.Event) (tmpl, payload json.RawMessage, note string, err error) {
-	r, err := t.resolveJSON(events)
+func (t *trigger) dryResolve(ctx context.Context, events map[string]*event.Event) (tmpl, payload json.RawMessage, note string, err error) {
+	r, err := t.resolveJSON(ctx, events)
 	if err != nil {
 		return nil, nil, "", err
 	}

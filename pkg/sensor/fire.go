@@ -127,7 +127,7 @@ func (t *trigger) retried(ctx context.Context, sensor, key string, events map[st
 	if t.inst == nil {
 		return triggers.Result{}, fmt.Errorf("trigger type %q is not runnable", t.key)
 	}
-	spec, in, err := t.resolve(events)
+	spec, in, err := t.resolve(ctx, events)
 	if err != nil {
 		return triggers.Result{}, err
 	}
@@ -177,12 +177,12 @@ type resolution struct {
 // object it creates, become in.ApplyParameters), and the type's `payload`
 // makes the payload. Errors name the list and parameter, e.g.
 // `http.payload[0]: …`.
-func (t *trigger) resolveJSON(events map[string]*event.Event) (resolution, error) {
+func (t *trigger) resolveJSON(ctx context.Context, events map[string]*event.Event) (resolution, error) {
 	r := resolution{doc: t.tmpl}
 	spec := &t.spec
 	var err error
 	if t.params != nil {
-		if r.doc, err = t.params.apply(t.tmpl, events); err != nil {
+		if r.doc, err = t.params.apply(ctx, t.tmpl, events); err != nil {
 			return r, fmt.Errorf("applying parameters: parameters%w", err)
 		}
 		raw := []byte(gjson.GetBytes(r.doc, t.key).Raw)
@@ -200,26 +200,27 @@ func (t *trigger) resolveJSON(events map[string]*event.Event) (resolution, error
 	}
 	r.raw = spec.raw
 	if spec.headers != nil {
-		if r.raw, err = spec.headers.apply(r.raw, events); err != nil {
+		if r.raw, err = spec.headers.apply(ctx, r.raw, events); err != nil {
 			return r, fmt.Errorf("%s.dynamicHeaders%w", t.key, err)
 		}
 	}
 	if spec.params != nil {
 		if t.resource {
 			params := spec.params
+			// The trigger applies them while it fires, within this firing's context.
 			r.in.ApplyParameters = func(doc []byte) ([]byte, error) {
-				out, err := params.apply(doc, events)
+				out, err := params.apply(ctx, doc, events)
 				if err != nil {
 					return nil, fmt.Errorf("%s.parameters%w", t.key, err)
 				}
 				return out, nil
 			}
-		} else if r.raw, err = spec.params.apply(r.raw, events); err != nil {
+		} else if r.raw, err = spec.params.apply(ctx, r.raw, events); err != nil {
 			return r, fmt.Errorf("%s.parameters%w", t.key, err)
 		}
 	}
 	if spec.payload != nil {
-		if r.in.Payload, err = spec.payload.payload(events); err != nil {
+		if r.in.Payload, err = spec.payload.payload(ctx, events); err != nil {
 			return r, fmt.Errorf("%s.payload%w", t.key, err)
 		}
 	}
@@ -229,8 +230,8 @@ func (t *trigger) resolveJSON(events map[string]*event.Event) (resolution, error
 
 // resolve builds what one firing needs from the events (see resolveJSON)
 // and decodes the spec to the type's own.
-func (t *trigger) resolve(events map[string]*event.Event) (any, triggers.Firing, error) {
-	r, err := t.resolveJSON(events)
+func (t *trigger) resolve(ctx context.Context, events map[string]*event.Event) (any, triggers.Firing, error) {
+	r, err := t.resolveJSON(ctx, events)
 	if err != nil {
 		return nil, r.in, err
 	}

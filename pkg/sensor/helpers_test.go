@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -72,7 +73,7 @@ func applyParameters(doc []byte, params []v1alpha1.TriggerParameter, events map[
 	if ferr != nil {
 		return nil, flat(ferr.ViaField("parameters"))
 	}
-	out, err := p.apply(doc, events)
+	out, err := p.apply(context.Background(), doc, events)
 	if err != nil {
 		return nil, fmt.Errorf("parameters%w", err)
 	}
@@ -85,7 +86,7 @@ func buildPayload(params []v1alpha1.TriggerParameter, events map[string]*event.E
 	if ferr != nil {
 		return nil, flat(ferr.ViaField("payload"))
 	}
-	out, err := p.payload(events)
+	out, err := p.payload(context.Background(), events)
 	if err != nil {
 		return nil, fmt.Errorf("payload%w", err)
 	}

@@ -97,18 +97,12 @@ func compileSource(src *v1alpha1.TriggerParameterSource, deps map[string]bool) (
 	return s, errs.ViaField("src")
 }
 
-// apply is applyContext without a context of its own: its templates have
-// DefaultEvalTimeout each.
-func (p *parameters) apply(doc []byte, events map[string]*event.Event) ([]byte, error) {
-	return p.applyContext(context.Background(), doc, events)
-}
-
-// applyContext applies the parameters (src → dest with
+// apply applies the parameters (src → dest with
 // overwrite/append/prepend) to a JSON document, such as the trigger template
 // JSON with dest `http.url`, and returns the new document; doc is not
 // modified. Templates render within the evaluation budget of ctx. Errors
 // name the parameter by its index in the list (`[0]: …`).
-func (p *parameters) applyContext(ctx context.Context, doc []byte, events map[string]*event.Event) ([]byte, error) {
+func (p *parameters) apply(ctx context.Context, doc []byte, events map[string]*event.Event) ([]byte, error) {
 	r := resolver{ctx: ctx, events: events}
 	for i := range p.params {
 		prm := &p.params[i]
@@ -136,17 +130,11 @@ func (p *parameters) applyContext(ctx context.Context, doc []byte, events map[st
 	return doc, nil
 }
 
-// payload is payloadContext without a context of its own: its templates
-// have DefaultEvalTimeout each.
-func (p *parameters) payload(events map[string]*event.Event) ([]byte, error) {
-	return p.payloadContext(context.Background(), events)
-}
-
-// payloadContext builds a trigger payload JSON from `payload` parameters, as
+// payload builds a trigger payload JSON from `payload` parameters, as
 // Argo's ConstructPayload: values go to their dest in a new document, and a
 // parameter with an empty dest is the whole payload. Templates render within
 // the evaluation budget of ctx.
-func (p *parameters) payloadContext(ctx context.Context, events map[string]*event.Event) ([]byte, error) {
+func (p *parameters) payload(ctx context.Context, events map[string]*event.Event) ([]byte, error) {
 	r := resolver{ctx: ctx, events: events}
 	var payload []byte
 	for i := range p.params {

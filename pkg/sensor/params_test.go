@@ -344,7 +344,7 @@ func TestCompiledParametersAreReusable(t *testing.T) {
 	}
 	for i := range 3 {
 		ev := testEvent(fmt.Sprintf(`{"n":%d}`, i))
-		got, err := params.payload(map[string]*event.Event{"d": ev})
+		got, err := params.payload(context.Background(), map[string]*event.Event{"d": ev})
 		checkErr(t, err, "")
 		if want := fmt.Sprintf(`{"n":"%d"}`, i); string(got) != want {
 			t.Errorf("Payload = %s, want %s", got, want)
@@ -372,7 +372,7 @@ func BenchmarkParameters(b *testing.B) {
 	b.Run("apply", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := params.apply(doc, events); err != nil {
+			if _, err := params.apply(context.Background(), doc, events); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -400,10 +400,10 @@ func TestParameterTemplateBudget(t *testing.T) {
 	}
 	events := map[string]*event.Event{"d": webhookEvent("1", `{}`, `{}`)}
 	start := time.Now()
-	_, err := params.applyContext(withEvalTimeout(context.Background(), 100*time.Millisecond), []byte(`{}`), events)
+	_, err := params.apply(withEvalTimeout(context.Background(), 100*time.Millisecond), []byte(`{}`), events)
 	want := `[0]: unable to resolve the parameter of dependency "d": dataTemplate: evaluation time limit exceeded (100ms)`
 	if err == nil || err.Error() != want || !errors.Is(err, ErrEvalTimeout) {
-		t.Errorf("applyContext = %v, want %q", err, want)
+		t.Errorf("apply = %v, want %q", err, want)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("took %s, want about 100ms", took)
