@@ -100,6 +100,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on stop without --data-dir, how long to wait for accepted events to be delivered")
 	f.StringVar(&opts.NATSURL, "nats", "", "use this NATS server (with JetStream) instead of the embedded one")
 	f.IntVar(&opts.NATSPort, "nats-port", 0, "let the embedded NATS server listen on 127.0.0.1:PORT (-1: random; 0: in-process only)")
+	f.DurationVar(&opts.EvalTimeout, "eval-timeout", 0, "time limit of each evaluation of user code in sensors: Lua, jq, templates, expressions (default 500ms)")
 	f.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster resource sources watch and k8s/argoWorkflow triggers act on (default $KUBECONFIG)")
 	f.StringVar(&opts.ListenHost, "listen-host", "127.0.0.1", "interface the event sources' ports bind")
 	f.StringVar(&opts.BrokerAddr, "broker-addr", "127.0.0.1:8080", "broker ingress listen address")

@@ -183,6 +183,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool) (*built,
 			Deps:             triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets, Kube: clients},
 			Store:            sensor.NewKVStore(b.state, sensor.BucketName(unit.Namespace, s.Name), sensor.KVOptions{}),
 			AllowNotRunnable: true,
+			EvalTimeout:      opts.EvalTimeout,
 		})
 		if err != nil {
 			problems = append(problems, objectProblems("Sensor", unit.Namespace, s.Name, err)...)

@@ -63,6 +63,9 @@ type Options struct {
 	// MetricsAddr is where /metrics, /healthz and /readyz listen (default
 	// 127.0.0.1:0, a free port); "off" serves none.
 	MetricsAddr string
+	// EvalTimeout bounds each evaluation of user code in sensors (Lua, jq,
+	// templates, expressions); sensor.DefaultEvalTimeout when zero.
+	EvalTimeout time.Duration
 	// ListenHost is the interface push sources bind (default 127.0.0.1).
 	ListenHost string
 	// Logger receives every log line; a no-op logger when nil.
