@@ -22,14 +22,16 @@ import (
 func TestSlowHandlingIsNotRedelivered(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
-	cfg.DefaultTimeout = 500 * time.Millisecond
-	cfg.AckWait = 500 * time.Millisecond // shorter than the handling
+	// Times wide enough that a loaded machine's scheduling delays do not let
+	// AckWait expire between two progress reports.
+	cfg.DefaultTimeout = 2 * time.Second
+	cfg.AckWait = 2 * time.Second // shorter than the handling
 	p := startPlane(t, cfg)
 	hang := brokertest.NewSink(t, func(w http.ResponseWriter, n int, r *brokertest.Request) {
-		time.Sleep(700 * time.Millisecond) // beyond the timeout
+		time.Sleep(2800 * time.Millisecond) // beyond the timeout
 	})
 	slowDLS := brokertest.NewSink(t, func(w http.ResponseWriter, n int, r *brokertest.Request) {
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(1600 * time.Millisecond)
 	})
 	p.apply(t, brokers("b"), newTrigger("t", "b", hang.URL, withDelivery(delivery(0, "PT0.01S", slowDLS.URL))))
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("slow-1", "t"), http.StatusAccepted)
