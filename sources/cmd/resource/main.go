@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/flintevents/flint/sources/resource"
 	"github.com/flintevents/flint/sources/host"
+	"github.com/flintevents/flint/sources/resource"
 )
 
 func main() { host.Exec(resource.Type) }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/flintevents/flint/sources/webhook"
 	"github.com/flintevents/flint/sources/host"
+	"github.com/flintevents/flint/sources/webhook"
 )
 
 func main() { host.Exec(webhook.Type) }
