@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/net/netutil"
 	"k8s.io/client-go/dynamic"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
@@ -28,6 +29,9 @@ import (
 
 // DefaultAddr is where the ingress listens unless told otherwise.
 const DefaultAddr = "127.0.0.1:8080"
+
+// maxIngressConns is how many connections the ingress serves at once.
+const maxIngressConns = 4096
 
 // shutdownGrace bounds the wait for in-flight ingress requests on shutdown.
 const shutdownGrace = 10 * time.Second
@@ -167,10 +171,13 @@ func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, a
 // serve runs the ingress (unless role is dispatcher) with the probes and the
 // registry's /metrics, and the dispatcher, until ctx is done, then stops both.
 func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.Bool, reg *metrics.Registry, logger *zap.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+	bound, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	// More connections than this wait in the accept queue rather than take
+	// file descriptors; slow clients are cut off by the read timeout.
+	ln := netutil.LimitListener(bound, maxIngressConns)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -184,7 +191,8 @@ func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.
 	if role != RoleDispatcher {
 		mux.Handle("/", dp.Ingress())
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	runCtx, stopRun := context.WithCancel(ctx)

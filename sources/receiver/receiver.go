@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
 	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
 
@@ -42,6 +43,15 @@ const (
 	ReadHeaderTimeout = 10 * time.Second
 	// IdleTimeout closes keep-alive connections left idle this long.
 	IdleTimeout = 120 * time.Second
+	// ReadTimeout bounds how long a client may take to send a whole request,
+	// so that slow bodies cannot hold connections for ever.
+	ReadTimeout = time.Minute
+	// WriteTimeout bounds a whole exchange: reading the request, storing the
+	// event and answering.
+	WriteTimeout = 2 * time.Minute
+	// DefaultMaxConns is how many connections one port serves at once; more
+	// wait in the kernel's accept queue instead of taking file descriptors.
+	DefaultMaxConns = 1024
 )
 
 // MaskedAuthorization replaces the Authorization header of every request a
@@ -59,6 +69,8 @@ type Options struct {
 	Logger *zap.Logger
 	// ShutdownTimeout bounds the drain on stop; DefaultShutdownTimeout when zero.
 	ShutdownTimeout time.Duration
+	// MaxConns caps the connections each port serves at once; DefaultMaxConns when zero.
+	MaxConns int
 }
 
 // Receiver serves the routes registered on it. Route is called while sources
@@ -81,6 +93,9 @@ type Receiver struct {
 func New(opts Options) *Receiver {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
 	}
 	lg := opts.Logger
 	if lg == nil {
@@ -307,16 +322,19 @@ func (r *Receiver) Run(ctx context.Context) error {
 			closeAll()
 			return err
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(r.opts.Host, p.number))
+		bound, err := net.Listen("tcp", net.JoinHostPort(r.opts.Host, p.number))
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("listening on port %s: %w", p.number, err)
 		}
+		ln := netutil.LimitListener(bound, r.opts.MaxConns)
 		listeners = append(listeners, ln)
 		servers = append(servers, &http.Server{
 			Handler:           p,
 			TLSConfig:         tlsConfig,
 			ReadHeaderTimeout: ReadHeaderTimeout,
+			ReadTimeout:       ReadTimeout,
+			WriteTimeout:      WriteTimeout,
 			IdleTimeout:       IdleTimeout,
 			MaxHeaderBytes:    1 << 20,
 			BaseContext:       func(net.Listener) context.Context { return base },

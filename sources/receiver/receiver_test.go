@@ -322,3 +322,30 @@ func TestStopClosesConnectionsWithoutRequest(t *testing.T) {
 		t.Fatal("Run did not return 10 s after cancel")
 	}
 }
+
+// TestMaxConns checks that a port serves at most MaxConns connections at
+// once: a connection that sends nothing holds the only slot, and a request
+// waits until it is gone instead of taking another file descriptor.
+func TestMaxConns(t *testing.T) {
+	t.Parallel()
+	r := receiver.New(receiver.Options{Host: "127.0.0.1", MaxConns: 1})
+	if fe := r.Health("0"); fe != nil {
+		t.Fatal(fe)
+	}
+	run(t, r)
+	addr := r.Addr("0").String()
+	hog, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // accepted: the slot is taken
+	quick := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := quick.Get("http://" + addr + "/health"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a second connection was served while the only slot was taken")
+	}
+	hog.Close()
+	if code, _ := get(t, http.MethodGet, "http://"+addr+"/health"); code != http.StatusOK {
+		t.Fatalf("GET /health after the slot freed = %d, want 200", code)
+	}
+}
