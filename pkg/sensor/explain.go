@@ -208,7 +208,7 @@ func explainDependency(ctx context.Context, d *dependency, ev *event.Event) (x D
 // dependency, recording why it passed each or not; it changes no condition
 // state and fires nothing.
 func (s *Sensor) ExplainFilters(ctx context.Context, ev *event.Event) []DependencyExplanation {
-	ctx = withEvalTimeout(ctx, s.evalTimeout)
+	ctx = withEvalMemory(withEvalTimeout(ctx, s.evalTimeout), s.evalMemory)
 	out := make([]DependencyExplanation, 0, len(s.deps))
 	for _, d := range s.deps {
 		x, _ := explainDependency(ctx, d, ev)

@@ -81,6 +81,10 @@ type Options struct {
 	// that outlasts it fails its filter or parameter. DefaultEvalTimeout
 	// when zero.
 	EvalTimeout time.Duration
+	// EvalMemory is how much the heap may grow while one Lua script or jq
+	// transform runs; past it the evaluation stops and fails its filter or
+	// transform. DefaultEvalMemory when zero.
+	EvalMemory int64
 }
 
 // Sensor is a compiled Sensor, ready to handle events; it is safe for
@@ -94,6 +98,7 @@ type Sensor struct {
 	round       *roundPolicy
 	notRunnable []string
 	evalTimeout time.Duration
+	evalMemory  int64
 }
 
 // New compiles a Sensor: its dependencies (filters, transforms), its
@@ -110,7 +115,7 @@ func New(s *v1alpha1.Sensor, opts Options) (*Sensor, error) {
 	}
 	// Trigger types log with the sensor's name and loggingFields too.
 	opts.Deps.Logger = sensorLogger(opts.Deps.Logger, s)
-	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger, round: newRoundPolicy(&s.Spec), evalTimeout: opts.EvalTimeout}
+	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger, round: newRoundPolicy(&s.Spec), evalTimeout: opts.EvalTimeout, evalMemory: opts.EvalMemory}
 	if out.store == nil {
 		out.store = NewMemoryStore(DefaultFiredKeys)
 	}
@@ -197,7 +202,7 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 	if ev == nil {
 		return nil
 	}
-	ctx = withEvalTimeout(ctx, s.evalTimeout)
+	ctx = withEvalMemory(withEvalTimeout(ctx, s.evalTimeout), s.evalMemory)
 	var matched []*dependency
 	for _, d := range s.deps {
 		if d.matches(ev) {

@@ -61,6 +61,7 @@ type evaluation struct {
 	deadline time.Time
 	ctx      context.Context // made by context() for the runtimes that take one
 	cancel   context.CancelFunc
+	memory   *memoryGuard // set with ctx
 }
 
 // startEval starts the clock of one evaluation; a nil ctx is the background.
@@ -81,6 +82,7 @@ func startEval(ctx context.Context) *evaluation {
 func (e *evaluation) context() context.Context {
 	if e.ctx == nil {
 		e.ctx, e.cancel = context.WithDeadline(e.parent, e.deadline)
+		e.memory = guardMemory(e.ctx, e.cancel)
 	}
 	return e.ctx
 }
@@ -98,6 +100,9 @@ func (e *evaluation) done() {
 func (e *evaluation) err() error {
 	if err := e.parent.Err(); err != nil {
 		return fmt.Errorf("evaluation cancelled: %w", err)
+	}
+	if e.memory != nil && e.memory.over.Load() {
+		return fmt.Errorf("%w (%d MiB)", ErrEvalMemory, e.memory.budget>>20)
 	}
 	if !time.Now().Before(e.deadline) {
 		return fmt.Errorf("%w (%s)", ErrEvalTimeout, e.limit)
