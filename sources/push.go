@@ -18,7 +18,7 @@ import (
 // retries and nothing accepted is lost. log carries the entry's fields.
 func Push(w http.ResponseWriter, req *http.Request, f *filter.Filter, emit Emitter, ev Event, log *zap.SugaredLogger, fields ...any) {
 	if f != nil {
-		if pass, err := f.Match(ev.Data); !pass {
+		if pass, err := f.MatchContext(req.Context(), ev.Data, filter.DefaultTimeout); !pass {
 			reason := "expression is false"
 			if err != nil {
 				reason = err.Error()

@@ -23,6 +23,7 @@ type Filter struct {
 	expression string
 	program    *vm.Program
 	sprig      map[string]any
+	slots      slots
 }
 
 // Compile compiles an EventSource filter expression once. In the expression
@@ -45,7 +46,7 @@ func Compile(expression string) (*Filter, error) {
 	fns := sprig.GenericFuncMap()
 	delete(fns, "env")
 	delete(fns, "expandenv")
-	return &Filter{expression: expression, program: program, sprig: fns}, nil
+	return &Filter{expression: expression, program: program, sprig: fns, slots: newSlots()}, nil
 }
 
 // String returns the source text of the expression.
