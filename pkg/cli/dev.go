@@ -108,6 +108,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.BoolVar(&strict, "strict", false, strictUsage)
 	f.StringVar(&opts.MetricsAddr, "metrics-addr", "127.0.0.1:0", "address of /metrics, /healthz and /readyz; off serves none")
 	f.Int64Var(&opts.Broker.MaxEventSize, "max-event-size", 0, "largest event the broker accepts, in bytes (default 1 MiB)")
+	f.Int64Var(&opts.Broker.MaxBytes, "max-store-bytes", 0, "cap of each broker's event store, in bytes; when full the webhook answers 503 until deliveries free space (default 1 GiB)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file")
 	_ = f.MarkHidden("cpuprofile")
 	logs.register(cmd)
