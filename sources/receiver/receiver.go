@@ -87,6 +87,12 @@ type Receiver struct {
 	bound   []Port
 
 	unstarted unstarted // connections without a request, closed at once on stop
+
+	// Ready waits for the ports to be bound and for every route to have a
+	// handler, so that "ready" never answers 503 "endpoint is inactive".
+	listening  bool // guarded by mu
+	unattached int  // routes without a handler yet; guarded by mu
+	readyOnce  sync.Once
 }
 
 // New returns a Receiver with no routes.
@@ -243,14 +249,32 @@ func (r *Receiver) Route(spec RouteSpec) (*Route, *apis.FieldError) {
 	if fe := p.checkTLS(spec); fe != nil {
 		return nil, fe
 	}
-	rt := &Route{spec: spec, log: r.log.With("eventSource", spec.EventSource, "route", spec.Field)}
+	rt := &Route{spec: spec, log: r.log.With("eventSource", spec.EventSource, "route", spec.Field), attached: r.attached}
+	r.unattached++
 	p.routes[spec.Endpoint] = rt
 	r.ports[spec.Port] = p
 	return rt, nil
 }
 
-// Ready is closed once Run has bound every port.
+// Ready is closed once Run has bound every port and every registered route
+// has a handler attached, so a request that arrives after it is served.
 func (r *Receiver) Ready() <-chan struct{} { return r.ready }
+
+// attached counts a route's first handler; see markReady.
+func (r *Receiver) attached() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unattached--
+	r.markReady()
+}
+
+// markReady closes Ready once every port is bound and every route has a
+// handler; r.mu is held.
+func (r *Receiver) markReady() {
+	if r.listening && r.unattached == 0 {
+		r.readyOnce.Do(func() { close(r.ready) })
+	}
+}
 
 // Addr returns the address bound for a port as routes name it (e.g. "12000";
 // "0" for the random port), or nil before Ready.
@@ -348,7 +372,10 @@ func (r *Receiver) Run(ctx context.Context) error {
 		r.mu.Unlock()
 		r.log.Infow("receiver port listening", "port", p.number, "addr", ln.Addr().String(), "tls", tlsConfig != nil, "routes", len(p.routes))
 	}
-	close(r.ready)
+	r.mu.Lock()
+	r.listening = true
+	r.markReady()
+	r.mu.Unlock()
 
 	errc := make(chan error, len(servers))
 	var wg sync.WaitGroup

@@ -97,7 +97,13 @@ func TestSharedPortAcrossEventSources(t *testing.T) {
 	if _, err := attached["a"].Attach(named("again")); err == nil {
 		t.Error("second Attach succeeded, want error")
 	}
+	// Ready waits for every route's handler; "idle" then goes inactive.
+	detachIdle, err := attached["idle"].Attach(named("idle"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	run(t, r)
+	detachIdle()
 	base := "http://" + r.Addr("0").String()
 	if r.Addr("000").String() != r.Addr("0").String() {
 		t.Errorf("Addr(000) = %v, want the address of port 0", r.Addr("000"))
@@ -347,5 +353,36 @@ func TestMaxConns(t *testing.T) {
 	hog.Close()
 	if code, _ := get(t, http.MethodGet, "http://"+addr+"/health"); code != http.StatusOK {
 		t.Fatalf("GET /health after the slot freed = %d, want 200", code)
+	}
+}
+
+// TestReadyWaitsForHandlers checks that Ready means requests are served: it
+// waits for every route's handler, not only for the ports.
+func TestReadyWaitsForHandlers(t *testing.T) {
+	t.Parallel()
+	r := receiver.New(receiver.Options{Host: "127.0.0.1"})
+	rt, fe := r.Route(receiver.RouteSpec{EventSource: "es", Field: "spec.webhook[a]", Port: "0", Endpoint: "/a"})
+	if fe != nil {
+		t.Fatal(fe)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-r.Ready():
+		t.Fatal("Ready before the route had a handler: a request would get 503")
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, err := rt.Attach(named("a")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("not Ready 5s after the handler was attached")
+	}
+	if code, body := get(t, http.MethodPost, "http://"+r.Addr("0").String()+"/a"); code != http.StatusOK || body != "a " {
+		t.Fatalf("POST /a = %d %q, want 200", code, body)
 	}
 }

@@ -36,6 +36,9 @@ type Route struct {
 	mu      sync.RWMutex
 	handler http.Handler
 
+	attached     func() // tells the receiver, once, that a handler is attached
+	attachedOnce sync.Once
+
 	// Set by Run before the port is bound, read-only afterwards.
 	token []byte // sha256 of the bearer token
 	user  []byte // sha256 of the basic auth user name
@@ -59,6 +62,9 @@ func (rt *Route) Attach(h http.Handler) (detach func(), err error) {
 		return nil, fmt.Errorf("%s: a handler is already attached", rt.spec.owner())
 	}
 	rt.handler = h
+	if rt.attached != nil {
+		rt.attachedOnce.Do(rt.attached)
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
