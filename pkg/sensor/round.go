@@ -51,13 +51,19 @@ func (p *roundPolicy) record(err error) {
 // sensorLogger is the logger of a sensor's log lines: base with the
 // sensor's name and its `loggingFields`, in name order.
 func sensorLogger(base *zap.Logger, s *v1alpha1.Sensor) *zap.Logger {
-	fields := make([]zap.Field, 0, 1+len(s.Spec.LoggingFields))
-	fields = append(fields, zap.String("sensor", s.Name))
+	return base.With(append([]zap.Field{zap.String("sensor", s.Name)}, loggingFields(s)...)...)
+}
+
+// loggingFields are the sensor's `loggingFields`, in name order; a field
+// named "sensor" is left out, since the sensor's name is not overridden.
+// Trigger types get a logger with these alone: they name the sensor on
+// their lines themselves (Firing.Sensor).
+func loggingFields(s *v1alpha1.Sensor) []zap.Field {
+	fields := make([]zap.Field, 0, len(s.Spec.LoggingFields))
 	for _, k := range slices.Sorted(maps.Keys(s.Spec.LoggingFields)) {
-		if k == "sensor" {
-			continue // the sensor's name is not overridden
+		if k != "sensor" {
+			fields = append(fields, zap.String(k, s.Spec.LoggingFields[k]))
 		}
-		fields = append(fields, zap.String(k, s.Spec.LoggingFields[k]))
 	}
-	return base.With(fields...)
+	return fields
 }

@@ -113,9 +113,10 @@ func New(s *v1alpha1.Sensor, opts Options) (*Sensor, error) {
 	if opts.Deps.Logger == nil {
 		opts.Deps.Logger = zap.NewNop()
 	}
-	// Trigger types log with the sensor's name and loggingFields too.
-	opts.Deps.Logger = sensorLogger(opts.Deps.Logger, s)
-	out := &Sensor{name: s.Name, store: opts.Store, logger: opts.Deps.Logger, round: newRoundPolicy(&s.Spec), evalTimeout: opts.EvalTimeout, evalMemory: opts.EvalMemory}
+	logger := sensorLogger(opts.Deps.Logger, s)
+	// Trigger types log with the loggingFields too (and name the sensor themselves).
+	opts.Deps.Logger = opts.Deps.Logger.With(loggingFields(s)...)
+	out := &Sensor{name: s.Name, store: opts.Store, logger: logger, round: newRoundPolicy(&s.Spec), evalTimeout: opts.EvalTimeout, evalMemory: opts.EvalMemory}
 	if out.store == nil {
 		out.store = NewMemoryStore(DefaultFiredKeys)
 	}
