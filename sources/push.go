@@ -11,13 +11,17 @@ import (
 	"github.com/flintevents/flint/sources/receiver"
 )
 
-// Push ends a push source's request: it drops the event when the EventSource's
-// `filter.expression` (f, nil for none) does not pass, else emits it, and
-// answers the caller 200 "success" only once the broker stored the event (or
-// the filter dropped it), 503 when it could not be stored, so the caller
-// retries and nothing accepted is lost. log carries the entry's fields.
-func Push(w http.ResponseWriter, req *http.Request, f *filter.Filter, emit Emitter, ev Event, log *zap.SugaredLogger, fields ...any) {
-	if f != nil {
+// Push ends a request to entry p: it drops the event when p.Filter does not
+// pass it, else emits it, and answers the caller 200 "success" only once the
+// broker stored the event (or the filter dropped it), 503 when it could not
+// be stored, so the caller retries and nothing accepted is lost. fields are
+// added to the entry's log lines.
+func (p *PushEntry) Push(w http.ResponseWriter, req *http.Request, emit Emitter, ev Event, fields ...any) {
+	log := p.Log
+	if log == nil {
+		log = zap.NewNop().Sugar()
+	}
+	if f := p.Filter; f != nil {
 		if pass, err := f.MatchContext(req.Context(), ev.Data, filter.DefaultTimeout); !pass {
 			reason := "expression is false"
 			if err != nil {

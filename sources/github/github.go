@@ -21,12 +21,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
 
@@ -35,7 +33,6 @@ import (
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
-	"github.com/flintevents/flint/sources/filter"
 	"github.com/flintevents/flint/sources/receiver"
 )
 
@@ -77,15 +74,13 @@ var _ sources.Source = (*Source)(nil)
 
 // entry is one github entry: its route, its checks and its hook targets.
 type entry struct {
-	name     string
+	sources.PushEntry
 	spec     v1alpha1.GithubEventSource
 	route    *receiver.Route
 	events   map[string]bool // nil: every event
-	filter   *filter.Filter
 	metadata map[string]string
 	apiBase  string   // with a trailing "/"; empty when no hook is managed
 	targets  []string // "repos/<owner>/<name>" or "orgs/<org>"
-	log      *zap.SugaredLogger
 
 	secret []byte // the resolved webhookSecret, nil when none
 	token  string // the resolved apiToken
@@ -95,43 +90,17 @@ type entry struct {
 // their Source; the routes answer 503 until Run. es is expected to be
 // defaulted and validated (pkg/manifest); New reports what it cannot serve.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
-	if es == nil {
-		return nil, errors.New("github: eventsource is nil")
+	entries, err := sources.NewPushEntries(Type, es, deps, func(p sources.PushEntry) (*entry, *apis.FieldError) {
+		return newEntry(es.Name, p, es.Spec.Github[p.Name], deps)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(es.Spec.Github) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.github entries", es.Name), "spec.github")
-	}
-	if deps.Receiver == nil {
-		return nil, errors.New("github: no receiver to serve the routes on")
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	s := &Source{eventSource: es.Name, secrets: deps.Secrets, client: &http.Client{Timeout: apiTimeout}}
-	names := make([]string, 0, len(es.Spec.Github))
-	for name := range es.Spec.Github {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var errs *apis.FieldError
-	for _, name := range names {
-		e, fe := newEntry(es.Name, name, es.Spec.Github[name], deps)
-		if fe != nil {
-			errs = errs.Also(fe.ViaFieldKey("github", name).ViaField("spec"))
-			continue
-		}
-		e.log = log.Sugar().With("eventSource", es.Name, "eventName", name)
-		s.entries = append(s.entries, e)
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return s, nil
+	return &Source{eventSource: es.Name, entries: entries, secrets: deps.Secrets, client: &http.Client{Timeout: apiTimeout}}, nil
 }
 
-func newEntry(eventSource, name string, g v1alpha1.GithubEventSource, deps sources.Deps) (*entry, *apis.FieldError) {
-	e := &entry{name: name, spec: g, metadata: g.Metadata}
+func newEntry(eventSource string, p sources.PushEntry, g v1alpha1.GithubEventSource, deps sources.Deps) (*entry, *apis.FieldError) {
+	e := &entry{PushEntry: p, spec: g, metadata: g.Metadata}
 	var errs *apis.FieldError
 	if g.Webhook == nil {
 		errs = errs.Also(apis.ErrMissingField("webhook"))
@@ -148,13 +117,7 @@ func newEntry(eventSource, name string, g v1alpha1.GithubEventSource, deps sourc
 			e.events[ev] = true
 		}
 	}
-	if g.Filter != nil && strings.TrimSpace(g.Filter.Expression) != "" {
-		f, err := filter.Compile(g.Filter.Expression)
-		if err != nil {
-			errs = errs.Also(apis.ErrInvalidValue(g.Filter.Expression, "filter.expression", err.Error()))
-		}
-		e.filter = f
-	}
+	errs = errs.Also(e.CompileFilter(g.Filter))
 	if g.APIToken != nil && g.Webhook != nil && g.Webhook.URL != "" {
 		base, err := apiBaseURL(g.GithubBaseURL)
 		if err != nil {
@@ -176,7 +139,7 @@ func newEntry(eventSource, name string, g v1alpha1.GithubEventSource, deps sourc
 	if errs != nil {
 		return nil, errs
 	}
-	rt, fe := deps.Receiver.Route(receiver.FromWebhookContext(eventSource, fmt.Sprintf("spec.github[%s].webhook", name), g.Webhook))
+	rt, fe := deps.Receiver.Route(receiver.FromWebhookContext(eventSource, fmt.Sprintf("spec.github[%s].webhook", p.Name), g.Webhook))
 	if fe != nil {
 		return nil, fe.ViaField("webhook")
 	}
@@ -252,7 +215,7 @@ func (e *entry) resolve(ctx context.Context, eventSource string, secrets secret.
 	get := func(ref *corev1.SecretKeySelector, field string) (string, error) {
 		v, err := secrets.Resolve(ctx, ref)
 		if err != nil {
-			return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, e.name, field, err)
+			return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, e.Name, field, err)
 		}
 		return v, nil
 	}
@@ -302,20 +265,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if h.secret != nil {
 		if err := verify(req.Header, raw, h.secret); err != nil {
-			h.log.Infow("delivery refused", "reason", err.Error(), "delivery", req.Header.Get(HeaderDelivery))
+			h.Log.Infow("delivery refused", "reason", err.Error(), "delivery", req.Header.Get(HeaderDelivery))
 			receiver.Reply(w, http.StatusBadRequest, err.Error())
 			return
 		}
 	}
 	payload, err := decodePayload(req.Header.Get("Content-Type"), raw)
 	if err != nil {
-		h.log.Debugw("delivery refused", "reason", err.Error())
+		h.Log.Debugw("delivery refused", "reason", err.Error())
 		receiver.Reply(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	kind := req.Header.Get(HeaderEvent)
 	if h.events != nil && !h.events[kind] {
-		h.log.Debugw("event dropped: not in events", "githubEvent", kind)
+		h.Log.Debugw("event dropped: not in events", "githubEvent", kind)
 		receiver.Reply(w, http.StatusOK, "success")
 		return
 	}
@@ -326,7 +289,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		receiver.Reply(w, http.StatusBadRequest, "encoding event data failed")
 		return
 	}
-	sources.Push(w, req, h.filter, h.emit, sources.Event{Name: h.name, Data: data}, h.log,
+	h.Push(w, req, h.emit, sources.Event{Name: h.Name, Data: data},
 		"githubEvent", kind, "delivery", req.Header.Get(HeaderDelivery))
 }
 

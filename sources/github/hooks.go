@@ -44,10 +44,10 @@ func (s *Source) registerHooks(ctx context.Context, e *entry) []hookRef {
 	for _, target := range e.targets {
 		id, created, err := s.ensureHook(ctx, e, target)
 		if err != nil {
-			e.log.Errorw("registering the GitHub hook failed", "target", target, "error", err)
+			e.Log.Errorw("registering the GitHub hook failed", "target", target, "error", err)
 			continue
 		}
-		e.log.Infow("GitHub hook ready", "target", target, "hookID", id, "created", created)
+		e.Log.Infow("GitHub hook ready", "target", target, "hookID", id, "created", created)
 		refs = append(refs, hookRef{target: target, id: id})
 	}
 	return refs
@@ -84,10 +84,10 @@ func (s *Source) ensureHook(ctx context.Context, e *entry, target string) (id in
 func (s *Source) deleteHooks(ctx context.Context, e *entry, refs []hookRef) {
 	for _, r := range refs {
 		if err := s.call(ctx, e, http.MethodDelete, r.target+"/hooks/"+strconv.FormatInt(r.id, 10), nil, nil); err != nil {
-			e.log.Errorw("deleting the GitHub hook failed", "target", r.target, "hookID", r.id, "error", err)
+			e.Log.Errorw("deleting the GitHub hook failed", "target", r.target, "hookID", r.id, "error", err)
 			continue
 		}
-		e.log.Infow("GitHub hook deleted", "target", r.target, "hookID", r.id)
+		e.Log.Infow("GitHub hook deleted", "target", r.target, "hookID", r.id)
 	}
 }
 

@@ -25,10 +25,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	data, status, err := eventData(req, header, h.metadata, jsonlimit.DefaultMaxDepth)
 	if err != nil {
-		h.log.Debugw("request rejected", "status", status, "error", err)
+		h.Log.Debugw("request rejected", "status", status, "error", err)
 		receiver.Reply(w, status, err.Error())
 		return
 	}
 	// Answer only once the broker has stored the event.
-	sources.Push(w, req, h.filter, h.emit, sources.Event{Name: h.eventName, Data: data}, h.log)
+	h.Push(w, req, h.emit, sources.Event{Name: h.Name, Data: data})
 }

@@ -8,16 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"sync/atomic"
 
-	"go.uber.org/zap"
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/sources"
-	"github.com/flintevents/flint/sources/filter"
 	"github.com/flintevents/flint/sources/receiver"
 )
 
@@ -41,11 +37,9 @@ var _ sources.Source = (*Source)(nil)
 
 // entry is one webhook entry and its route.
 type entry struct {
-	eventName string
-	route     *receiver.Route
-	metadata  []byte // encoded JSON, nil when empty
-	filter    *filter.Filter
-	log       *zap.SugaredLogger
+	sources.PushEntry
+	route    *receiver.Route
+	metadata []byte // encoded JSON, nil when empty
 }
 
 // New registers the routes of es's webhook entries on deps.Receiver and
@@ -53,43 +47,17 @@ type entry struct {
 // defaulted and validated (pkg/manifest); New reports what it cannot serve:
 // route conflicts, TLS disagreements on a port, bad filter expressions.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
-	if es == nil {
-		return nil, errors.New("webhook: eventsource is nil")
+	entries, err := sources.NewPushEntries(Type, es, deps, func(p sources.PushEntry) (*entry, *apis.FieldError) {
+		return newEntry(es.Name, p, es.Spec.Webhook[p.Name], deps.Receiver)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(es.Spec.Webhook) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.webhook entries", es.Name), "spec.webhook")
-	}
-	if deps.Receiver == nil {
-		return nil, errors.New("webhook: no receiver to serve the routes on")
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	s := &Source{eventSource: es.Name}
-	names := make([]string, 0, len(es.Spec.Webhook))
-	for name := range es.Spec.Webhook {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var errs *apis.FieldError
-	for _, name := range names {
-		e, fe := newEntry(es.Name, name, es.Spec.Webhook[name], deps.Receiver)
-		if fe != nil {
-			errs = errs.Also(fe.ViaFieldKey("webhook", name).ViaField("spec"))
-			continue
-		}
-		e.log = log.Sugar().With("eventSource", es.Name, "eventName", name)
-		s.entries = append(s.entries, e)
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return s, nil
+	return &Source{eventSource: es.Name, entries: entries}, nil
 }
 
-func newEntry(eventSource, name string, w v1alpha1.WebhookEventSource, rcv *receiver.Receiver) (*entry, *apis.FieldError) {
-	e := &entry{eventName: name}
+func newEntry(eventSource string, p sources.PushEntry, w v1alpha1.WebhookEventSource, rcv *receiver.Receiver) (*entry, *apis.FieldError) {
+	e := &entry{PushEntry: p}
 	var errs *apis.FieldError
 	if len(w.Metadata) > 0 {
 		b, err := json.Marshal(w.Metadata)
@@ -98,17 +66,11 @@ func newEntry(eventSource, name string, w v1alpha1.WebhookEventSource, rcv *rece
 		}
 		e.metadata = b
 	}
-	if w.Filter != nil && strings.TrimSpace(w.Filter.Expression) != "" {
-		f, err := filter.Compile(w.Filter.Expression)
-		if err != nil {
-			errs = errs.Also(apis.ErrInvalidValue(w.Filter.Expression, "filter.expression", err.Error()))
-		}
-		e.filter = f
-	}
+	errs = errs.Also(e.CompileFilter(w.Filter))
 	if errs != nil {
 		return nil, errs
 	}
-	rt, fe := rcv.Route(receiver.FromWebhookContext(eventSource, fmt.Sprintf("spec.webhook[%s]", name), &w.WebhookContext))
+	rt, fe := rcv.Route(receiver.FromWebhookContext(eventSource, fmt.Sprintf("spec.webhook[%s]", p.Name), &w.WebhookContext))
 	if fe != nil {
 		return nil, fe
 	}
