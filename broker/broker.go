@@ -62,6 +62,9 @@ type Config struct {
 	DefaultTTL int32
 	// Transport carries deliveries to subscribers; default a keep-alive transport.
 	Transport http.RoundTripper
+	// Local finds the subscribers that run in this process, whose deliveries skip
+	// HTTP; nil delivers everything over Transport.
+	Local dispatcher.LocalSubscribers
 	// IngressOnly leaves trigger consumers alone: Apply opens the ingress to the brokers
 	// but neither creates nor deletes consumers, for an ingress that runs apart from its
 	// dispatcher.
@@ -153,6 +156,7 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 		MaxReplySize:   cfg.MaxEventSize,
 		PublishTimeout: cfg.PublishTimeout,
 		Transport:      cfg.Transport,
+		Local:          cfg.Local,
 		Metrics:        cfg.Metrics,
 	}, logger.Named("dispatcher"))
 	return dp, nil

@@ -31,7 +31,8 @@ type consumerLoop struct {
 	consumer string
 	config   atomic.Pointer[jetstream.ConsumerConfig]
 	state    atomic.Pointer[triggerState]
-	slots    chan struct{}
+	// workers is the most deliveries that run at once (Config.Concurrency).
+	workers int
 
 	// cancel and done are set by start and guarded by Dispatcher.mu.
 	cancel context.CancelFunc
@@ -48,7 +49,7 @@ func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConf
 		d:           d,
 		stream:      st.stream(),
 		consumer:    cfg.Durable,
-		slots:       make(chan struct{}, d.cfg.Concurrency),
+		workers:     d.cfg.Concurrency,
 		deadLetters: make(map[uint64]outcome),
 	}
 	l.state.Store(st)
@@ -109,16 +110,22 @@ func (l *consumerLoop) run(ctx context.Context) {
 	}
 }
 
-// consume runs one Consume subscription until it fails or ctx is done. The handler blocks
-// for a free delivery slot, which holds back further pulls: that is the backpressure. On
-// ctx done the subscription is drained and events fetched but not started are handed back
-// with a Nak, so another dispatcher gets them at once.
+// consume runs one Consume subscription until it fails or ctx is done. Deliveries run
+// on up to Concurrency workers, started as the load needs them and kept until the
+// subscription ends, so a busy trigger starts no goroutine per event. The handler
+// blocks until a worker is free, which holds back further pulls: that is the
+// backpressure. On ctx done the subscription is drained and events fetched but not
+// started are handed back with a Nak, so another dispatcher gets them at once.
 func (l *consumerLoop) consume(ctx context.Context) error {
 	cons, err := l.d.js.Consumer(ctx, l.stream, l.consumer)
 	if err != nil {
 		return err
 	}
 	failed := make(chan error, 1)
+	work := make(chan jetstream.Msg)
+	quit := make(chan struct{})
+	defer close(quit)
+	started := 0 // workers; only the handler, which JetStream calls one message at a time, counts them
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
 		if ctx.Err() != nil {
 			// Stopping: fetched but not started, handed back at once.
@@ -126,17 +133,23 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 			return
 		}
 		select {
-		case l.slots <- struct{}{}:
-		case <-ctx.Done():
-			_ = msg.Nak()
+		case work <- msg: // an idle worker took it
+			return
+		default:
+		}
+		if started < l.workers {
+			started++
+			l.d.deliveries.Add(1)
+			go l.worker(msg, work, quit)
 			return
 		}
-		l.d.deliveries.Add(1)
-		go func() {
-			defer l.d.deliveries.Done()
-			defer func() { <-l.slots }()
-			l.handle(l.d.deliverCtx, msg)
-		}()
+		select {
+		case work <- msg:
+		case <-ctx.Done():
+			_ = msg.Nak()
+		case <-quit:
+			_ = msg.Nak()
+		}
 	},
 		jetstream.PullMaxMessages(min(l.d.cfg.Concurrency, 256)),
 		jetstream.PullExpiry(pullExpiry),
@@ -164,6 +177,19 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 		cc.Stop()
 	}
 	return err
+}
+
+// worker delivers msg, then every message it takes from work, until quit is closed.
+func (l *consumerLoop) worker(msg jetstream.Msg, work <-chan jetstream.Msg, quit <-chan struct{}) {
+	defer l.d.deliveries.Done()
+	for {
+		l.handle(l.d.deliverCtx, msg)
+		select {
+		case msg = <-work:
+		case <-quit:
+			return
+		}
+	}
 }
 
 // needsRecreate reports whether a Consume error means the consumer or its pulls are gone,

@@ -64,6 +64,9 @@ type Config struct {
 	PublishTimeout time.Duration
 	// Transport carries deliveries; default a keep-alive transport sized for Concurrency.
 	Transport http.RoundTripper
+	// Local finds the subscribers that run in this process; their deliveries skip
+	// HTTP. nil delivers everything over Transport.
+	Local LocalSubscribers
 	// Metrics counts each trigger's deliveries, filtered events and dead letters; nil counts nothing.
 	Metrics *metrics.Broker
 }
@@ -165,6 +168,9 @@ func (d *Dispatcher) Apply(ctx context.Context, brokers []Broker, triggers []Tri
 
 func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 	st := &triggerState{Trigger: *t, timeout: t.Delivery.Timeout}
+	if d.cfg.Local != nil && t.Subscriber != nil {
+		st.local = d.cfg.Local(t.Subscriber)
+	}
 	if st.timeout <= 0 {
 		st.timeout = d.cfg.DefaultTimeout
 	}

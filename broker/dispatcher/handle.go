@@ -80,7 +80,12 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 
 	start := time.Now()
-	out := l.d.sender.send(ctx, st.Subscriber, ev, st.timeout, st.Delivery.Structured, true)
+	var out outcome
+	if st.local != nil {
+		out = receive(ctx, st.local, ev, attempt, st.timeout)
+	} else {
+		out = l.d.sender.send(ctx, st.Subscriber, ev, st.timeout, st.Delivery.Structured, true)
+	}
 	st.metrics.Dispatched(out.code, start)
 	if out.ok() && out.reply != nil {
 		if err := l.d.reply(ctx, st, ttl, out.reply); err != nil {

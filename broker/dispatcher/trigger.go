@@ -52,6 +52,8 @@ type triggerState struct {
 	ackWait time.Duration
 	// metrics counts the trigger's deliveries; nil counts nothing.
 	metrics *metrics.BrokerTarget
+	// local is the subscriber when it runs in this process; nil posts over HTTP.
+	local LocalSubscriber
 }
 
 // consumerConfig is the durable pull consumer of a trigger. DeliverPolicy is New: a trigger
@@ -59,7 +61,7 @@ type triggerState struct {
 // as a Knative subscriber expects. Retries are explicit NakWithDelay, so no BackOff list is
 // set, and MaxDeliver is unlimited: the dispatcher counts attempts itself and moves an
 // event it gives up on to a dead-letter sink or stream, so JetStream never drops one.
-// MaxAckPending equals the delivery slots, so a fetched event never waits for a slot
+// MaxAckPending equals the delivery workers, so a fetched event never waits for a worker
 // (unreported) beyond AckWait.
 func (s *triggerState) consumerConfig(concurrency int) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{

@@ -100,6 +100,18 @@ func (f *Function) Handle(ctx context.Context, ce cloudevents.Event) (*cloudeven
 	return nil, err
 }
 
+// Receive handles one delivery of ce made in process by the broker's dispatcher, as
+// Handle does; attempt counts the deliveries of ce from 1. The first delivery of an
+// event cannot have fired anything yet, so its triggers' idempotency keys are recorded
+// but not looked up.
+func (f *Function) Receive(ctx context.Context, ce *cloudevents.Event, attempt int) error {
+	if attempt == 1 {
+		ctx = sensor.WithFirstDelivery(ctx)
+	}
+	_, err := f.Handle(ctx, *ce)
+	return err
+}
+
 // explain logs why the event did not pass the dependencies it is for; the
 // filters run again for it, with no effect on the condition state.
 func (f *Function) explain(ctx context.Context, ev *event.Event) {

@@ -163,11 +163,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	bcfg := opts.Broker
 	bcfg.Metrics = reg.Broker // one registry with the sources and sensors
 	if !opts.ViaHTTP {
-		next := bcfg.Transport
-		if next == nil {
-			next = newTransport()
-		}
-		bcfg.Transport = newLocalSensors(b.sensors, next)
+		bcfg.Local = localSensors(b.sensors)
 	}
 	dp, err := broker.New(nc, bcfg, log.Named("broker"))
 	if err != nil {

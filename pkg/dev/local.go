@@ -1,22 +1,15 @@
 package dev
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/textproto"
+	"net/url"
 	"strings"
-	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/cloudevents/sdk-go/v2/binding"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-	"github.com/cloudevents/sdk-go/v2/types"
 
 	"github.com/flintevents/flint/broker"
+	"github.com/flintevents/flint/broker/dispatcher"
 	fsensor "github.com/flintevents/flint/functions/sensor"
 	"github.com/flintevents/flint/sources/host"
 )
@@ -26,146 +19,37 @@ import (
 // only reach a sensor through localSensors.
 const localSensorBase = "http://sensors.flint.invalid"
 
-// maxDeliveryBody bounds the body the in-process sensor edge reads, as the sensors'
-// HTTP server does.
-const maxDeliveryBody = 8 << 20
-
-// localSensors is the dispatcher's transport in in-process mode: a delivery to
-// localSensorBase/<namespace>/<name> is handed to that sensor's function in the calling
-// goroutine, with no socket and no server; every other URL (dead-letter sinks, other
-// subscribers) goes to next. It answers as the function's HTTP edge does: 202 when
-// handled, 400 for something that is not a CloudEvent, 500 when a trigger failed and
-// 503 when the delivery was cut short, so the dispatcher's retries, backoff and
-// dead-lettering apply unchanged.
-type localSensors struct {
-	host string
-	fns  map[string]*fsensor.Function // by path "/<namespace>/<name>"
-	next http.RoundTripper
-}
-
-func newLocalSensors(sensors []builtSensor, next http.RoundTripper) *localSensors {
-	l := &localSensors{host: strings.TrimPrefix(localSensorBase, "http://"), fns: make(map[string]*fsensor.Function, len(sensors)), next: next}
+// localSensors is the dispatcher's view of the sensors in in-process mode: a Trigger
+// whose subscriber is localSensorBase/<namespace>/<name> is delivered to that sensor's
+// function by a direct call, with no HTTP encoding, socket or server; every other
+// subscriber (dead-letter sinks, other URLs) is posted to over HTTP.
+func localSensors(sensors []builtSensor) dispatcher.LocalSubscribers {
+	host := strings.TrimPrefix(localSensorBase, "http://")
+	fns := make(map[string]dispatcher.LocalSubscriber, len(sensors))
 	for _, s := range sensors {
-		l.fns[s.unit.Path] = s.fn
+		fns[s.unit.Path] = s.fn
 	}
-	return l
+	return func(u *url.URL) dispatcher.LocalSubscriber {
+		if u.Host != host {
+			return nil
+		}
+		if fn, ok := fns[u.Path]; ok {
+			return fn
+		}
+		return missingSensor(u.Path)
+	}
 }
 
-// RoundTrip implements http.RoundTripper.
-func (l *localSensors) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Host != l.host {
-		return l.next.RoundTrip(req)
-	}
-	fn, ok := l.fns[req.URL.Path]
-	if !ok {
-		return respond(req, http.StatusNotFound, "no sensor at "+req.URL.Path), nil
-	}
-	ev, err := requestEvent(req)
-	if err != nil {
-		return respond(req, http.StatusBadRequest, "not a CloudEvent: "+err.Error()), nil
-	}
-	if _, err := fn.Handle(req.Context(), *ev); err != nil {
-		if req.Context().Err() != nil {
-			return respond(req, http.StatusServiceUnavailable, ""), nil
-		}
-		return respond(req, http.StatusInternalServerError, ""), nil
-	}
-	return respond(req, http.StatusAccepted, ""), nil
+// missingSensor is a subscriber URL under localSensorBase that names no sensor: every
+// delivery fails, so the event is retried and then dead-lettered, never dropped.
+type missingSensor string
+
+// Receive implements dispatcher.LocalSubscriber.
+func (m missingSensor) Receive(context.Context, *cloudevents.Event, int) error {
+	return fmt.Errorf("no sensor at %s", string(m))
 }
 
-// requestEvent reads the CloudEvent of a delivery: binary mode directly from the
-// headers, anything else through the CloudEvents SDK.
-func requestEvent(req *http.Request) (*cloudevents.Event, error) {
-	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		buf := bytes.NewBuffer(make([]byte, 0, max(req.ContentLength, 0)))
-		_, err := buf.ReadFrom(io.LimitReader(req.Body, maxDeliveryBody))
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading delivery: %w", err)
-		}
-		body = buf.Bytes()
-	}
-	if req.Header.Get("Ce-Specversion") != cloudevents.VersionV1 {
-		msg := cehttp.NewMessage(req.Header, io.NopCloser(bytes.NewReader(body)))
-		ev, err := binding.ToEvent(req.Context(), msg)
-		if err != nil {
-			return nil, err
-		}
-		return ev, ev.Validate()
-	}
-	ev := cloudevents.NewEvent()
-	for key, vals := range req.Header {
-		if len(vals) == 0 {
-			continue
-		}
-		v := vals[0]
-		switch key {
-		case "Ce-Specversion":
-		case "Ce-Id":
-			ev.SetID(v)
-		case "Ce-Source":
-			ev.SetSource(v)
-		case "Ce-Type":
-			ev.SetType(v)
-		case "Ce-Subject":
-			ev.SetSubject(v)
-		case "Ce-Time":
-			t, err := types.ParseTime(v)
-			if err != nil {
-				return nil, fmt.Errorf("ce-time: %w", err)
-			}
-			ev.SetTime(t)
-		case "Ce-Dataschema":
-			ev.SetDataSchema(v)
-		case "Content-Type":
-			ev.SetDataContentType(v)
-		default:
-			if len(key) > 3 && strings.EqualFold(key[:3], "ce-") {
-				if err := ev.Context.SetExtension(strings.ToLower(key[3:]), v); err != nil {
-					return nil, fmt.Errorf("%s: %w", textproto.CanonicalMIMEHeaderKey(key), err)
-				}
-			}
-		}
-	}
-	ev.DataEncoded = body
-	if err := ev.Validate(); err != nil {
-		return nil, err
-	}
-	return &ev, nil
-}
-
-func respond(req *http.Request, code int, reason string) *http.Response {
-	resp := &http.Response{
-		Status:     fmt.Sprintf("%d %s", code, http.StatusText(code)),
-		StatusCode: code,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     http.Header{},
-		Body:       http.NoBody,
-		Request:    req,
-	}
-	if reason != "" {
-		resp.Header["Content-Type"] = []string{"text/plain; charset=utf-8"}
-		resp.Body = io.NopCloser(strings.NewReader(reason))
-		resp.ContentLength = int64(len(reason))
-	}
-	return resp
-}
-
-// newTransport is the keep-alive transport deliveries to other URLs take.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-}
+var _ dispatcher.LocalSubscriber = (*fsensor.Function)(nil)
 
 // localSink is the in-process emitter path of a source: it stores each event in the
 // source's broker through the data plane, as the ingress would, and returns once

@@ -320,3 +320,34 @@ func TestHandleOrConditionsRedelivered(t *testing.T) {
 		t.Errorf("trigger fired %d times for an event delivered twice that satisfies a and b of `a || b`, want 2", got)
 	}
 }
+
+// TestHandleFirstDelivery checks the first-delivery shortcut: a first delivery
+// fires without looking up its idempotency key but records it, so that a
+// redelivery of the same event, which is looked up, fires nothing again.
+func TestHandleFirstDelivery(t *testing.T) {
+	t.Parallel()
+	tg, url := serve(t, http.StatusOK)
+	store := NewMemoryStore(0)
+	s, err := New(loadSensor(t, "parity-or-conditions", url), Options{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := WithFirstDelivery(context.Background())
+	if err := s.Handle(first, webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
+		t.Fatalf("first delivery: %v", err)
+	}
+	if err := s.Handle(context.Background(), webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if got := len(tg.got()); got != 2 {
+		t.Fatalf("target got %d requests for a first delivery and its redelivery, want 2 (one per satisfied dependency)", got)
+	}
+	// A key recorded earlier is not looked up on a first delivery: the event fires.
+	if err := s.Handle(first, webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
+		t.Fatalf("first delivery again: %v", err)
+	}
+	if got := len(tg.got()); got != 4 {
+		t.Fatalf("target got %d requests, want 4: a first delivery does not look its keys up", got)
+	}
+}

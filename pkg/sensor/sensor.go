@@ -283,16 +283,20 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 
 // fire runs one trigger for a satisfied set of events, once per idempotency
 // key: a redelivered event does not fire a trigger that already succeeded.
+// The key is looked up unless ctx marks a first delivery: a set holding an
+// event delivered for the first time cannot have fired before.
 func (s *Sensor) fire(ctx context.Context, t *trigger, events map[string]*event.Event, log *zap.Logger) error {
 	key := idempotencyKey(s.name, t.name, events)
-	done, err := s.store.Fired(ctx, key)
-	if err != nil {
-		_ = t.restore(context.WithoutCancel(ctx), s.store, events)
-		return fmt.Errorf("trigger %s: reading idempotency key: %w", t.name, err)
-	}
-	if done {
-		log.Info("trigger already fired for these events", zap.String("trigger", t.name))
-		return nil
+	if !firstDelivery(ctx) {
+		done, err := s.store.Fired(ctx, key)
+		if err != nil {
+			_ = t.restore(context.WithoutCancel(ctx), s.store, events)
+			return fmt.Errorf("trigger %s: reading idempotency key: %w", t.name, err)
+		}
+		if done {
+			log.Info("trigger already fired for these events", zap.String("trigger", t.name))
+			return nil
+		}
 	}
 	res, err := t.run(ctx, s.name, key, events)
 	if err != nil {

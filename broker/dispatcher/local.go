@@ -1,0 +1,43 @@
+package dispatcher
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+)
+
+// LocalSubscriber receives events in the dispatcher's own process, with no HTTP
+// exchange: the dispatcher calls it where it would post to the subscriber's URL, with
+// the same timeout, retries, backoff and dead-lettering.
+type LocalSubscriber interface {
+	// Receive handles one delivery of ev; attempt counts the deliveries of this event
+	// to this trigger from 1. nil means delivered; an error is a failed delivery,
+	// retried and dead-lettered as a 500 answer is. ev must not be kept after Receive
+	// returns.
+	Receive(ctx context.Context, ev *cloudevents.Event, attempt int) error
+}
+
+// LocalSubscribers returns the in-process subscriber behind a subscriber URL, or nil
+// when deliveries to it go over HTTP.
+type LocalSubscribers func(subscriber *url.URL) LocalSubscriber
+
+// receive delivers ev to a local subscriber within timeout and describes the result
+// as an HTTP delivery would: 202 when delivered, 503 when cut short by its deadline
+// or a stop, else 500 with the error as the failure's body.
+func receive(ctx context.Context, sub LocalSubscriber, ev *cloudevents.Event, attempt int, timeout time.Duration) outcome {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := sub.Receive(ctx, ev, attempt)
+	switch {
+	case err == nil:
+		return outcome{code: http.StatusAccepted}
+	case ctx.Err() != nil:
+		return outcome{code: http.StatusServiceUnavailable, err: fmt.Errorf("in-process subscriber: %w", ctx.Err())}
+	default:
+		return outcome{code: http.StatusInternalServerError, body: head([]byte(err.Error())), err: fmt.Errorf("in-process subscriber: %w", err)}
+	}
+}
