@@ -38,6 +38,7 @@ func TestServedMetricsMove(t *testing.T) {
 	ev.Running(true)
 	ev.Sent(ev.Received())
 	ev.SendFailed()
+	ev.Filtered()
 	sm := reg.Sensor.For("webhook-sensor", "http-trigger")
 	sm.Handled(nil)
 	sm.Fired("http-trigger", time.Now(), nil)
@@ -60,6 +61,7 @@ func TestServedMetricsMove(t *testing.T) {
 		`argo_events_events_sent_failed_total{event_name="example",eventsource_name="webhook"} 1`,
 		`argo_events_events_processing_failed_total{event_name="example",eventsource_name="webhook"} 1`,
 		`argo_events_event_processing_duration_milliseconds_count{event_name="example",eventsource_name="webhook"} 1`,
+		`flint_eventsource_events_filtered_total{event_name="example",eventsource_name="webhook"} 1`,
 		`flint_sensor_events_received_total{sensor_name="webhook-sensor"} 1`,
 		`argo_events_action_triggered_total{sensor_name="webhook-sensor",trigger_name="http-trigger"} 1`,
 		`argo_events_action_failed_total{sensor_name="webhook-sensor",trigger_name="http-trigger"} 1`,
@@ -120,6 +122,7 @@ func TestNilMetricsAreNoOps(t *testing.T) {
 	var se *metrics.Sensor
 	var b *metrics.Broker
 	s.Event("a", "b").Sent(time.Now())
+	s.Event("a", "b").Filtered()
 	se.For("s", "t").Fired("t", time.Now(), nil)
 	b.Trigger("n", "b", "t").Dispatched(200, time.Now())
 }

@@ -14,6 +14,7 @@ type Source struct {
 	sent       *prometheus.CounterVec
 	sentFailed *prometheus.CounterVec
 	failed     *prometheus.CounterVec
+	filtered   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 }
 
@@ -30,10 +31,12 @@ func newSource(reg prometheus.Registerer) *Source {
 			Help: "Events the broker did not acknowledge."}, labels),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "argo_events_events_processing_failed_total",
 			Help: "Events that failed before or while being sent."}, labels),
+		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flint_eventsource_events_filtered_total",
+			Help: "Events an event source's filter expression dropped instead of sending them."}, labels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "argo_events_event_processing_duration_milliseconds",
 			Help: "Time from an event handed to the host to its acknowledgement by the broker, in milliseconds.", Buckets: latencyBuckets}, labels),
 	}
-	reg.MustRegister(s.running, s.received, s.sent, s.sentFailed, s.failed, s.duration)
+	reg.MustRegister(s.running, s.received, s.sent, s.sentFailed, s.failed, s.filtered, s.duration)
 	return s
 }
 
@@ -45,6 +48,7 @@ type SourceEvent struct {
 	sent       prometheus.Counter
 	sentFailed prometheus.Counter
 	failed     prometheus.Counter
+	filtered   prometheus.Counter
 	duration   prometheus.Observer
 }
 
@@ -60,6 +64,7 @@ func (s *Source) Event(eventSource, name string) *SourceEvent {
 		sent:       s.sent.WithLabelValues(eventSource, name),
 		sentFailed: s.sentFailed.WithLabelValues(eventSource, name),
 		failed:     s.failed.WithLabelValues(eventSource, name),
+		filtered:   s.filtered.WithLabelValues(eventSource, name),
 		duration:   s.duration.WithLabelValues(eventSource, name),
 	}
 }
@@ -109,4 +114,12 @@ func (e *SourceEvent) Failed() {
 		return
 	}
 	e.failed.Inc()
+}
+
+// Filtered counts an event the source's filter expression dropped.
+func (e *SourceEvent) Filtered() {
+	if e == nil {
+		return
+	}
+	e.filtered.Inc()
 }
