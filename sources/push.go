@@ -12,7 +12,7 @@ import (
 )
 
 // Push ends a request to entry p: it drops the event when p.Filter does not
-// pass it, else emits it, and answers the caller 200 "success" only once the
+// pass it (counted in p.Metrics), else emits it, and answers the caller 200 "success" only once the
 // broker stored the event (or the filter dropped it), 503 when it could not
 // be stored, so the caller retries and nothing accepted is lost. fields are
 // added to the entry's log lines.
@@ -27,6 +27,7 @@ func (p *PushEntry) Push(w http.ResponseWriter, req *http.Request, emit Emitter,
 			if err != nil {
 				reason = err.Error()
 			}
+			p.Metrics.Filtered()
 			log.Debugw("event dropped by filter", append(fields, "filter", f.String(), "reason", reason)...)
 			receiver.Reply(w, http.StatusOK, "success")
 			return

@@ -8,12 +8,13 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/sources/filter"
 )
 
 // PushEntry is what every entry of a push source type shares: its name, its
-// compiled `filter.expression` and its logger. Its Push method ends the
-// entry's requests.
+// compiled `filter.expression`, its logger and its metrics. Its Push method
+// ends the entry's requests.
 type PushEntry struct {
 	// Name is the entry name under the type key: the event name.
 	Name string
@@ -21,6 +22,8 @@ type PushEntry struct {
 	Filter *filter.Filter
 	// Log carries the entry's eventSource and eventName fields.
 	Log *zap.SugaredLogger
+	// Metrics counts the events Filter drops; nil counts nothing.
+	Metrics *metrics.SourceEvent
 }
 
 // CompileFilter compiles spec's expression into p.Filter; a nil spec or a
@@ -41,7 +44,7 @@ func (p *PushEntry) CompileFilter(spec *v1alpha1.EventSourceFilter) *apis.FieldE
 // NewPushEntries is the start of every push source type's New. It refuses a
 // nil EventSource, one without entries under typeKey, and deps without a
 // Receiver to route on; then it calls build once per entry, in name order,
-// with the entry's PushEntry. It returns what build made, or the problems of
+// with the entry's PushEntry (its metrics from deps.Metrics). It returns what build made, or the problems of
 // every entry, each under spec.<typeKey>[<name>].
 func NewPushEntries[E any](typeKey string, es *v1alpha1.EventSource, deps Deps, build func(PushEntry) (E, *apis.FieldError)) ([]E, error) {
 	if es == nil {
@@ -61,7 +64,11 @@ func NewPushEntries[E any](typeKey string, es *v1alpha1.EventSource, deps Deps, 
 	entries := make([]E, 0, len(names))
 	var errs *apis.FieldError
 	for _, name := range names {
-		e, fe := build(PushEntry{Name: name, Log: log.Sugar().With("eventSource", es.Name, "eventName", name)})
+		e, fe := build(PushEntry{
+			Name:    name,
+			Log:     log.Sugar().With("eventSource", es.Name, "eventName", name),
+			Metrics: deps.Metrics.Event(es.Name, name),
+		})
 		if fe != nil {
 			errs = errs.Also(fe.ViaFieldKey(typeKey, name).ViaField("spec"))
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kube"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources/receiver"
@@ -57,6 +58,9 @@ type Deps struct {
 	// Kube are the clients of the cluster sources watch or read; nil when the
 	// host has no cluster (flint dev without a kubeconfig).
 	Kube *kube.Clients
+	// Metrics counts what a source decides before emitting (the events its
+	// filter expression drops); nil counts nothing.
+	Metrics *metrics.Source
 }
 
 // Factory builds the adapter for one type key of an EventSource (all its

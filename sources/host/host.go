@@ -95,7 +95,8 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 			return fmt.Errorf("%s: %w", EnvPort, fe)
 		}
 	}
-	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Kube: kubeClients(*kubeconfig, log)})
+	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv,
+		Kube: kubeClients(*kubeconfig, log), Metrics: reg.Source})
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)
 	}

@@ -219,30 +219,8 @@ func TestMainEndToEnd(t *testing.T) {
 		"K_CE_OVERRIDES":     `{"extensions":{"team":"infra"}}`,
 		"LOG_LEVEL":          "error",
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- host.Main(ctx, webhook.Type, nil, func(k string) string { return env[k] }) }()
-
-	c := &http.Client{Timeout: 5 * time.Second}
-	url := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := c.Get(url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("Main returned early: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("webhook not serving: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	m := startMain(t, env, port)
+	c, url := m.client, m.url
 	resp, err := c.Post(url+"/example", "text/plain", strings.NewReader(`{"message":"hi"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -263,30 +241,141 @@ func TestMainEndToEnd(t *testing.T) {
 	if !strings.Contains(string(ev.Data()), `"body":{"message":"hi"}`) {
 		t.Errorf("data %s", ev.Data())
 	}
-	mresp, err := c.Get("http://127.0.0.1:" + metricsPort + "/metrics")
-	if err != nil {
-		t.Fatalf("scraping metrics: %v", err)
-	}
-	scraped, _ := io.ReadAll(mresp.Body)
-	mresp.Body.Close()
+	scraped := scrape(t, c, metricsPort)
 	for _, want := range []string{
 		`argo_events_event_service_running_total{event_name="example",eventsource_name="webhook"} 1`,
 		`argo_events_events_sent_total{event_name="example",eventsource_name="webhook"} 1`,
 		`argo_events_event_processing_duration_milliseconds_count{event_name="example",eventsource_name="webhook"} 1`,
 	} {
-		if !strings.Contains(string(scraped), want) {
+		if !strings.Contains(scraped, want) {
 			t.Errorf("/metrics of the source image lacks %s", want)
 		}
 	}
-	cancel()
+	m.stop(t)
+}
+
+// TestMainCountsFilteredEvents posts to a webhook image whose entry has a
+// filter expression: an event the filter drops is answered success, moves
+// flint_eventsource_events_filtered_total by one and is not sent; one it
+// passes is sent and not counted as filtered.
+func TestMainCountsFilteredEvents(t *testing.T) {
+	t.Parallel()
+	b := newBroker(t)
+	port, metricsPort := freePort(t), freePort(t)
+	doc := fmt.Sprintf(esYAML, port) + "      filter:\n        expression: body.action == \"opened\"\n"
+	env := map[string]string{
+		"METRICS_PORT":       metricsPort,
+		"EVENTSOURCE_OBJECT": doc,
+		"K_SINK":             b.URL + "/ns/default",
+		"LOG_LEVEL":          "error",
+	}
+	m := startMain(t, env, port)
+	const (
+		filtered = `flint_eventsource_events_filtered_total{event_name="example",eventsource_name="webhook"}`
+		sent     = `argo_events_events_sent_total{event_name="example",eventsource_name="webhook"}`
+	)
+	counts := func() (string, string) {
+		text := scrape(t, m.client, metricsPort)
+		return sample(text, filtered), sample(text, sent)
+	}
+	if f, s := counts(); f != "0" || s != "0" {
+		t.Fatalf("before any request: filtered %q, sent %q; want 0 and 0", f, s)
+	}
+	for _, tc := range []struct{ body, filtered, sent string }{
+		{body: `{"action":"closed"}`, filtered: "1", sent: "0"},
+		{body: `{"action":"opened"}`, filtered: "1", sent: "1"},
+	} {
+		resp, err := m.client.Post(m.url+"/example", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(reply) != "success" {
+			t.Fatalf("POST %s: got %d %q, want 200 success", tc.body, resp.StatusCode, reply)
+		}
+		if f, s := counts(); f != tc.filtered || s != tc.sent {
+			t.Errorf("after POST %s: filtered %s, sent %s; want %s and %s", tc.body, f, s, tc.filtered, tc.sent)
+		}
+	}
+	if n := len(b.stored()); n != 1 {
+		t.Errorf("broker stored %d events, want the 1 the filter passed", n)
+	}
+	m.stop(t)
+}
+
+// mainRun is host.Main running in the background for one test.
+type mainRun struct {
+	client *http.Client
+	url    string // http://127.0.0.1:<port>, the EventSource's port
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startMain runs the webhook image's main with env until the test ends and
+// waits until it answers /health on port.
+func startMain(t *testing.T, env map[string]string, port string) *mainRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &mainRun{client: &http.Client{Timeout: 5 * time.Second}, url: "http://127.0.0.1:" + port, cancel: cancel, done: make(chan error, 1)}
+	go func() { m.done <- host.Main(ctx, webhook.Type, nil, func(k string) string { return env[k] }) }()
+	t.Cleanup(cancel)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := m.client.Get(m.url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			return m
+		}
+		select {
+		case err := <-m.done:
+			t.Fatalf("Main returned early: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook not serving: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stop cancels Main and checks that it returns nil.
+func (m *mainRun) stop(t *testing.T) {
+	t.Helper()
+	m.cancel()
 	select {
-	case err := <-done:
+	case err := <-m.done:
 		if err != nil {
 			t.Fatalf("Main = %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Main did not return after cancel")
 	}
+}
+
+// scrape returns the /metrics text of the source image's metrics port.
+func scrape(t *testing.T, c *http.Client, metricsPort string) string {
+	t.Helper()
+	resp, err := c.Get("http://127.0.0.1:" + metricsPort + "/metrics")
+	if err != nil {
+		t.Fatalf("scraping metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("scraping metrics: %v", err)
+	}
+	return string(b)
+}
+
+// sample returns the value of series in the Prometheus text, "" when absent.
+func sample(text, series string) string {
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func TestMainFails(t *testing.T) {
