@@ -72,8 +72,9 @@ type ClusterOptions struct {
 // every source a ConfigMap holding its EventSource, a Knative Service running
 // the type's image and, for `resource` sources, a ServiceAccount with the
 // rights to watch, then g's Triggers. The sensors themselves are kn func
-// projects (see Function). The objects come in a fixed order that depends
-// only on g and opts.
+// projects (see Function). A push source that serves TLS itself is refused
+// (PushTLSReason). The objects come in a fixed order that depends only on g
+// and opts.
 func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 	if opts.BrokerIngress == "" {
 		opts.BrokerIngress = DefaultBrokerIngress
@@ -227,6 +228,12 @@ func sourceObjects(src Source, name, configMap string, opts ClusterOptions) ([]O
 	annotations := map[string]string{}
 	var notes []Note
 	ports, err := pushPorts(es, src.Key)
+	if tls := pushTLS(es, src.Key); tls != nil {
+		if err != nil {
+			return nil, tls.Also(fieldError(err))
+		}
+		return nil, tls
+	}
 	if err != nil {
 		return nil, err
 	}
