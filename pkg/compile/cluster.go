@@ -71,10 +71,11 @@ type ClusterOptions struct {
 // Cluster returns the objects a cluster applies to run g: its Brokers, for
 // every source a ConfigMap holding its EventSource, a Knative Service running
 // the type's image and, for `resource` sources, a ServiceAccount with the
-// rights to watch, then g's Triggers. The sensors themselves are kn func
-// projects (see Function). A push source that serves TLS itself is refused
-// (PushTLSReason). The objects come in a fixed order that depends only on g
-// and opts.
+// rights to watch; for every sensor whose triggers act on the cluster a
+// ServiceAccount with the rights they use (see SensorServiceAccount); then
+// g's Triggers. The sensors themselves are kn func projects (see Function).
+// A push source that serves TLS itself is refused (PushTLSReason). The
+// objects come in a fixed order that depends only on g and opts.
 func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 	if opts.BrokerIngress == "" {
 		opts.BrokerIngress = DefaultBrokerIngress
@@ -117,6 +118,9 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 	}
 	if errs != nil {
 		return nil, errs
+	}
+	for _, s := range g.Sensors {
+		out = append(out, sensorRBAC(s)...)
 	}
 	for _, t := range g.Triggers {
 		comment := fmt.Sprintf("Trigger %s of broker %s.", t.Name, t.Spec.Broker)

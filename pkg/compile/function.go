@@ -151,6 +151,8 @@ type functionData struct {
 	NotFired                        string
 	// Cluster lists the trigger types that need a cluster to build, e.g. "k8s".
 	Cluster string
+	// ServiceAccount is the account the function runs as; "" for the namespace's default.
+	ServiceAccount string
 }
 
 type envVar struct{ Name, Value string }
@@ -199,6 +201,7 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 	data.Events = testEvents(sensor, s.Namespace, eventSources)
 	data.Fire, data.HasLog, data.NotFired = fireable(sensor)
 	data.Cluster = clusterTriggers(sensor)
+	data.ServiceAccount = SensorServiceAccount(sensor)
 
 	p := &Project{Namespace: s.Namespace, Name: data.Name, Sensor: sensor.Name,
 		Files: map[string][]byte{"sensor.yaml": append([]byte("# The Sensor this function runs, as `flint compile` read it.\n"), sensorYAML...)}}
@@ -253,18 +256,24 @@ func fireable(s *v1alpha1.Sensor) (fire, hasLog bool, notFired string) {
 	return true, hasLog, ""
 }
 
-// clusterTriggers lists the trigger types of s that act on a cluster.
+// clusterTriggers lists the trigger types of s, dlqTriggers included, that
+// act on a cluster.
 func clusterTriggers(s *v1alpha1.Sensor) string {
 	seen := map[string]bool{}
 	var keys []string
-	for i := range s.Spec.Triggers {
-		t := s.Spec.Triggers[i].Template
+	add := func(t *v1alpha1.TriggerTemplate) {
 		if t == nil {
-			continue
+			return
 		}
-		if key := t.TypeKey(); (key == "k8s" || key == "argoWorkflow") && !seen[key] {
+		if key := t.TypeKey(); (key == v1alpha1.TriggerTypeK8s || key == v1alpha1.TriggerTypeArgoWorkflow) && !seen[key] {
 			seen[key] = true
 			keys = append(keys, key)
+		}
+	}
+	for i := range s.Spec.Triggers {
+		add(s.Spec.Triggers[i].Template)
+		if d := s.Spec.Triggers[i].DlqTrigger; d != nil {
+			add(d.Template)
 		}
 	}
 	sort.Strings(keys)

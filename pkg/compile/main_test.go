@@ -1,0 +1,9 @@
+package compile_test
+
+import (
+	"testing"
+
+	"github.com/flintevents/flint/pkg/kubetest"
+)
+
+func TestMain(m *testing.M) { kubetest.Main(m) }
