@@ -151,7 +151,8 @@ func decode[T any](objs []any, logger *zap.Logger) []*T {
 // Desired picks what the data plane serves out of a cluster's objects: the Brokers of
 // class flint-jetstream that are not being deleted, and those Brokers' Triggers that are
 // not being deleted and whose subscriber is known — given as a uri, or resolved by the
-// controller into status.subscriberUri. Dead-letter sinks given as references are
+// controller into status.subscriberUri (a ref, with or without a uri relative to it).
+// Dead-letter sinks given as references are
 // replaced by the URIs the controller resolved into status.deadLetterSinkUri. The inputs
 // are not modified; the results are sorted by namespace and name.
 func Desired(brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) ([]*eventingv1.Broker, []*eventingv1.Trigger) {
@@ -162,7 +163,7 @@ func Desired(brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) ([]*e
 			continue
 		}
 		ours[b.Namespace+"/"+b.Name] = true
-		if b.Spec.Delivery != nil && b.Spec.Delivery.DeadLetterSink != nil && b.Spec.Delivery.DeadLetterSink.URI == nil {
+		if b.Spec.Delivery != nil && b.Spec.Delivery.DeadLetterSink != nil && byRef(b.Spec.Delivery.DeadLetterSink) {
 			b = b.DeepCopy()
 			b.Spec.Delivery.DeadLetterSink = resolvedSink(b.Status.DeadLetterSinkURI, b.Spec.Delivery.DeadLetterSink)
 		}
@@ -173,14 +174,14 @@ func Desired(brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) ([]*e
 		if t.DeletionTimestamp != nil || !ours[t.Namespace+"/"+BrokerOf(t)] {
 			continue
 		}
-		if t.Spec.Subscriber.URI == nil && t.Status.SubscriberURI == nil {
+		if byRef(&t.Spec.Subscriber) && t.Status.SubscriberURI == nil {
 			continue // the controller has not resolved the subscriber yet
 		}
 		t = t.DeepCopy()
-		if t.Spec.Subscriber.URI == nil {
+		if byRef(&t.Spec.Subscriber) {
 			t.Spec.Subscriber = pkgduckv1.Destination{URI: t.Status.SubscriberURI}
 		}
-		if d := t.Spec.Delivery; d != nil && d.DeadLetterSink != nil && d.DeadLetterSink.URI == nil {
+		if d := t.Spec.Delivery; d != nil && d.DeadLetterSink != nil && byRef(d.DeadLetterSink) {
 			d.DeadLetterSink = resolvedSink(t.Status.DeadLetterSinkURI, d.DeadLetterSink)
 		}
 		outT = append(outT, t)
@@ -192,6 +193,12 @@ func Desired(brokers []*eventingv1.Broker, triggers []*eventingv1.Trigger) ([]*e
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return outB, outT
+}
+
+// byRef reports whether a destination is given by reference, alone or with a uri
+// relative to it, so that its address is the one the controller resolved into status.
+func byRef(d *pkgduckv1.Destination) bool {
+	return d.Ref != nil || d.URI == nil
 }
 
 // resolvedSink is the sink at uri, or the unresolved reference when the controller has

@@ -76,6 +76,21 @@ func TestDesired(t *testing.T) {
 		wantBrokers:  []string{"a/b"},
 		wantTriggers: []string{"a/resolved -> http://sensor.a.svc.cluster.local|"},
 	}, {
+		name:    "subscriber ref with a path: status uri once resolved",
+		brokers: []*eventingv1.Broker{broker("a", "b", class)},
+		triggers: []*eventingv1.Trigger{
+			trigger("a", "resolved", "b", func(t *eventingv1.Trigger) {
+				t.Spec.Subscriber = pkgduckv1.Destination{Ref: svcRef, URI: &apis.URL{Path: "/events"}}
+				t.Status.SubscriberURI = apis.HTTP("sensor.a.svc.cluster.local")
+				t.Status.SubscriberURI.Path = "/events"
+			}),
+			trigger("a", "unresolved", "b", func(t *eventingv1.Trigger) {
+				t.Spec.Subscriber = pkgduckv1.Destination{Ref: svcRef, URI: &apis.URL{Path: "/events"}}
+			}),
+		},
+		wantBrokers:  []string{"a/b"},
+		wantTriggers: []string{"a/resolved -> http://sensor.a.svc.cluster.local/events|"},
+	}, {
 		name: "dead-letter sink refs: status uri, broker's and trigger's",
 		brokers: []*eventingv1.Broker{broker("a", "b", class, func(b *eventingv1.Broker) {
 			b.Spec.Delivery = &duckv1.DeliverySpec{DeadLetterSink: &pkgduckv1.Destination{Ref: svcRef}}
