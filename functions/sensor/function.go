@@ -101,14 +101,11 @@ func (f *Function) Handle(ctx context.Context, ce cloudevents.Event) (*cloudeven
 }
 
 // Receive handles one delivery of ce made in process by the broker's dispatcher, as
-// Handle does; attempt counts the deliveries of ce from 1. The first delivery of an
-// event cannot have fired anything yet, so its triggers' idempotency keys are recorded
-// but not looked up.
+// Handle does; attempt counts the deliveries of ce from 1. The dispatcher acknowledges
+// the event as soon as Receive returns nil, so idempotency keys are looked up only for
+// a redelivery and recorded only for a round that failed (sensor.WithInProcessDelivery).
 func (f *Function) Receive(ctx context.Context, ce *cloudevents.Event, attempt int) error {
-	if attempt == 1 {
-		ctx = sensor.WithFirstDelivery(ctx)
-	}
-	_, err := f.Handle(ctx, *ce)
+	_, err := f.Handle(sensor.WithInProcessDelivery(ctx, attempt), *ce)
 	return err
 }
 

@@ -2,18 +2,23 @@ package sensor
 
 import "context"
 
-type firstDeliveryKey struct{}
+type inProcessKey struct{}
 
-// WithFirstDelivery returns ctx marking the event Handle is given as delivered for the
-// first time: no firing of it can have happened yet, so Handle records the idempotency
-// keys of its firings but does not look them up, which saves a state-store round trip
-// per firing. A caller that cannot tell (an HTTP delivery) leaves ctx as it is.
-func WithFirstDelivery(ctx context.Context) context.Context {
-	return context.WithValue(ctx, firstDeliveryKey{}, true)
+// WithInProcessDelivery returns ctx telling Handle that the event comes from a broker
+// dispatcher in the same process, which acknowledges it as soon as Handle returns nil,
+// and that this is its attempt-th delivery (from 1). Handle then looks up idempotency
+// keys only for a redelivery (a first delivery cannot have fired anything yet), and
+// records them only when the event will be delivered again (another firing of the
+// round failed): the acknowledgement follows at once, with no network between, so a
+// successful round leaves nothing in the state store. Over HTTP, where an answer can
+// be lost and the event delivered again, Handle looks up and records every key.
+func WithInProcessDelivery(ctx context.Context, attempt int) context.Context {
+	return context.WithValue(ctx, inProcessKey{}, attempt)
 }
 
-// firstDelivery reports whether ctx marks a first delivery (see WithFirstDelivery).
-func firstDelivery(ctx context.Context) bool {
-	first, _ := ctx.Value(firstDeliveryKey{}).(bool)
-	return first
+// inProcessDelivery returns the attempt of an in-process delivery (see
+// WithInProcessDelivery), ok false for any other delivery.
+func inProcessDelivery(ctx context.Context) (attempt int, ok bool) {
+	attempt, ok = ctx.Value(inProcessKey{}).(int)
+	return attempt, ok
 }

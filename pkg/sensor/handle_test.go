@@ -321,33 +321,89 @@ func TestHandleOrConditionsRedelivered(t *testing.T) {
 	}
 }
 
-// TestHandleFirstDelivery checks the first-delivery shortcut: a first delivery
-// fires without looking up its idempotency key but records it, so that a
-// redelivery of the same event, which is looked up, fires nothing again.
-func TestHandleFirstDelivery(t *testing.T) {
+// TestHandleInProcessDelivery checks how an in-process delivery, acknowledged as
+// soon as Handle returns, uses the idempotency keys: a round that succeeded records
+// none, a round that failed records those of its firings that succeeded so the
+// redelivery fires only the failed trigger, and a first delivery looks none up.
+func TestHandleInProcessDelivery(t *testing.T) {
 	t.Parallel()
-	tg, url := serve(t, http.StatusOK)
-	store := NewMemoryStore(0)
-	s, err := New(loadSensor(t, "parity-or-conditions", url), Options{Store: store})
-	if err != nil {
-		t.Fatal(err)
+	spec := func(okURL, flakyURL string) *v1alpha1.Sensor {
+		allow := &v1alpha1.TriggerPolicy{Status: &v1alpha1.StatusPolicy{Allow: []int32{200}}}
+		return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{
+			Dependencies: []v1alpha1.EventDependency{{Name: "a", EventSourceName: "webhook", EventName: "example"}},
+			Triggers: []v1alpha1.Trigger{
+				{Template: &v1alpha1.TriggerTemplate{Name: "ok", HTTP: &v1alpha1.HTTPTrigger{URL: okURL}}, Policy: allow},
+				{Template: &v1alpha1.TriggerTemplate{Name: "flaky", HTTP: &v1alpha1.HTTPTrigger{URL: flakyURL}}, Policy: allow},
+			},
+		}}
 	}
-	defer s.Close()
-	first := WithFirstDelivery(context.Background())
-	if err := s.Handle(first, webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
-		t.Fatalf("first delivery: %v", err)
+	delivery := func(attempt int) context.Context {
+		return WithInProcessDelivery(context.Background(), attempt)
 	}
-	if err := s.Handle(context.Background(), webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
-		t.Fatalf("redelivery: %v", err)
-	}
-	if got := len(tg.got()); got != 2 {
-		t.Fatalf("target got %d requests for a first delivery and its redelivery, want 2 (one per satisfied dependency)", got)
-	}
-	// A key recorded earlier is not looked up on a first delivery: the event fires.
-	if err := s.Handle(first, webhookEvent("e1", `{}`, `{"kind":"order"}`)); err != nil {
-		t.Fatalf("first delivery again: %v", err)
-	}
-	if got := len(tg.got()); got != 4 {
-		t.Fatalf("target got %d requests, want 4: a first delivery does not look its keys up", got)
-	}
+	ev := webhookEvent("e1", `{}`, `{}`)
+
+	t.Run("a round that succeeded records no key", func(t *testing.T) {
+		t.Parallel()
+		ok, okURL := serve(t, http.StatusOK)
+		flaky, flakyURL := serve(t, http.StatusOK)
+		store := NewMemoryStore(0)
+		s, err := New(spec(okURL, flakyURL), Options{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Handle(delivery(1), ev); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(store.fired); n != 0 {
+			t.Fatalf("store holds %d idempotency keys after a round that succeeded, want 0", n)
+		}
+		if len(ok.got()) != 1 || len(flaky.got()) != 1 {
+			t.Fatalf("targets got %d and %d requests, want 1 each", len(ok.got()), len(flaky.got()))
+		}
+	})
+	t.Run("a failed round's redelivery fires only the failed trigger", func(t *testing.T) {
+		t.Parallel()
+		ok, okURL := serve(t, http.StatusOK)
+		flaky, flakyURL := serve(t, http.StatusInternalServerError)
+		store := NewMemoryStore(0)
+		s, err := New(spec(okURL, flakyURL), Options{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Handle(delivery(1), ev); !errors.Is(err, ErrTriggerFailed) {
+			t.Fatalf("Handle with a failing trigger = %v, want ErrTriggerFailed", err)
+		}
+		flaky.setStatus(http.StatusOK)
+		if err := s.Handle(delivery(2), ev); err != nil {
+			t.Fatalf("redelivery: %v", err)
+		}
+		if len(ok.got()) != 1 || len(flaky.got()) != 2 {
+			t.Fatalf("ok got %d requests (want 1), flaky %d (want 2)", len(ok.got()), len(flaky.got()))
+		}
+	})
+	t.Run("a first delivery looks no key up", func(t *testing.T) {
+		t.Parallel()
+		ok, okURL := serve(t, http.StatusOK)
+		_, flakyURL := serve(t, http.StatusOK)
+		store := NewMemoryStore(0)
+		if err := store.MarkFired(context.Background(), "/ok/a:e1"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(spec(okURL, flakyURL), Options{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Handle(delivery(1), ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Handle(delivery(2), ev); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(ok.got()); n != 1 {
+			t.Fatalf("ok got %d requests, want 1: the first delivery fires, the redelivery finds the key", n)
+		}
+	})
 }

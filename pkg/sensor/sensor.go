@@ -244,10 +244,6 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 		return nil
 	}
 
-	type round struct {
-		t      *trigger
-		events map[string]*event.Event
-	}
 	var (
 		rounds []round
 		errs   []error
@@ -259,36 +255,47 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 			continue
 		}
 		for _, events := range sets {
-			rounds = append(rounds, round{t, events})
+			rounds = append(rounds, round{t: t, events: events, key: idempotencyKey(s.name, t.name, events)})
 		}
 	}
 	// A single trigger runs on the caller's goroutine.
 	fired := make([]error, len(rounds))
 	if len(rounds) == 1 {
-		fired[0] = s.fire(ctx, rounds[0].t, rounds[0].events, log)
+		fired[0] = s.fire(ctx, rounds[0], log)
 	} else {
 		var wg sync.WaitGroup
 		for i, rd := range rounds {
-			wg.Go(func() { fired[i] = s.fire(ctx, rd.t, rd.events, log) })
+			wg.Go(func() { fired[i] = s.fire(ctx, rd, log) })
 		}
 		wg.Wait()
 	}
 	err := errors.Join(append(errs, fired...)...)
 	s.round.record(err)
+	if _, inProcess := inProcessDelivery(ctx); err != nil || !inProcess {
+		s.markFired(ctx, rounds, fired, log)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
 	}
 	return nil
 }
 
+// round is one firing an event brings about: a trigger, the events that
+// satisfied its condition, and the idempotency key of that set.
+type round struct {
+	t      *trigger
+	events map[string]*event.Event
+	key    string
+}
+
 // fire runs one trigger for a satisfied set of events, once per idempotency
 // key: a redelivered event does not fire a trigger that already succeeded.
-// The key is looked up unless ctx marks a first delivery: a set holding an
-// event delivered for the first time cannot have fired before.
-func (s *Sensor) fire(ctx context.Context, t *trigger, events map[string]*event.Event, log *zap.Logger) error {
-	key := idempotencyKey(s.name, t.name, events)
-	if !firstDelivery(ctx) {
-		done, err := s.store.Fired(ctx, key)
+// The key is not looked up for the first in-process delivery of an event: a
+// set holding an event delivered for the first time cannot have fired before.
+func (s *Sensor) fire(ctx context.Context, rd round, log *zap.Logger) error {
+	t, events := rd.t, rd.events
+	if attempt, inProcess := inProcessDelivery(ctx); !inProcess || attempt > 1 {
+		done, err := s.store.Fired(ctx, rd.key)
 		if err != nil {
 			_ = t.restore(context.WithoutCancel(ctx), s.store, events)
 			return fmt.Errorf("trigger %s: reading idempotency key: %w", t.name, err)
@@ -298,7 +305,7 @@ func (s *Sensor) fire(ctx context.Context, t *trigger, events map[string]*event.
 			return nil
 		}
 	}
-	res, err := t.run(ctx, s.name, key, events)
+	res, err := t.run(ctx, s.name, rd.key, events)
 	if err != nil {
 		// A failed firing keeps its events so that the redelivery finds the
 		// condition satisfied again.
@@ -308,9 +315,26 @@ func (s *Sensor) fire(ctx context.Context, t *trigger, events map[string]*event.
 		log.Error("trigger failed", zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Error(err))
 		return fmt.Errorf("trigger %s: %w", t.name, err)
 	}
-	if err := s.store.MarkFired(context.WithoutCancel(ctx), key); err != nil {
-		log.Warn("trigger fired but its idempotency key was not recorded", zap.String("trigger", t.name), zap.Error(err))
-	}
 	t.logFired(log, events, res)
 	return nil
+}
+
+// markFired records the idempotency keys of the firings that succeeded, so
+// that a redelivery of the event does not fire them twice. Handle calls it
+// when the round failed (the broker delivers the event again) and for every
+// delivery over HTTP (an answer can be lost); not for an in-process delivery
+// that succeeded, whose acknowledgement follows at once: such a round leaves
+// nothing in the store, short of a crash between firing and acknowledgement,
+// after which the delivery is at least once.
+func (s *Sensor) markFired(ctx context.Context, rounds []round, fired []error, log *zap.Logger) {
+	ctx = context.WithoutCancel(ctx)
+	for i, rd := range rounds {
+		if fired[i] != nil {
+			continue
+		}
+		if err := s.store.MarkFired(ctx, rd.key); err != nil {
+			log.Warn("trigger fired but its idempotency key was not recorded: the redelivery fires it again",
+				zap.String("trigger", rd.t.name), zap.Error(err))
+		}
+	}
 }
