@@ -182,8 +182,9 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 // worker delivers msg, then every message it takes from work, until quit is closed.
 func (l *consumerLoop) worker(msg jetstream.Msg, work <-chan jetstream.Msg, quit <-chan struct{}) {
 	defer l.d.deliveries.Done()
+	keep := newProgress()
 	for {
-		l.handle(l.d.deliverCtx, msg)
+		l.handle(l.d.deliverCtx, msg, keep)
 		select {
 		case msg = <-work:
 		case <-quit:

@@ -32,7 +32,7 @@ const progressEvery = 5 * time.Second
 // handle delivers one message and settles it: Ack when delivered, filtered out, meant
 // for another trigger, or dead-lettered; NakWithDelay to retry; Nak to hand it back
 // on a forced stop.
-func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
+func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *progress) {
 	st := l.state.Load()
 	logger := l.d.logger
 	meta, err := msg.Metadata()
@@ -52,7 +52,8 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg) {
 		l.toStream(ctx, st, msg, meta, nil, outcome{err: fmt.Errorf("decoding stored event: %w", err)})
 		return
 	}
-	defer l.keepAlive(msg, st.ackWait)()
+	keep.start(msg, min(st.ackWait/3, progressEvery))
+	defer keep.stop()
 	attempt := int(meta.NumDelivered)
 
 	l.mu.Lock()
@@ -208,23 +209,30 @@ func (l *consumerLoop) remember(meta *jetstream.MsgMetadata, failure outcome) {
 	l.mu.Unlock()
 }
 
-// keepAlive reports progress on msg while a slow delivery runs so JetStream does not
-// redeliver it; call the returned func when done.
-func (l *consumerLoop) keepAlive(msg jetstream.Msg, ackWait time.Duration) func() {
-	k := &progress{msg: msg, every: min(ackWait/3, progressEvery)}
-	k.mu.Lock()
-	k.timer = time.AfterFunc(k.every, k.report)
-	k.mu.Unlock()
-	return k.stop
-}
-
-// progress re-arms itself to report InProgress until stopped.
+// progress reports InProgress on the message a worker delivers while the delivery
+// runs, so JetStream does not hand it out again; each worker keeps one, with one timer,
+// for all its deliveries.
 type progress struct {
+	mu      sync.Mutex
 	msg     jetstream.Msg
 	every   time.Duration
-	mu      sync.Mutex
 	timer   *time.Timer
 	stopped bool
+}
+
+func newProgress() *progress {
+	k := &progress{stopped: true}
+	k.timer = time.AfterFunc(time.Hour, k.report)
+	k.timer.Stop()
+	return k
+}
+
+// start reports progress on msg every interval until stop.
+func (k *progress) start(msg jetstream.Msg, every time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.msg, k.every, k.stopped = msg, every, false
+	k.timer.Reset(every)
 }
 
 func (k *progress) report() {
@@ -237,9 +245,11 @@ func (k *progress) report() {
 	k.timer.Reset(k.every)
 }
 
+// stop ends the reports of the current message.
 func (k *progress) stop() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.stopped = true
+	k.msg = nil
 	k.timer.Stop()
 }

@@ -260,13 +260,14 @@ func (t *trigger) close() error {
 // logFired logs a trigger that fired. A trigger answering an error status with no
 // policy.status.allow to judge it counts as fired, as in Argo; it is logged at WARN
 // with the status so that the failure does not pass unnoticed.
-func (t *trigger) logFired(log *zap.Logger, events map[string]*event.Event, res triggers.Result) {
-	fields := []zap.Field{zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Int("status", res.StatusCode)}
+func (t *trigger) logFired(log eventLogger, events map[string]*event.Event, res triggers.Result) {
+	lvl, msg := zap.InfoLevel, "trigger fired"
 	if res.StatusCode >= 400 && !judgesStatus(t.policy) {
-		log.Warn("trigger answered an error status, counted as fired since no policy.status.allow judges it", fields...)
-		return
+		lvl, msg = zap.WarnLevel, "trigger answered an error status, counted as fired since no policy.status.allow judges it"
 	}
-	log.Info("trigger fired", fields...)
+	if log.enabled(lvl) {
+		log.log(lvl, msg, zap.String("trigger", t.name), zap.Strings("triggeredBy", eventIDs(events)), zap.Int("status", res.StatusCode))
+	}
 }
 
 // judgesStatus reports whether policy lists the statuses that count as success.

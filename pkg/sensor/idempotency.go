@@ -10,6 +10,11 @@ import (
 // idempotencyKey is stable across redeliveries of the same events:
 // sensor/trigger/the sorted dependency:event-id pairs.
 func idempotencyKey(sensor, trigger string, events map[string]*event.Event) string {
+	if len(events) == 1 {
+		for d, ev := range events {
+			return sensor + "/" + trigger + "/" + d + ":" + ev.Context.ID
+		}
+	}
 	return sensor + "/" + trigger + "/" + strings.Join(eventIDs(events), ",")
 }
 

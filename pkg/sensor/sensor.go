@@ -210,8 +210,7 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 			matched = append(matched, d)
 		}
 	}
-	log := s.logger.With(zap.String("eventID", ev.Context.ID), zap.String("eventSource", ev.Context.Source),
-		zap.String("eventName", ev.Context.Subject))
+	log := eventLogger{base: s.logger, ev: ev}
 	if len(matched) == 0 {
 		log.Debug("event is for no dependency of this sensor")
 		return nil
@@ -220,12 +219,12 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 		log.Warn("event refused", zap.Error(err))
 		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
 	}
-	if ce := log.Check(zap.InfoLevel, "event received"); ce != nil {
+	if log.enabled(zap.InfoLevel) {
 		names := make([]string, len(matched))
 		for i, d := range matched {
 			names[i] = d.name
 		}
-		ce.Write(zap.Strings("dependencies", names))
+		log.Info("event received", zap.Strings("dependencies", names))
 	}
 
 	passed := make(map[string]*event.Event, len(matched))
@@ -292,7 +291,7 @@ type round struct {
 // key: a redelivered event does not fire a trigger that already succeeded.
 // The key is not looked up for the first in-process delivery of an event: a
 // set holding an event delivered for the first time cannot have fired before.
-func (s *Sensor) fire(ctx context.Context, rd round, log *zap.Logger) error {
+func (s *Sensor) fire(ctx context.Context, rd round, log eventLogger) error {
 	t, events := rd.t, rd.events
 	if attempt, inProcess := inProcessDelivery(ctx); !inProcess || attempt > 1 {
 		done, err := s.store.Fired(ctx, rd.key)
@@ -326,7 +325,7 @@ func (s *Sensor) fire(ctx context.Context, rd round, log *zap.Logger) error {
 // that succeeded, whose acknowledgement follows at once: such a round leaves
 // nothing in the store, short of a crash between firing and acknowledgement,
 // after which the delivery is at least once.
-func (s *Sensor) markFired(ctx context.Context, rounds []round, fired []error, log *zap.Logger) {
+func (s *Sensor) markFired(ctx context.Context, rounds []round, fired []error, log eventLogger) {
 	ctx = context.WithoutCancel(ctx)
 	for i, rd := range rounds {
 		if fired[i] != nil {
