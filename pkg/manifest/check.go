@@ -8,6 +8,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/manifest/argo"
 	"github.com/flintevents/flint/pkg/manifest/document"
 	"github.com/flintevents/flint/pkg/manifest/knative"
 )
@@ -38,11 +39,9 @@ func (s *Set) Check(ctx context.Context) Problems {
 func (o *Object) validate(ctx context.Context) *apis.FieldError {
 	switch {
 	case o.EventSource != nil:
-		o.EventSource.SetDefaults(ctx)
-		return o.EventSource.Validate(ctx)
+		return argo.Validate(ctx, o.EventSource)
 	case o.Sensor != nil:
-		o.Sensor.SetDefaults(ctx)
-		return o.Sensor.Validate(ctx)
+		return argo.Validate(ctx, o.Sensor)
 	case o.Broker != nil:
 		return knative.Validate(ctx, o.Broker)
 	case o.Trigger != nil:

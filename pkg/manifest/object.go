@@ -5,6 +5,7 @@ import (
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/manifest/argo"
 	"github.com/flintevents/flint/pkg/manifest/document"
 	"github.com/flintevents/flint/pkg/manifest/knative"
 )
@@ -59,13 +60,10 @@ func (o *Object) document() document.Document {
 
 // kinds are the kinds of documents the manifest package reads.
 func kinds() []document.Kind {
-	return append([]document.Kind{
-		{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindEventSource, New: func() metav1.Object { return &v1alpha1.EventSource{} }},
-		{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindSensor, New: func() metav1.Object { return &v1alpha1.Sensor{} }},
-	}, knative.Kinds()...)
+	return append(argo.Kinds(), knative.Kinds()...)
 }
 
-const expectedKinds = "expected EventSource or Sensor (argoproj.io/v1alpha1), " + knative.Expected
+const expectedKinds = "expected " + argo.Expected + ", " + knative.Expected
 
 // newObject wraps a decoded document.
 func newObject(d document.Document) Object {
