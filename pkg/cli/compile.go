@@ -42,7 +42,9 @@ func newCompileCommand(streams IO) *cobra.Command {
 			"(a type this build cannot run is refused), and writes to DIR one commented YAML file per object for " +
 			"`kubectl apply -f DIR`: the flint-jetstream Brokers, per EventSource and type a Knative Service with its " +
 			"EventSource in a ConfigMap, RBAC for resource sources, and one Trigger per sensor dependency; and per Sensor " +
-			"a kn func project in DIR/functions/<sensor> for `kn func deploy`. Objects of other kinds are copied as they are.",
+			"a kn func project in DIR/functions/<sensor> for `kn func deploy`, with a ServiceAccount and RBAC when its k8s " +
+			"or argoWorkflow triggers act on the cluster. Objects of other kinds are copied as they are. A push entry that " +
+			"serves TLS itself is refused: TLS terminates at the Knative ingress.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
