@@ -13,6 +13,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
+	"github.com/flintevents/flint/broker/deadletter"
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/internal/brokertest"
 )
@@ -104,5 +105,33 @@ func TestLocalSubscriberIsDeliveredInProcess(t *testing.T) {
 				t.Fatalf("dead letter %v (data %q), want local-1 with code 500, the error and the subscriber", dead, raw)
 			}
 		})
+	}
+}
+
+// TestLocalSubscriberGetsReplayAsRedelivery replays a dead letter to an in-process
+// subscriber: it comes as a redelivery (attempt 2 or more), never as a first delivery,
+// since the subscriber saw the event before it was dead-lettered.
+func TestLocalSubscriberGetsReplayAsRedelivery(t *testing.T) {
+	t.Parallel()
+	const localURL = "http://sensors.local.invalid/default/s"
+	sub := &localSub{fail: 1}
+	cfg := testConfig()
+	cfg.Local = func(u *url.URL) dispatcher.LocalSubscriber {
+		if u.String() == localURL {
+			return sub
+		}
+		return nil
+	}
+	p := startPlane(t, cfg)
+	p.apply(t, brokers("b"), newTrigger("t", "b", localURL, withDelivery(delivery(0, "PT0.02S", ""))))
+	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("replayed-1", "order.created"), http.StatusAccepted)
+	p.deadLetters(t, 1)
+	if n, err := deadletter.Replay(context.Background(), p.js, deadletter.Filter{Trigger: "t"}, nil); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1", n, err)
+	}
+	p.waitIdle(t, "b", "t")
+	attempts, _ := sub.seen()
+	if len(attempts) != 2 || attempts[0] != 1 || attempts[1] < 2 {
+		t.Fatalf("attempts = %v, want [1 n] with n >= 2: the replay is a redelivery", attempts)
 	}
 }

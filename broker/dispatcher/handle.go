@@ -41,7 +41,8 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 		_ = msg.Term()
 		return
 	}
-	if to := msg.Headers().Get(bus.HeaderReplayTo); to != "" && to != st.key() {
+	replayTo := msg.Headers().Get(bus.HeaderReplayTo)
+	if replayTo != "" && replayTo != st.key() {
 		_ = msg.Ack() // a dead letter replayed to another trigger
 		return
 	}
@@ -83,7 +84,11 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 	start := time.Now()
 	var out outcome
 	if st.local != nil {
-		out = receive(ctx, st.local, ev, attempt, st.timeout)
+		seen := attempt
+		if replayTo != "" {
+			seen++ // a replayed dead letter was delivered before: never a first delivery
+		}
+		out = receive(ctx, st.local, ev, seen, st.timeout)
 	} else {
 		out = l.d.sender.send(ctx, st.Subscriber, ev, st.timeout, st.Delivery.Structured, true)
 	}

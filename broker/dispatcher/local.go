@@ -15,7 +15,8 @@ import (
 // the same timeout, retries, backoff and dead-lettering.
 type LocalSubscriber interface {
 	// Receive handles one delivery of ev; attempt counts the deliveries of this event
-	// to this trigger from 1. nil means delivered; an error is a failed delivery,
+	// to this trigger from 1 (a dead letter replayed with `flint dlq replay` was
+	// delivered before, and comes with 2 or more). nil means delivered; an error is a failed delivery,
 	// retried and dead-lettered as a 500 answer is. ev must not be kept after Receive
 	// returns.
 	Receive(ctx context.Context, ev *cloudevents.Event, attempt int) error
