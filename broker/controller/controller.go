@@ -5,39 +5,34 @@
 // Ready once the dispatcher, which follows the cluster through informers, has created
 // its durable consumer. Deleting a Broker deletes its stream (through a finalizer);
 // deleting a Trigger lets the dispatcher delete its consumer.
+//
+// The controller follows the cluster through client-go dynamic informers and writes
+// through the dynamic client, so it links none of knative eventing's generated clients
+// (whose scheme brings every eventing API group along).
 package controller
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	apierrs "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes/scheme"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
-	"knative.dev/eventing/pkg/client/clientset/versioned"
-	eventingclient "knative.dev/eventing/pkg/client/injection/client"
-	brokerinformer "knative.dev/eventing/pkg/client/injection/informers/eventing/v1/broker"
-	triggerinformer "knative.dev/eventing/pkg/client/injection/informers/eventing/v1/trigger"
-	brokerreconciler "knative.dev/eventing/pkg/client/injection/reconciler/eventing/v1/broker"
-	triggerreconciler "knative.dev/eventing/pkg/client/injection/reconciler/eventing/v1/trigger"
-	eventinglisters "knative.dev/eventing/pkg/client/listers/eventing/v1"
-	"knative.dev/pkg/controller"
-	"knative.dev/pkg/injection"
-	pkgreconciler "knative.dev/pkg/reconciler"
-	"knative.dev/pkg/resolver"
-
-	// The dynamic client and the Addressable duck informers the resolver reads
-	// subscribers and dead-letter sinks through.
-	_ "knative.dev/pkg/client/injection/ducks/duck/v1/addressable"
-	_ "knative.dev/pkg/injection/clients/dynamicclient"
+	"knative.dev/pkg/logging"
 
 	"github.com/flintevents/flint/broker/controller/dataplane"
 	"github.com/flintevents/flint/broker/internal/bus"
+	"github.com/flintevents/flint/pkg/kube"
 )
 
 // BrokerClass is the value of the eventing.knative.dev/broker.class annotation of the
@@ -52,6 +47,16 @@ const FinalizerName = "brokers.eventing.knative.dev/" + BrokerClass
 
 // DefaultConsumerRecheck is how often a Trigger waiting for its consumer is looked at again.
 const DefaultConsumerRecheck = time.Second
+
+// workers is how many keys of each kind are reconciled at once.
+const workers = 2
+
+// resync is how often the informers hand every object over again, so a change a watch
+// missed, or a reconcile that gave up, is looked at again.
+const resync = 10 * time.Minute
+
+// byBroker indexes Triggers by the namespace/name of their Broker.
+const byBroker = "broker"
 
 // Options are the explicit dependencies and settings of the reconcilers.
 type Options struct {
@@ -72,6 +77,9 @@ type Options struct {
 	// ConsumerRecheck is how often a Trigger whose consumer the dispatcher has not
 	// created yet is looked at again; default DefaultConsumerRecheck.
 	ConsumerRecheck time.Duration
+	// ClusterDomain is the DNS domain of the cluster's Services, the suffix of a
+	// Service subscriber's address; default DefaultClusterDomain.
+	ClusterDomain string
 }
 
 func (o Options) check() error {
@@ -88,110 +96,145 @@ func (o Options) streams() bus.StreamOptions {
 	return bus.StreamOptions{Replicas: o.StreamReplicas, MaxAge: o.MaxAge, DuplicateWindow: o.DuplicateWindow}
 }
 
-// Run reconciles the Brokers and Triggers of the cluster at cfg until ctx ends: it sets
-// up the injected clients and informers, waits for them to sync and runs both
-// controllers. The logger is taken from ctx (knative.dev/pkg/logging).
-func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
+// Run reconciles the Brokers and Triggers of the cluster of clients until ctx ends: it
+// starts informers on Brokers and Triggers, waits for them to sync and runs two workers
+// per kind. It returns nil once ctx ended and every goroutine it started has stopped.
+// The logger is taken from ctx (knative.dev/pkg/logging).
+func Run(ctx context.Context, clients *kube.Clients, opts Options) error {
 	if err := opts.check(); err != nil {
 		return fmt.Errorf("starting broker controller: %w", err)
 	}
-	if opts.Namespace != "" {
-		ctx = injection.WithNamespaceScope(ctx, opts.Namespace)
+	if clients == nil || clients.Dynamic == nil || clients.Mapper == nil || clients.Core == nil {
+		return errors.New("starting broker controller: no Kubernetes clients")
 	}
-	ctx, informers := injection.Default.SetupInformers(ctx, cfg)
-	brokers := NewBrokerController(ctx, opts)
-	triggers := NewTriggerController(ctx, opts)
-	if err := controller.StartInformers(ctx.Done(), informers...); err != nil {
-		return fmt.Errorf("starting informers: %w", err)
-	}
-	if err := controller.StartAll(ctx, brokers, triggers); err != nil {
-		return fmt.Errorf("running broker controller: %w", err)
-	}
-	return nil
-}
+	logger := logging.FromContext(ctx)
+	// The factory's Shutdown waits for informers stopped through ctx: cancel runs first.
+	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(clients.Dynamic, resync, opts.Namespace, nil)
+	defer factory.Shutdown()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
-// NewBrokerController returns the controller of Brokers of class flint-jetstream. It takes
-// its clients and informers from ctx, as set up by injection.
-func NewBrokerController(ctx context.Context, opts Options) *controller.Impl {
-	r := &brokerReconciler{js: opts.JetStream, ingressHost: opts.IngressHost, streams: opts.streams()}
-	impl := brokerreconciler.NewImpl(ctx, r, BrokerClass, func(*controller.Impl) controller.Options {
-		return controller.Options{AgentName: agentName, FinalizerName: FinalizerName}
-	})
-	r.resolver = resolver.NewURIResolverFromTracker(ctx, impl.Tracker)
-	_, _ = brokerinformer.Get(ctx).Informer().AddEventHandler(cache.FilteringResourceEventHandler{
-		FilterFunc: pkgreconciler.AnnotationFilterFunc(brokerreconciler.ClassAnnotationKey, BrokerClass, false),
-		Handler:    controller.HandleAll(impl.Enqueue),
-	})
-	return impl
-}
+	brokerInformer := factory.ForResource(dataplane.Brokers).Informer()
+	triggerInformer := factory.ForResource(dataplane.Triggers).Informer()
+	if err := triggerInformer.AddIndexers(cache.Indexers{byBroker: triggerBrokerKey}); err != nil {
+		return fmt.Errorf("indexing triggers: %w", err)
+	}
+	recorder, stopEvents := newRecorder(clients.Core, logger)
+	defer stopEvents()
 
-// NewTriggerController returns the controller of Triggers whose Broker is of class
-// flint-jetstream, or does not exist (so the Trigger says so). It takes its clients and
-// informers from ctx, as set up by injection.
-func NewTriggerController(ctx context.Context, opts Options) *controller.Impl {
-	brokerInformer := brokerinformer.Get(ctx)
-	triggerInformer := triggerinformer.Get(ctx)
 	recheck := opts.ConsumerRecheck
 	if recheck <= 0 {
 		recheck = DefaultConsumerRecheck
 	}
-	r := &triggerReconciler{js: opts.JetStream, brokers: brokerInformer.Lister(), recheck: recheck}
-	impl := triggerreconciler.NewImpl(ctx, r, func(*controller.Impl) controller.Options {
-		return controller.Options{AgentName: agentName}
-	})
-	r.resolver = resolver.NewURIResolverFromTracker(ctx, impl.Tracker)
-	_, _ = triggerInformer.Informer().AddEventHandler(cache.FilteringResourceEventHandler{
-		FilterFunc: ours(ctx, brokerInformer.Lister(), eventingclient.Get(ctx)),
-		Handler:    controller.HandleAll(impl.Enqueue),
-	})
-	// A Broker that appears, changes or goes away changes its Triggers' status.
-	triggers := triggerInformer.Lister()
-	_, _ = brokerInformer.Informer().AddEventHandler(controller.HandleAll(func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
+	br := &brokerReconciler{
+		js: opts.JetStream, ingressHost: opts.IngressHost, streams: opts.streams(),
+		brokers:  lister[eventingv1.Broker]{indexer: brokerInformer.GetIndexer(), resource: dataplane.Brokers.GroupResource()},
+		client:   clients.Dynamic.Resource(dataplane.Brokers),
+		recorder: recorder,
+	}
+	tr := &triggerReconciler{
+		js: opts.JetStream, brokers: br.brokers, recheck: recheck,
+		triggers:      lister[eventingv1.Trigger]{indexer: triggerInformer.GetIndexer(), resource: dataplane.Triggers.GroupResource()},
+		client:        clients.Dynamic.Resource(dataplane.Triggers),
+		brokersClient: br.client,
+		recorder:      recorder,
+	}
+	brokers, triggers := newLoop(kindBroker, br.reconcile), newLoop(kindTrigger, tr.reconcile)
+	refs := newTracker(ctx, clients.Dynamic, factory, opts.Namespace, func(o owner) {
+		switch o.kind {
+		case kindBroker:
+			brokers.queue.Add(o.key)
+		case kindTrigger:
+			triggers.queue.Add(o.key)
 		}
-		b, ok := obj.(*eventingv1.Broker)
-		if !ok || b.Annotations[brokerreconciler.ClassAnnotationKey] != BrokerClass {
-			return // another class's Triggers are not ours to touch
+	})
+	resolver := &destinationResolver{objects: refs, mapper: clients.Mapper, clusterDomain: opts.ClusterDomain}
+	br.refs, br.resolver = refs, resolver
+	tr.refs, tr.resolver = refs, resolver
+
+	// A Broker of flint's class that appears, changes or goes away is reconciled, and
+	// so are its Triggers, whose status follows it.
+	brokerChanged := func(obj any) {
+		if !ofClass(obj) {
+			return
 		}
-		list, err := triggers.Triggers(b.Namespace).List(everything)
+		brokers.enqueue(obj)
+		key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
 		if err != nil {
 			return
 		}
-		for _, t := range list {
-			if dataplane.BrokerOf(t) == b.Name {
-				impl.Enqueue(t)
-			}
+		keys, err := triggerInformer.GetIndexer().IndexKeys(byBroker, key)
+		if err != nil {
+			return
 		}
-	}))
-	return impl
+		for _, k := range keys {
+			triggers.queue.Add(k)
+		}
+	}
+	if _, err := brokerInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: brokerChanged,
+		UpdateFunc: func(old, obj any) {
+			if ofClass(old) && !ofClass(obj) {
+				brokerChanged(old) // its Triggers are another class's now
+				return
+			}
+			brokerChanged(obj)
+		},
+		DeleteFunc: brokerChanged,
+	}); err != nil {
+		return fmt.Errorf("watching brokers: %w", err)
+	}
+	if _, err := triggerInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    triggers.enqueue,
+		UpdateFunc: func(_, obj any) { triggers.enqueue(obj) },
+		DeleteFunc: triggers.enqueue,
+	}); err != nil {
+		return fmt.Errorf("watching triggers: %w", err)
+	}
+
+	factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), brokerInformer.HasSynced, triggerInformer.HasSynced) {
+		return nil // ctx ended first
+	}
+	logger.Infow("reconciling brokers and triggers", zap.String("namespace", opts.Namespace), zap.Int("workersPerKind", workers))
+	var wg sync.WaitGroup
+	wg.Go(func() { brokers.run(ctx, workers) })
+	wg.Go(func() { triggers.run(ctx, workers) })
+	wg.Wait()
+	return nil
 }
 
-// brokerCheckTimeout bounds the look-up of a Broker the informer does not hold.
-const brokerCheckTimeout = 5 * time.Second
-
-// ours reports whether a Trigger is this controller's: its Broker is of class
-// flint-jetstream, or missing. A Broker missing from the informer is looked up in the
-// cluster too, since a Trigger may be seen before the Broker created just ahead of it.
-func ours(ctx context.Context, brokers eventinglisters.BrokerLister, client versioned.Interface) func(any) bool {
-	return func(obj any) bool {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		t, ok := obj.(*eventingv1.Trigger)
-		if !ok {
-			return false
-		}
-		name := dataplane.BrokerOf(t)
-		b, err := brokers.Brokers(t.Namespace).Get(name)
-		if apierrs.IsNotFound(err) {
-			getCtx, cancel := context.WithTimeout(ctx, brokerCheckTimeout)
-			defer cancel()
-			b, err = client.EventingV1().Brokers(t.Namespace).Get(getCtx, name, metav1.GetOptions{})
-		}
-		if err != nil {
-			return true // missing (or unknown): the Trigger is told so
-		}
-		return b.Annotations[brokerreconciler.ClassAnnotationKey] == BrokerClass
+// ofClass reports whether obj (or the tombstone of one) is a Broker of flint's class.
+func ofClass(obj any) bool {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
 	}
+	u, ok := obj.(*unstructured.Unstructured)
+	return ok && u.GetAnnotations()[dataplane.ClassAnnotation] == BrokerClass
+}
+
+// triggerBrokerKey is the index of a Trigger by its Broker's namespace/name: spec.broker,
+// else spec.brokerRef.name, as dataplane.BrokerOf reads them.
+func triggerBrokerKey(obj any) ([]string, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, nil
+	}
+	name, _, _ := unstructured.NestedString(u.Object, "spec", "broker")
+	if name == "" {
+		name, _, _ = unstructured.NestedString(u.Object, "spec", "brokerRef", "name")
+	}
+	return []string{u.GetNamespace() + "/" + name}, nil
+}
+
+// newRecorder records Kubernetes Events about Brokers and Triggers, as Knative's
+// reconcilers do; stop flushes and stops it.
+func newRecorder(core corev1client.CoreV1Interface, logger *zap.SugaredLogger) (recorder record.EventRecorder, stop func()) {
+	broadcaster := record.NewBroadcaster()
+	broadcaster.StartRecordingToSink(&corev1client.EventSinkImpl{Interface: core.Events("")})
+	broadcaster.StartEventWatcher(func(e *corev1.Event) {
+		logger.Debugw("recorded event", zap.String("object", e.InvolvedObject.Namespace+"/"+e.InvolvedObject.Name),
+			zap.String("type", e.Type), zap.String("reason", e.Reason), zap.String("message", e.Message))
+	})
+	return broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: agentName}), broadcaster.Shutdown
 }

@@ -24,6 +24,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	duckv1 "knative.dev/eventing/pkg/apis/duck/v1"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 	"knative.dev/eventing/pkg/client/clientset/versioned"
@@ -107,7 +109,7 @@ func start(t *testing.T) *cluster {
 		return dataplane.Watch(ctx, env.Clients.Dynamic, apply, dataplane.Options{Namespace: ns, Logger: logger.Named("watch")})
 	})
 	run("controller", func() error {
-		return controller.Run(logging.WithLogger(ctx, logger.Named("controller").Sugar()), env.Config, controller.Options{
+		return controller.Run(logging.WithLogger(ctx, logger.Named("controller").Sugar()), env.Clients, controller.Options{
 			JetStream:       js,
 			IngressHost:     strings.TrimPrefix(ingress.URL, "http://"),
 			Namespace:       ns,
@@ -305,6 +307,17 @@ func TestBrokerTriggerLifecycle(t *testing.T) {
 	if got.Status.SubscriberURI.String() != sub.url {
 		t.Errorf("status.subscriberUri = %s, want %s", got.Status.SubscriberURI, sub.url)
 	}
+	// Once Ready, the Trigger is written no more: reconciles that change nothing
+	// (its informer's own update events, the broker's) leave it as it is.
+	time.Sleep(2 * time.Second)
+	again, err := c.eventing.EventingV1().Triggers(c.ns).Get(t.Context(), "to-sub", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ResourceVersion != got.ResourceVersion {
+		t.Errorf("a ready trigger was written again: resourceVersion %s, then %s; conditions %+v, then %+v",
+			got.ResourceVersion, again.ResourceVersion, got.Status.Conditions, again.Status.Conditions)
+	}
 
 	if !slices.Contains(b.Finalizers, controller.FinalizerName) {
 		t.Errorf("broker finalizers = %v, want %s", b.Finalizers, controller.FinalizerName)
@@ -403,6 +416,16 @@ func TestTriggerStatus(t *testing.T) {
 			return wantURL("status.subscriberUri", tr.Status.SubscriberURI, c.ingress+"/"+c.ns+"/other")
 		}),
 	}, {
+		name: "subscriber service with a path",
+		trigger: func() *eventingv1.Trigger {
+			dest := svcRef("sensor")
+			dest.URI = &apis.URL{Path: "/events"}
+			return newTrigger(c.ns, "to-service-path", "default", dest)
+		}(),
+		check: all(triggerReady, func(tr *eventingv1.Trigger) error {
+			return wantURL("status.subscriberUri", tr.Status.SubscriberURI, sensorURL+"/events")
+		}),
+	}, {
 		name:    "subscriber missing",
 		trigger: newTrigger(c.ns, "to-nothing", "default", svcRef("absent")),
 		check:   notReadyBecause(controller.ReasonSubscriberResolveFailed),
@@ -442,6 +465,63 @@ func TestTriggerStatus(t *testing.T) {
 			c.waitTrigger(t, tc.trigger.Name, tc.check)
 		})
 	}
+}
+
+// sinks is the resource of the Addressable in testdata/sink-crd.yaml.
+var sinks = schema.GroupVersionResource{Group: "test.flintevents.dev", Version: "v1", Resource: "sinks"}
+
+// setSinkURL creates the Sink name, or sets its status.address.url; an empty url
+// leaves its status without an address.
+func (c *cluster) setSinkURL(t *testing.T, name, url string) {
+	t.Helper()
+	client := c.env.Clients.Dynamic.Resource(sinks).Namespace(c.ns)
+	sink, err := client.Get(t.Context(), name, metav1.GetOptions{})
+	if apierrs.IsNotFound(err) {
+		sink = &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "test.flintevents.dev/v1", "kind": "Sink",
+			"metadata": map[string]any{"namespace": c.ns, "name": name},
+		}}
+		sink, err = client.Create(t.Context(), sink, metav1.CreateOptions{})
+	}
+	if err != nil {
+		t.Fatalf("creating sink %s: %v", name, err)
+	}
+	if url == "" {
+		return
+	}
+	if err := unstructured.SetNestedField(sink.Object, url, "status", "address", "url"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.UpdateStatus(t.Context(), sink, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("setting the address of sink %s: %v", name, err)
+	}
+}
+
+// TestSubscriberAddressable checks that a subscriber of a kind the controller knows
+// nothing of resolves to the status.address.url it publishes, and that the Trigger
+// follows it as it appears, moves and goes away.
+func TestSubscriberAddressable(t *testing.T) {
+	t.Parallel()
+	c := start(t)
+	c.env.InstallCRDs(t, filepath.Join("testdata", "sink-crd.yaml"))
+	c.createBroker(t, newBroker(c.ns, "default"))
+	c.waitBroker(t, "default", brokerReady)
+	c.setSinkURL(t, "sink", "")
+	c.createTrigger(t, newTrigger(c.ns, "to-sink", "default", pkgduckv1.Destination{Ref: &pkgduckv1.KReference{
+		APIVersion: "test.flintevents.dev/v1", Kind: "Sink", Name: "sink"}}))
+	c.waitTrigger(t, "to-sink", notReadyBecause(controller.ReasonSubscriberResolveFailed))
+
+	for _, url := range []string{"http://sink.example/in", "http://moved.example/in"} {
+		c.setSinkURL(t, "sink", url)
+		c.waitTrigger(t, "to-sink", all(triggerReady, func(tr *eventingv1.Trigger) error {
+			return wantURL("status.subscriberUri", tr.Status.SubscriberURI, url)
+		}))
+	}
+
+	if err := c.env.Clients.Dynamic.Resource(sinks).Namespace(c.ns).Delete(t.Context(), "sink", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitTrigger(t, "to-sink", notReadyBecause(controller.ReasonSubscriberResolveFailed))
 }
 
 // TestTriggerBeforeBroker checks that a Trigger created before its Broker becomes Ready

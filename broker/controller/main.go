@@ -40,6 +40,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events that no trigger took yet (default: until delivered or dead-lettered)")
 	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "reconcile one namespace only; empty means all")
+	fs.StringVar(&opts.ClusterDomain, "cluster-domain", DefaultClusterDomain, "DNS domain of the cluster's Services, the suffix of a Service subscriber's address")
 	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes and /metrics; empty serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -73,13 +74,17 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("connecting to JetStream: %w", err)
 	}
 
+	clients, err := kube.New(cfg)
+	if err != nil {
+		return err
+	}
 	stopProbes, err := serveProbes(*probeAddr, logger)
 	if err != nil {
 		return err
 	}
 	defer stopProbes()
 	logger.Info("broker controller starting", zap.String("ingressHost", opts.IngressHost), zap.String("nats", *natsURL))
-	return Run(ctx, cfg, opts)
+	return Run(ctx, clients, opts)
 }
 
 // serveProbes answers /healthz, /readyz and /metrics (the process's runtime

@@ -9,16 +9,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	duckv1 "knative.dev/eventing/pkg/apis/duck/v1"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
-	eventinglisters "knative.dev/eventing/pkg/client/listers/eventing/v1"
 	"knative.dev/pkg/apis"
 	pkgduckv1 "knative.dev/pkg/apis/duck/v1"
-	pkgcontroller "knative.dev/pkg/controller"
-	"knative.dev/pkg/resolver"
 
+	"github.com/flintevents/flint/broker/controller/dataplane"
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
@@ -186,7 +186,7 @@ func TestReconcileTrigger(t *testing.T) {
 			}
 			indexer := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 			for _, b := range tc.brokers {
-				if err := indexer.Add(b); err != nil {
+				if err := indexer.Add(toUnstructured(t, b)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -200,13 +200,15 @@ func TestReconcileTrigger(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r := &triggerReconciler{js: js, brokers: eventinglisters.NewBrokerLister(indexer), resolver: &resolver.URIResolver{}, recheck: time.Second}
+			brokers := lister[eventingv1.Broker]{indexer: indexer, resource: dataplane.Brokers.GroupResource()}
+			r := &triggerReconciler{js: js, brokers: brokers, resolver: &destinationResolver{}, recheck: time.Second}
 			tr := tc.trigger.DeepCopy()
-			tr.Status.InitializeConditions() // as the generated reconciler does first
+			old := tr.DeepCopy()
+			beginReconcile(tr) // as reconcile does first
 			event := r.ReconcileKind(t.Context(), tr)
-			tr.Status.ObservedGeneration = tr.Generation
+			endReconcile(tr, old, time.Now())
 
-			requeue, _ := pkgcontroller.IsRequeueKey(event)
+			_, requeue := isRequeue(event)
 			if requeue != tc.wantRequeue {
 				t.Errorf("requeue = %v (event %v), want %v", requeue, event, tc.wantRequeue)
 			}
@@ -253,13 +255,14 @@ func TestReconcileBroker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &brokerReconciler{js: js, ingressHost: "ingress.test", resolver: &resolver.URIResolver{}}
+			r := &brokerReconciler{js: js, ingressHost: "ingress.test", resolver: &destinationResolver{}}
 			b := tc.broker.DeepCopy()
-			b.Status.InitializeConditions()
+			old := b.DeepCopy()
+			beginReconcile(b)
 			if err := r.ReconcileKind(t.Context(), b); err != nil {
 				t.Fatalf("ReconcileKind: %v", err)
 			}
-			b.Status.ObservedGeneration = b.Generation
+			endReconcile(b, old, time.Now())
 			if !b.IsReady() {
 				t.Errorf("broker not ready: %+v", b.Status.Conditions)
 			}
@@ -283,6 +286,16 @@ func TestReconcileBroker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// toUnstructured is obj as a dynamic informer holds it.
+func toUnstructured(t *testing.T, obj any) *unstructured.Unstructured {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &unstructured.Unstructured{Object: m}
 }
 
 func urlString(u *apis.URL) string {
