@@ -1,0 +1,205 @@
+package layering_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// module is the import path of flint's module.
+const module = "github.com/flintevents/flint"
+
+// Packages that only sensors need: the image families that do not run sensors must
+// not link them. A prefix stands for the package and every package under it.
+var (
+	brokerForbidden = []string{
+		"github.com/robfig/cron",
+		"github.com/yuin/gopher-lua",
+		"github.com/itchyny/gojq",
+		"github.com/Masterminds/sprig",
+		"github.com/expr-lang/expr",
+		module + "/pkg/sensor",
+		module + "/triggers",
+	}
+	// Source images evaluate the EventSource filter.expression (expr-lang with
+	// sprig), but nothing of the sensor.
+	sourceForbidden = []string{
+		"github.com/yuin/gopher-lua",
+		"github.com/itchyny/gojq",
+		"github.com/robfig/cron",
+		module + "/pkg/sensor",
+		module + "/triggers",
+	}
+)
+
+// rule is what the image mains under one directory may not link.
+type rule struct {
+	family    string
+	under     string // import path prefix of the family's mains
+	forbidden []string
+}
+
+var rules = []rule{
+	{family: "broker image", under: module + "/broker/cmd/", forbidden: brokerForbidden},
+	{family: "source image", under: module + "/sources/cmd/", forbidden: sourceForbidden},
+}
+
+// required are image mains the rules must find, so a move or rename cannot make the
+// check pass by checking nothing.
+var required = []string{
+	module + "/broker/cmd/broker",
+	module + "/broker/cmd/controller",
+}
+
+// TestImageDependencies lists every main package of the module, and for each image
+// main (those under a cmd/ directory) fails when it links a package its family must
+// not, naming one import chain from the main to it.
+func TestImageDependencies(t *testing.T) {
+	t.Parallel()
+	goCmd := goCommand(t)
+	mains := listMains(t, goCmd)
+	var images []string
+	for _, m := range mains {
+		if strings.Contains(m, "/cmd/") {
+			images = append(images, m)
+		} else {
+			t.Logf("%s: not an image main, not checked", m)
+		}
+	}
+	for _, r := range required {
+		if !slices.Contains(images, r) {
+			t.Errorf("image main %s not found among %v", r, images)
+		}
+	}
+	if !slices.ContainsFunc(images, func(m string) bool { return strings.HasPrefix(m, module+"/sources/cmd/") }) {
+		t.Errorf("no source image main under sources/cmd/ among %v", images)
+	}
+
+	// The CLI links the whole sensor; checking it against the broker rule shows the
+	// check finds what it looks for.
+	cli := module
+	g := loadGraph(t, goCmd, append(slices.Clone(images), cli)...)
+	if v := violations(g, cli, brokerForbidden); len(v) == 0 {
+		t.Errorf("the check found none of %v linked by %s, which runs sensors: it cannot be trusted", brokerForbidden, cli)
+	}
+
+	for _, image := range images {
+		t.Run(strings.TrimPrefix(image, module+"/"), func(t *testing.T) {
+			t.Parallel()
+			i := slices.IndexFunc(rules, func(r rule) bool { return strings.HasPrefix(image, r.under) })
+			if i < 0 {
+				t.Fatalf("no layering rule for image main %s: add one to rules", image)
+			}
+			for _, v := range violations(g, image, rules[i].forbidden) {
+				t.Errorf("%s (%s) links %s:\n\t%s", image, rules[i].family, v[len(v)-1], strings.Join(v, "\n\t-> "))
+			}
+		})
+	}
+}
+
+// goCommand is the go command, skipping the test loudly when there is none (failing
+// it under CI=true).
+func goCommand(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("go")
+	if err != nil {
+		msg := fmt.Sprintf("LAYERING NOT CHECKED: no go command on PATH (%v)", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// goList runs go list with args for the platform the images are built for.
+func goList(t *testing.T, goCmd string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), goCmd, append([]string{"list"}, args...)...)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+// listMains is the import path of every main package of the module.
+func listMains(t *testing.T, goCmd string) []string {
+	t.Helper()
+	out := goList(t, goCmd, "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, module+"/...")
+	return strings.Fields(string(out))
+}
+
+// graph maps each package to the packages it imports.
+type graph map[string][]string
+
+// loadGraph is the import graph of pkgs and everything they link.
+func loadGraph(t *testing.T, goCmd string, pkgs ...string) graph {
+	t.Helper()
+	out := goList(t, goCmd, append([]string{"-deps", "-json=ImportPath,Imports"}, pkgs...)...)
+	g := graph{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list -json: %v", err)
+		}
+		g[p.ImportPath] = p.Imports
+	}
+	return g
+}
+
+// violations returns, for each package that main links and forbidden covers, the
+// shortest import chain from main to it (main first).
+func violations(g graph, main string, forbidden []string) [][]string {
+	parent := map[string]string{main: ""}
+	queue := []string{main}
+	var found [][]string
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if covered(p, forbidden) {
+			found = append(found, chain(parent, p))
+			continue // what it imports in turn is its own business
+		}
+		for _, imp := range g[p] {
+			if _, seen := parent[imp]; !seen {
+				parent[imp] = p
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return found
+}
+
+// covered reports whether pkg is one of prefixes or under one of them.
+func covered(pkg string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool {
+		return pkg == p || strings.HasPrefix(pkg, p+"/")
+	})
+}
+
+// chain is the path from the root of parent to pkg.
+func chain(parent map[string]string, pkg string) []string {
+	var c []string
+	for p := pkg; p != ""; p = parent[p] {
+		c = append(c, p)
+	}
+	slices.Reverse(c)
+	return c
+}

@@ -1,0 +1,4 @@
+// Package layering checks, with `go list -deps`, what each image main package links:
+// the broker images link no sensor machinery (cron, Lua, jq, sprig, expr, the engine,
+// trigger types), and the source images no Lua, jq, cron, engine or trigger types.
+package layering
