@@ -1,8 +1,8 @@
 // Package host runs one event source type of one EventSource as the main of
-// its image: it loads the EventSource through pkg/manifest (strict decoding,
-// defaults, validation), builds the type with a shared push receiver, runs
-// receiver and source, stamps every event into a CloudEvent and posts it to
-// K_SINK. `flint dev` uses Stamp to wire sources to its in-process broker.
+// its image: it loads the EventSource through pkg/manifest/argo (strict
+// decoding, defaults, validation, as `flint validate`), builds the type with
+// a shared push receiver, runs receiver and source, stamps every event into a
+// CloudEvent and posts it to K_SINK. `flint dev` uses Stamp to wire sources to its in-process broker.
 package host
 
 import (
@@ -22,7 +22,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kube"
-	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/pkg/manifest/argo"
 	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
@@ -147,7 +147,8 @@ func Run(ctx context.Context, rcv *receiver.Receiver, runs ...func(context.Conte
 
 // LoadEventSource reads one EventSource from the YAML file at path or, when
 // path is empty, from inline (YAML text or its base64 encoding), and checks it
-// as `flint validate` does: strict decoding, defaults, validation.
+// as `flint validate` does: strict decoding, defaults, validation. It links
+// no Knative Eventing types (see pkg/manifest/argo).
 func LoadEventSource(ctx context.Context, path, inline string) (*v1alpha1.EventSource, error) {
 	var (
 		raw  []byte
@@ -169,18 +170,14 @@ func LoadEventSource(ctx context.Context, path, inline string) (*v1alpha1.EventS
 	default:
 		return nil, errors.New("no eventsource: pass --eventsource or set " + EnvEventSourceFile + " or " + EnvEventSourceObject)
 	}
-	set, problems, err := manifest.CheckReader(ctx, bytes.NewReader(raw), name)
+	es, problems, err := argo.CheckEventSource(ctx, bytes.NewReader(raw), name)
 	if err != nil {
 		return nil, fmt.Errorf("loading eventsource: %w", err)
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("checking eventsource: %w", problems)
 	}
-	ess := set.EventSources()
-	if len(ess) != 1 || len(set.Objects) != 1 {
-		return nil, fmt.Errorf("loading eventsource: %s holds %d objects, want exactly one EventSource", name, len(set.Objects))
-	}
-	return ess[0], nil
+	return es, nil
 }
 
 // kubeClients returns the clients of the cluster at kubeconfig or, when it is

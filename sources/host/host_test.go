@@ -184,6 +184,8 @@ func TestLoadEventSource(t *testing.T) {
 		{name: "no name", inline: strings.Replace(doc, "name: webhook", "labels: {}", 1), wantErr: "metadata.name"},
 		{name: "invalid after defaults", inline: strings.Replace(doc, "method: POST", "method: POST\n      maxPayloadSize: 0", 1), wantErr: "spec.webhook[example].maxPayloadSize"},
 		{name: "two objects", inline: doc + "---\n" + strings.NewReplacer("name: webhook", "name: other", "/example", "/other").Replace(doc), wantErr: "holds 2 objects"},
+		{name: "a Knative Trigger besides", inline: doc + "---\napiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata: {name: t}\n", wantErr: "holds 2 objects"},
+		{name: "a Sensor alone", inline: "apiVersion: argoproj.io/v1alpha1\nkind: Sensor\nmetadata: {name: s}\nspec:\n  dependencies: [{name: d, eventSourceName: webhook, eventName: example}]\n  triggers: [{template: {name: t, log: {}}}]\n", wantErr: "holds 1 objects"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
