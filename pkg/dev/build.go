@@ -15,6 +15,7 @@ import (
 	fsensor "github.com/flintevents/flint/functions/sensor"
 	"github.com/flintevents/flint/pkg/compile"
 	"github.com/flintevents/flint/pkg/kube"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/pkg/sensor"
 	"github.com/flintevents/flint/sources"
@@ -60,7 +61,7 @@ func (ps Problems) Error() string {
 // secret that is not set here and a missing cluster are not problems (Run
 // still needs them), so the same YAML checks alike on a laptop and in CI.
 func Check(ctx context.Context, objs Objects, opts Options) Problems {
-	b, problems := build(objs, opts, "http://127.0.0.1", true)
+	b, problems := build(objs, opts, "http://127.0.0.1", true, nil)
 	if b != nil {
 		b.close()
 	}
@@ -142,7 +143,8 @@ func (b *built) sensorMux() http.Handler {
 //
 // offline builds as Check does: secrets not set here and a missing cluster
 // do not stop the build (placeholder clients that are never called stand in).
-func build(objs Objects, opts Options, sensorBase string, offline bool) (*built, Problems) {
+// reg, when not nil, counts what the sources decide before emitting.
+func build(objs Objects, opts Options, sensorBase string, offline bool, reg *metrics.Registry) (*built, Problems) {
 	log := opts.logger()
 	var secrets secret.Resolver = secret.Local{Dir: opts.SecretsDir}
 	if offline {
@@ -204,7 +206,11 @@ func build(objs Objects, opts Options, sensorBase string, offline bool) (*built,
 				Err: notRunnable("event source", unit.Key, sources.Keys()).ViaField("spec"), NotRunnable: true})
 			continue
 		}
-		src, err := factory(es, sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver, Kube: clients})
+		deps := sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver, Kube: clients}
+		if reg != nil {
+			deps.Metrics = reg.Source
+		}
+		src, err := factory(es, deps)
 		if err != nil {
 			problems = append(problems, objectProblems("EventSource", unit.Namespace, es.Name, err)...)
 			continue

@@ -125,7 +125,8 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		sensorBase = "http://" + sensorLn.Addr().String()
 	}
 
-	b, problems := build(objs, opts, sensorBase, false)
+	reg := metrics.New() // one registry for the sources, the broker and the sensors
+	b, problems := build(objs, opts, sensorBase, false, reg)
 	if b != nil {
 		defer b.close()
 	}
@@ -159,9 +160,8 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	}
 	b.state.Set(js)
 
-	reg := metrics.New()
 	bcfg := opts.Broker
-	bcfg.Metrics = reg.Broker // one registry with the sources and sensors
+	bcfg.Metrics = reg.Broker
 	if !opts.ViaHTTP {
 		bcfg.Local = localSensors(b.sensors)
 	}

@@ -75,7 +75,7 @@ kind: EventSource
 metadata: {name: hooks}
 spec:
   webhook:
-    orders: {port: "%d", endpoint: /orders, method: POST}
+    orders: {port: "%d", endpoint: /orders, method: POST, filter: {expression: "body.id != 'drop'"}}
 `, port)), &es); err != nil {
 		t.Fatal(err)
 	}

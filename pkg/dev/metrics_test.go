@@ -41,11 +41,13 @@ func TestMetricsMoveAsEventsFlow(t *testing.T) {
 			if !strings.HasPrefix(ep.Metrics, "http://127.0.0.1:") {
 				t.Fatalf("metrics URL %q, want one on 127.0.0.1", ep.Metrics)
 			}
+			post(t, port, "drop") // the event source's filter expression drops it
 			post(t, port, "one")
 			waitFor(t, func() bool { return tg.count() == 1 })
 			body := scrape(t, ep.Metrics)
 			for _, want := range []string{
 				`flint_eventsource_events_received_total{event_name="orders",eventsource_name="hooks"} 1`,
+				`flint_eventsource_events_filtered_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`argo_events_events_sent_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`argo_events_event_service_running_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`argo_events_action_triggered_total{sensor_name="orders",trigger_name="notify"} 1`,

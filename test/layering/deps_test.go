@@ -31,6 +31,7 @@ var (
 	// Source images evaluate the EventSource filter.expression (expr-lang with
 	// sprig), but nothing of the sensor.
 	sourceForbidden = []string{
+		"knative.dev/eventing",
 		"github.com/yuin/gopher-lua",
 		"github.com/itchyny/gojq",
 		"github.com/robfig/cron",
