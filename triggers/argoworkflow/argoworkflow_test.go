@@ -1,31 +1,20 @@
 package argoworkflow_test
 
 import (
-	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"go.uber.org/zap/zaptest"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/rest"
-	"knative.dev/pkg/apis"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
-	"github.com/flintevents/flint/pkg/event"
-	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/pkg/sensor"
-	"github.com/flintevents/flint/triggers"
 	_ "github.com/flintevents/flint/triggers/argoworkflow"
+	"github.com/flintevents/flint/triggers/k8s/object/objecttest"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -38,78 +27,12 @@ func argo(resource string) schema.GroupVersionResource {
 
 var workflows = argo("workflows")
 
-// loadSensor reads testdata/<name>.yaml with each key of repl replaced by its value.
-func loadSensor(t *testing.T, name string, repl map[string]string) *v1alpha1.Sensor {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
-	for k, v := range repl {
-		text = strings.ReplaceAll(text, k, v)
-	}
-	var s v1alpha1.Sensor
-	if err := yaml.UnmarshalStrict([]byte(text), &s); err != nil {
-		t.Fatalf("decoding %s: %v", name, err)
-	}
-	return &s
-}
-
-// handle runs one webhook event with body through the sensor and returns Handle's error.
-func handle(t *testing.T, env *kubetest.Env, s *v1alpha1.Sensor, body string) error {
-	t.Helper()
-	sn, err := sensor.New(s, sensor.Options{Deps: triggers.Deps{Logger: zaptest.NewLogger(t), Kube: env.Clients}})
-	if err != nil {
-		t.Fatalf("sensor.New = %v", err)
-	}
-	t.Cleanup(func() { _ = sn.Close() })
-	ev := &event.Event{
-		Context: event.Context{ID: "e1", Source: "webhook", Subject: "example", Type: "webhook", SpecVersion: "1.0",
-			DataContentType: "application/json", Time: time.Now().UTC()},
-		Data: []byte(`{"header":{},"body":` + body + `}`),
-	}
-	return sn.Handle(t.Context(), ev)
-}
-
-// create creates the YAML object through gvr, in ns unless it is "", with
-// TEMPLATE replaced by name.
-func create(t *testing.T, env *kubetest.Env, gvr schema.GroupVersionResource, ns, doc, name string) {
-	t.Helper()
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(strings.ReplaceAll(doc, "TEMPLATE", name)), &m); err != nil {
-		t.Fatal(err)
-	}
-	obj := &unstructured.Unstructured{Object: m}
-	var err error
-	if ns == "" {
-		_, err = env.Clients.Dynamic.Resource(gvr).Create(t.Context(), obj, metav1.CreateOptions{})
-		t.Cleanup(func() {
-			_ = env.Clients.Dynamic.Resource(gvr).Delete(context.Background(), obj.GetName(), metav1.DeleteOptions{})
-		})
-	} else {
-		_, err = env.Clients.Dynamic.Resource(gvr).Namespace(ns).Create(t.Context(), obj, metav1.CreateOptions{})
-	}
-	if err != nil {
-		t.Fatalf("creating %s: %v", gvr.Resource, err)
-	}
-}
-
-func listWorkflows(t *testing.T, env *kubetest.Env, ns string) []unstructured.Unstructured {
-	t.Helper()
-	l, err := env.Clients.Dynamic.Resource(workflows).Namespace(ns).List(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatalf("listing workflows: %v", err)
-	}
-	return l.Items
-}
-
 // onlyNew returns the one Workflow of ns other than those named in old.
 func onlyNew(t *testing.T, env *kubetest.Env, ns string, old ...string) *unstructured.Unstructured {
 	t.Helper()
 	var out []unstructured.Unstructured
-	for _, wf := range listWorkflows(t, env, ns) {
-		if !contains(old, wf.GetName()) {
+	for _, wf := range objecttest.List(t, env.Clients, workflows, ns) {
+		if !slices.Contains(old, wf.GetName()) {
 			out = append(out, wf)
 		}
 	}
@@ -119,22 +42,9 @@ func onlyNew(t *testing.T, env *kubetest.Env, ns string, old ...string) *unstruc
 	return &out[0]
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func getWorkflow(t *testing.T, env *kubetest.Env, ns, name string) *unstructured.Unstructured {
 	t.Helper()
-	wf, err := env.Clients.Dynamic.Resource(workflows).Namespace(ns).Get(t.Context(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("reading workflow %s: %v", name, err)
-	}
-	return wf
+	return objecttest.Get(t, env.Clients, workflows, ns, name)
 }
 
 // parameters returns spec.arguments.parameters as name=value, in order.
@@ -158,7 +68,7 @@ func TestSubmit(t *testing.T) {
 	env := kubetest.Start(t)
 	env.InstallCRDs(t, argoCRDs)
 	ns := env.Namespace(t)
-	if err := handle(t, env, loadSensor(t, "submit", map[string]string{"NAMESPACE": ns}), `{"message":"hello flint"}`); err != nil {
+	if err := objecttest.Handle(t, env.Clients, objecttest.LoadSensor(t, "submit", ns, nil), `{"message":"hello flint"}`); err != nil {
 		t.Fatalf("Handle = %v", err)
 	}
 	wf := onlyNew(t, env, ns)
@@ -190,11 +100,11 @@ func TestSubmitFrom(t *testing.T) {
 		{
 			kind: "WorkflowTemplate",
 			setup: func(t *testing.T, ns, name string) {
-				create(t, env, argo("workflowtemplates"), ns, `
+				objecttest.Create(t, env.Clients, argo("workflowtemplates"), ns, strings.ReplaceAll(`
 apiVersion: argoproj.io/v1alpha1
 kind: WorkflowTemplate
 metadata: {name: TEMPLATE}
-spec: {entrypoint: main, templates: [{name: main, container: {image: alpine}}]}`, name)
+spec: {entrypoint: main, templates: [{name: main, container: {image: alpine}}]}`, "TEMPLATE", name))
 			},
 			check: func(t *testing.T, ns string, wf *unstructured.Unstructured) {
 				ref := field(wf, "spec", "workflowTemplateRef")
@@ -209,11 +119,11 @@ spec: {entrypoint: main, templates: [{name: main, container: {image: alpine}}]}`
 		{
 			kind: "ClusterWorkflowTemplate",
 			setup: func(t *testing.T, ns, name string) {
-				create(t, env, argo("clusterworkflowtemplates"), "", `
+				objecttest.Create(t, env.Clients, argo("clusterworkflowtemplates"), "", strings.ReplaceAll(`
 apiVersion: argoproj.io/v1alpha1
 kind: ClusterWorkflowTemplate
 metadata: {name: TEMPLATE}
-spec: {entrypoint: main, templates: [{name: main, container: {image: alpine}}]}`, name)
+spec: {entrypoint: main, templates: [{name: main, container: {image: alpine}}]}`, "TEMPLATE", name))
 			},
 			check: func(t *testing.T, ns string, wf *unstructured.Unstructured) {
 				ref := field(wf, "spec", "workflowTemplateRef")
@@ -228,7 +138,7 @@ spec: {entrypoint: main, templates: [{name: main, container: {image: alpine}}]}`
 		{
 			kind: "CronWorkflow",
 			setup: func(t *testing.T, ns, name string) {
-				create(t, env, argo("cronworkflows"), ns, `
+				objecttest.Create(t, env.Clients, argo("cronworkflows"), ns, strings.ReplaceAll(`
 apiVersion: argoproj.io/v1alpha1
 kind: CronWorkflow
 metadata: {name: TEMPLATE}
@@ -238,7 +148,7 @@ spec:
   workflowSpec:
     entrypoint: main
     arguments: {parameters: [{name: message, value: cron}]}
-    templates: [{name: main, container: {image: alpine}}]`, name)
+    templates: [{name: main, container: {image: alpine}}]`, "TEMPLATE", name))
 			},
 			check: func(t *testing.T, ns string, wf *unstructured.Unstructured) {
 				if ep := field(wf, "spec", "entrypoint"); ep != "main" {
@@ -262,8 +172,8 @@ spec:
 			// The template's name is unique per test: ClusterWorkflowTemplates share the cluster.
 			name := "tmpl-" + ns
 			tc.setup(t, ns, name)
-			s := loadSensor(t, "submit-from", map[string]string{"NAMESPACE": ns, "KIND": tc.kind})
-			if err := handle(t, env, s, `{"template":"`+name+`"}`); err != nil {
+			s := objecttest.LoadSensor(t, "submit-from", ns, map[string]string{"KIND": tc.kind})
+			if err := objecttest.Handle(t, env.Clients, s, `{"template":"`+name+`"}`); err != nil {
 				t.Fatalf("Handle = %v", err)
 			}
 			wf := onlyNew(t, env, ns)
@@ -279,8 +189,8 @@ spec:
 	t.Run("a missing template fails the firing", func(t *testing.T) {
 		t.Parallel()
 		ns := env.Namespace(t)
-		s := loadSensor(t, "submit-from", map[string]string{"NAMESPACE": ns, "KIND": "WorkflowTemplate"})
-		err := handle(t, env, s, `{"template":"absent"}`)
+		s := objecttest.LoadSensor(t, "submit-from", ns, map[string]string{"KIND": "WorkflowTemplate"})
+		err := objecttest.Handle(t, env.Clients, s, `{"template":"absent"}`)
 		if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), "WorkflowTemplate absent") {
 			t.Fatalf("Handle = %v, want a failure naming the template", err)
 		}
@@ -373,9 +283,10 @@ status: {phase: Succeeded}`
 			t.Parallel()
 			ns := env.Namespace(t)
 			if tc.workflow != "" {
-				create(t, env, workflows, ns, tc.workflow, "")
+				objecttest.Create(t, env.Clients, workflows, ns, tc.workflow)
 			}
-			err := handle(t, env, loadSensor(t, "operation", map[string]string{"NAMESPACE": ns, "OPERATION": tc.op}), `{"workflow":"wf"}`)
+			s := objecttest.LoadSensor(t, "operation", ns, map[string]string{"OPERATION": tc.op})
+			err := objecttest.Handle(t, env.Clients, s, `{"workflow":"wf"}`)
 			if tc.wantErr != "" {
 				if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Handle = %v, want a failure with %q", err, tc.wantErr)
@@ -390,138 +301,29 @@ status: {phase: Succeeded}`
 	}
 }
 
-// noCluster are clients of an API server that is not there: New does no
-// I/O, so triggers build with them.
-func noCluster(t *testing.T) *kube.Clients {
-	t.Helper()
-	c, err := kube.New(&rest.Config{Host: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestNewProblems(t *testing.T) {
 	t.Parallel()
 	const src = "source: {resource: {apiVersion: argoproj.io/v1alpha1, kind: Workflow, metadata: {name: wf}}}\n"
-	tests := []struct {
-		name     string
-		spec     string
-		noKube   bool
-		wantPath string
-		wantMsg  string
-	}{
-		{name: "no cluster", noKube: true, spec: src, wantMsg: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
-		{name: "retry", spec: src + "operation: retry", wantPath: "operation", wantMsg: "not runnable yet: operation retry"},
-		{name: "unknown operation", spec: src + "operation: delete", wantPath: "operation", wantMsg: "invalid value"},
-		{name: "git source", spec: "source: {git: {url: 'https://example.com/r.git', cloneDirectory: /tmp/r, filePath: wf.yaml}}",
-			wantPath: "source.git", wantMsg: "not runnable yet: git sources"},
-		{name: "an unknown arg", spec: src + `args: ["--name", "x", "--watch"]`, wantPath: "args[2]", wantMsg: `not runnable yet: argo CLI flag "--watch"`},
-		{name: "a parameter without a value", spec: src + `args: ["-p", "message"]`, wantPath: "args[0]", wantMsg: "expected NAME=VALUE"},
-		{name: "a flag without its value", spec: src + `args: ["--entrypoint"]`, wantPath: "args[0]", wantMsg: "needs a value"},
-		{name: "args on suspend", spec: src + "operation: suspend\nargs: [\"--name=x\"]", wantPath: "args[0]", wantMsg: "suspend takes no args"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			typ, ok := triggers.Lookup(v1alpha1.TriggerTypeArgoWorkflow)
-			if !ok {
-				t.Fatal("argoWorkflow is not registered")
-			}
-			deps := triggers.Deps{}
-			if !tc.noKube {
-				deps.Kube = noCluster(t)
-			}
-			raw, err := yaml.YAMLToJSON([]byte(tc.spec))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inst, err := typ.Build(raw, deps)
-			if err == nil {
-				_ = inst.Close()
-				t.Fatalf("Build(%s) succeeded", raw)
-			}
-			var fe *apis.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Build = %v (%T), want a field error", err, err)
-			}
-			found := false
-			for _, e := range fe.WrappedErrors() {
-				for _, p := range e.Paths {
-					if p == tc.wantPath && strings.Contains(e.Message, tc.wantMsg) {
-						found = true
-					}
-				}
-			}
-			if !found {
-				t.Errorf("Build = %q, want %q at %q", fe, tc.wantMsg, tc.wantPath)
-			}
-		})
-	}
+	objecttest.RunProblems(t, v1alpha1.TriggerTypeArgoWorkflow, []objecttest.Problem{
+		{Name: "no cluster", NoKube: true, Spec: src, WantMsg: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
+		{Name: "retry", Spec: src + "operation: retry", WantPath: "operation", WantMsg: "not runnable yet: operation retry"},
+		{Name: "unknown operation", Spec: src + "operation: delete", WantPath: "operation", WantMsg: "invalid value"},
+		{Name: "git source", Spec: "source: {git: {url: 'https://example.com/r.git', cloneDirectory: /tmp/r, filePath: wf.yaml}}",
+			WantPath: "source.git", WantMsg: "not runnable yet: git sources"},
+		{Name: "an unknown arg", Spec: src + `args: ["--name", "x", "--watch"]`, WantPath: "args[2]", WantMsg: `not runnable yet: argo CLI flag "--watch"`},
+		{Name: "a parameter without a value", Spec: src + `args: ["-p", "message"]`, WantPath: "args[0]", WantMsg: "expected NAME=VALUE"},
+		{Name: "a flag without its value", Spec: src + `args: ["--entrypoint"]`, WantPath: "args[0]", WantMsg: "needs a value"},
+		{Name: "args on suspend", Spec: src + "operation: suspend\nargs: [\"--name=x\"]", WantPath: "args[0]", WantMsg: "suspend takes no args"},
+	})
 }
 
 // TestExamples loads sensors written as Argo's examples/sensors are: those
-// flint can run build as `flint dev` builds them, with a cluster; the others
-// are refused naming the field.
+// flint can run build as `flint dev` builds them, with a cluster, and are
+// refused at their trigger without one; the others are refused naming the
+// field.
 func TestExamples(t *testing.T) {
 	t.Parallel()
-	refused := map[string]string{
+	objecttest.RunExamples(t, v1alpha1.TriggerTypeArgoWorkflow, map[string]string{
 		"trigger-workflow-retry.yaml": "spec.triggers[0].template.argoWorkflow.operation",
-	}
-	files, err := filepath.Glob(filepath.Join("testdata", "examples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			t.Parallel()
-			want, isRefused := refused[filepath.Base(file)]
-			if !isRefused {
-				want = "spec.triggers[0].template.argoWorkflow"
-				if err := buildExample(t, file, noCluster(t)); err != nil {
-					t.Fatalf("building the sensor = %v", err)
-				}
-			}
-			// Without a cluster every example is refused at its trigger.
-			var clients *kube.Clients
-			if isRefused {
-				clients = noCluster(t)
-			}
-			err := buildExample(t, file, clients)
-			var fe *apis.FieldError
-			if !errors.As(err, &fe) || !slices.Contains(paths(fe), want) {
-				t.Fatalf("building the sensor = %v, want a problem at %s", err, want)
-			}
-		})
-	}
-}
-
-// buildExample decodes, defaults, validates and compiles a sensor file.
-func buildExample(t *testing.T, file string, clients *kube.Clients) error {
-	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s v1alpha1.Sensor
-	if err := yaml.UnmarshalStrict(raw, &s); err != nil {
-		t.Fatalf("decoding: %v", err)
-	}
-	s.SetDefaults(t.Context())
-	if fe := s.Validate(t.Context()); fe != nil {
-		t.Fatalf("Validate = %v", fe)
-	}
-	sn, err := sensor.New(&s, sensor.Options{Deps: triggers.Deps{Kube: clients}})
-	if err != nil {
-		return err
-	}
-	return sn.Close()
-}
-
-func paths(fe *apis.FieldError) []string {
-	var out []string
-	for _, e := range fe.WrappedErrors() {
-		out = append(out, e.Paths...)
-	}
-	return out
+	})
 }

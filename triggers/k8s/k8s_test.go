@@ -6,31 +6,22 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stypes "k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
-	"knative.dev/pkg/apis"
-	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
-	"github.com/flintevents/flint/pkg/event"
-	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/pkg/sensor"
-	"github.com/flintevents/flint/triggers"
 	_ "github.com/flintevents/flint/triggers/k8s"
+	"github.com/flintevents/flint/triggers/k8s/object/objecttest"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -43,76 +34,6 @@ var (
 	deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	workflows   = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}
 )
-
-// loadSensor reads testdata/<name>.yaml with each key of repl replaced by its value.
-func loadSensor(t *testing.T, name string, repl map[string]string) *v1alpha1.Sensor {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
-	for k, v := range repl {
-		text = strings.ReplaceAll(text, k, v)
-	}
-	var s v1alpha1.Sensor
-	if err := yaml.UnmarshalStrict([]byte(text), &s); err != nil {
-		t.Fatalf("decoding %s: %v", name, err)
-	}
-	return &s
-}
-
-// webhookEvent is the event of the webhook "example" with body as its body.
-func webhookEvent(id, body string) *event.Event {
-	return &event.Event{
-		Context: event.Context{ID: id, Source: "webhook", Subject: "example", Type: "webhook", SpecVersion: "1.0",
-			DataContentType: "application/json", Time: time.Now().UTC()},
-		Data: []byte(`{"header":{},"body":` + body + `}`),
-	}
-}
-
-// newSensor compiles s through the engine with the test cluster's clients.
-func newSensor(t *testing.T, env *kubetest.Env, s *v1alpha1.Sensor) *sensor.Sensor {
-	t.Helper()
-	sn, err := sensor.New(s, sensor.Options{Deps: triggers.Deps{Logger: zaptest.NewLogger(t), Kube: env.Clients}})
-	if err != nil {
-		t.Fatalf("sensor.New = %v", err)
-	}
-	t.Cleanup(func() { _ = sn.Close() })
-	return sn
-}
-
-// apply creates each YAML object in ns.
-func apply(t *testing.T, env *kubetest.Env, ns string, gvr schema.GroupVersionResource, docs ...string) {
-	t.Helper()
-	for _, doc := range docs {
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := env.Clients.Dynamic.Resource(gvr).Namespace(ns).Create(t.Context(), &unstructured.Unstructured{Object: m}, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("creating %s: %v", gvr.Resource, err)
-		}
-	}
-}
-
-func get(t *testing.T, env *kubetest.Env, gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
-	t.Helper()
-	obj, err := env.Clients.Dynamic.Resource(gvr).Namespace(ns).Get(t.Context(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("reading %s %s/%s: %v", gvr.Resource, ns, name, err)
-	}
-	return obj
-}
-
-func list(t *testing.T, env *kubetest.Env, gvr schema.GroupVersionResource, ns string) []unstructured.Unstructured {
-	t.Helper()
-	l, err := env.Clients.Dynamic.Resource(gvr).Namespace(ns).List(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatalf("listing %s in %s: %v", gvr.Resource, ns, err)
-	}
-	return l.Items
-}
 
 func str(obj *unstructured.Unstructured, fields ...string) string {
 	s, _, _ := unstructured.NestedString(obj.Object, fields...)
@@ -171,6 +92,26 @@ func TestHandle(t *testing.T) {
 		fmt.Fprint(w, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-url\ndata:\n  greeting: placeholder\n")
 	}))
 	t.Cleanup(objects.Close)
+	get := func(t *testing.T, gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
+		t.Helper()
+		return objecttest.Get(t, env.Clients, gvr, ns, name)
+	}
+	// data is the data of the ConfigMap settings.
+	data := func(t *testing.T, ns string) map[string]string {
+		t.Helper()
+		d, _, _ := unstructured.NestedStringMap(get(t, configMaps, ns, "settings").Object, "data")
+		return d
+	}
+	withSettings := func(t *testing.T, ns string) { objecttest.Create(t, env.Clients, configMaps, ns, settings) }
+	withWeb := func(t *testing.T, ns string) { objecttest.Create(t, env.Clients, deployments, ns, web) }
+	// patchedWeb checks web after a patch: its containers, and the labels the patch set.
+	patchedWeb := func(want map[string]string) func(t *testing.T, ns string) {
+		return func(t *testing.T, ns string) {
+			d := get(t, deployments, ns, "web")
+			wantMap(t, "containers", containers(d), want)
+			wantMap(t, "labels", d.GetLabels(), map[string]string{"keep": "1", "patched": "yes"})
+		}
+	}
 
 	tests := []struct {
 		name   string
@@ -184,7 +125,7 @@ func TestHandle(t *testing.T) {
 			name: "create a ConfigMap from an inline source with parameters", sensor: "create-inline",
 			body: `{"name":"greeting","greeting":"hello flint"}`,
 			check: func(t *testing.T, ns string) {
-				cm := get(t, env, configMaps, ns, "greeting")
+				cm := get(t, configMaps, ns, "greeting")
 				if got := str(cm, "data", "greeting"); got != "hello flint" {
 					t.Errorf("data.greeting = %q, want the event's", got)
 				}
@@ -199,7 +140,7 @@ func TestHandle(t *testing.T) {
 			name: "trigger-level parameters rewrite the source", sensor: "trigger-parameters",
 			body: `{"name":"renamed","kind":"order"}`,
 			check: func(t *testing.T, ns string) {
-				if got := str(get(t, env, configMaps, ns, "renamed"), "data", "kind"); got != "order" {
+				if got := str(get(t, configMaps, ns, "renamed"), "data", "kind"); got != "order" {
 					t.Errorf("data.kind = %q, want order", got)
 				}
 			},
@@ -208,7 +149,7 @@ func TestHandle(t *testing.T) {
 			name: "create a Pod with generateName", sensor: "create-pod-generatename",
 			body: `{"image":"busybox:1.36","message":"hi"}`,
 			check: func(t *testing.T, ns string) {
-				items := list(t, env, pods, ns)
+				items := objecttest.List(t, env.Clients, pods, ns)
 				if len(items) != 1 {
 					t.Fatalf("%d pods, want 1", len(items))
 				}
@@ -225,10 +166,10 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name: "update merges into the live object", sensor: "update",
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, configMaps, settings) },
+			setup: withSettings,
 			body:  `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
-				cm := get(t, env, configMaps, ns, "settings")
+				cm := get(t, configMaps, ns, "settings")
 				data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
 				wantMap(t, "data", data, map[string]string{"a": "1", "b": "two"})
 				wantMap(t, "labels", cm.GetLabels(), map[string]string{"keep": "1", "updated": "yes"})
@@ -238,34 +179,31 @@ func TestHandle(t *testing.T) {
 			name: "update creates a missing object", sensor: "update",
 			body: `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
-				data, _, _ := unstructured.NestedStringMap(get(t, env, configMaps, ns, "settings").Object, "data")
-				wantMap(t, "data", data, map[string]string{"b": "two"})
+				wantMap(t, "data", data(t, ns), map[string]string{"b": "two"})
 			},
 		},
 		{
 			name: "liveObject applies the parameters to the live object", sensor: "live-object",
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, configMaps, settings) },
+			setup: withSettings,
 			body:  `{"value":"+1"}`,
 			check: func(t *testing.T, ns string) {
-				data, _, _ := unstructured.NestedStringMap(get(t, env, configMaps, ns, "settings").Object, "data")
-				wantMap(t, "data", data, map[string]string{"a": "1+1", "b": "2"})
+				wantMap(t, "data", data(t, ns), map[string]string{"a": "1+1", "b": "2"})
 			},
 		},
 		{
 			name: "patch without a strategy is a merge patch", sensor: "patch-default",
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, configMaps, settings) },
+			setup: withSettings,
 			body:  `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
-				data, _, _ := unstructured.NestedStringMap(get(t, env, configMaps, ns, "settings").Object, "data")
-				wantMap(t, "data", data, map[string]string{"a": "1", "b": "two"})
+				wantMap(t, "data", data(t, ns), map[string]string{"a": "1", "b": "two"})
 			},
 		},
 		{
 			name: "apply patch takes the fields as the flint field manager", sensor: "patch-apply",
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, configMaps, settings) },
+			setup: withSettings,
 			body:  `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
-				cm := get(t, env, configMaps, ns, "settings")
+				cm := get(t, configMaps, ns, "settings")
 				data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
 				wantMap(t, "data", data, map[string]string{"a": "1", "b": "two"})
 				managers := map[string]string{}
@@ -280,41 +218,26 @@ func TestHandle(t *testing.T) {
 		{
 			name: "merge patch replaces lists", sensor: "patch",
 			repl:  map[string]string{"PATCH_STRATEGY": string(k8stypes.MergePatchType)},
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, deployments, web) },
-			body:  `{"image":"envoy:2"}`,
-			check: func(t *testing.T, ns string) {
-				d := get(t, env, deployments, ns, "web")
-				wantMap(t, "containers", containers(d), map[string]string{"sidecar": "envoy:2"})
-				wantMap(t, "labels", d.GetLabels(), map[string]string{"keep": "1", "patched": "yes"})
-			},
+			setup: withWeb, body: `{"image":"envoy:2"}`,
+			check: patchedWeb(map[string]string{"sidecar": "envoy:2"}),
 		},
 		{
 			name: "strategic merge patch merges containers by name", sensor: "patch",
 			repl:  map[string]string{"PATCH_STRATEGY": string(k8stypes.StrategicMergePatchType)},
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, deployments, web) },
-			body:  `{"image":"envoy:2"}`,
-			check: func(t *testing.T, ns string) {
-				d := get(t, env, deployments, ns, "web")
-				wantMap(t, "containers", containers(d), map[string]string{"main": "nginx:1", "sidecar": "envoy:2"})
-				wantMap(t, "labels", d.GetLabels(), map[string]string{"keep": "1", "patched": "yes"})
-			},
+			setup: withWeb, body: `{"image":"envoy:2"}`,
+			check: patchedWeb(map[string]string{"main": "nginx:1", "sidecar": "envoy:2"}),
 		},
 		{
 			name: "json patch sets the object's fields", sensor: "patch",
 			repl:  map[string]string{"PATCH_STRATEGY": string(k8stypes.JSONPatchType)},
-			setup: func(t *testing.T, ns string) { apply(t, env, ns, deployments, web) },
-			body:  `{"image":"envoy:2"}`,
-			check: func(t *testing.T, ns string) {
-				d := get(t, env, deployments, ns, "web")
-				wantMap(t, "containers", containers(d), map[string]string{"sidecar": "envoy:2"})
-				wantMap(t, "labels", d.GetLabels(), map[string]string{"keep": "1", "patched": "yes"})
-			},
+			setup: withWeb, body: `{"image":"envoy:2"}`,
+			check: patchedWeb(map[string]string{"sidecar": "envoy:2"}),
 		},
 		{
 			name: "delete", sensor: "delete",
 			setup: func(t *testing.T, ns string) {
-				apply(t, env, ns, configMaps, "{apiVersion: v1, kind: ConfigMap, metadata: {name: doomed}}",
-					"{apiVersion: v1, kind: ConfigMap, metadata: {name: kept}}")
+				objecttest.Create(t, env.Clients, configMaps, ns, "{apiVersion: v1, kind: ConfigMap, metadata: {name: doomed}}")
+				objecttest.Create(t, env.Clients, configMaps, ns, "{apiVersion: v1, kind: ConfigMap, metadata: {name: kept}}")
 			},
 			body: `{"name":"doomed"}`,
 			check: func(t *testing.T, ns string) {
@@ -322,7 +245,7 @@ func TestHandle(t *testing.T) {
 				if !apierrors.IsNotFound(err) {
 					t.Errorf("reading the deleted ConfigMap = %v, want not found", err)
 				}
-				get(t, env, configMaps, ns, "kept")
+				get(t, configMaps, ns, "kept")
 			},
 		},
 		{
@@ -333,7 +256,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "source from a ConfigMap of the sensor's namespace", sensor: "source-configmap",
 			setup: func(t *testing.T, ns string) {
-				apply(t, env, ns, configMaps, `
+				objecttest.Create(t, env.Clients, configMaps, ns, `
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: trigger-source}
@@ -349,7 +272,7 @@ data:
 			},
 			body: `{"greeting":"hello"}`,
 			check: func(t *testing.T, ns string) {
-				if got := str(get(t, env, configMaps, ns, "from-configmap"), "data", "greeting"); got != "hello" {
+				if got := str(get(t, configMaps, ns, "from-configmap"), "data", "greeting"); got != "hello" {
 					t.Errorf("data.greeting = %q, want hello", got)
 				}
 			},
@@ -359,7 +282,7 @@ data:
 			repl: map[string]string{"TARGET": objects.URL},
 			body: `{"greeting":"hello"}`,
 			check: func(t *testing.T, ns string) {
-				if got := str(get(t, env, configMaps, ns, "from-url"), "data", "greeting"); got != "hello" {
+				if got := str(get(t, configMaps, ns, "from-url"), "data", "greeting"); got != "hello" {
 					t.Errorf("data.greeting = %q, want hello", got)
 				}
 			},
@@ -368,7 +291,7 @@ data:
 			name: "a custom resource", sensor: "crd",
 			body: `{"message":"hello argo"}`,
 			check: func(t *testing.T, ns string) {
-				items := list(t, env, workflows, ns)
+				items := objecttest.List(t, env.Clients, workflows, ns)
 				if len(items) != 1 || !strings.HasPrefix(items[0].GetName(), "crd-") {
 					t.Fatalf("workflows = %v, want one crd-<suffix>", items)
 				}
@@ -383,15 +306,10 @@ data:
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ns := env.Namespace(t)
-			repl := map[string]string{"NAMESPACE": ns}
-			for k, v := range tc.repl {
-				repl[k] = v
-			}
 			if tc.setup != nil {
 				tc.setup(t, ns)
 			}
-			sn := newSensor(t, env, loadSensor(t, tc.sensor, repl))
-			if err := sn.Handle(t.Context(), webhookEvent("e1", tc.body)); err != nil {
+			if err := objecttest.Handle(t, env.Clients, objecttest.LoadSensor(t, tc.sensor, ns, tc.repl), tc.body); err != nil {
 				t.Fatalf("Handle = %v", err)
 			}
 			tc.check(t, ns)
@@ -421,13 +339,7 @@ func TestHandleFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ns := env.Namespace(t)
-			repl := map[string]string{"NAMESPACE": ns}
-			for k, v := range tc.repl {
-				repl[k] = v
-			}
-			sn := newSensor(t, env, loadSensor(t, tc.sensor, repl))
-			err := sn.Handle(t.Context(), webhookEvent("e1", tc.body))
+			err := objecttest.Handle(t, env.Clients, objecttest.LoadSensor(t, tc.sensor, env.Namespace(t), tc.repl), tc.body)
 			if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Handle = %v, want a trigger failure naming %q", err, tc.wantErr)
 			}
@@ -452,8 +364,8 @@ func TestPolicyLabels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ns := env.Namespace(t)
-			s := loadSensor(t, "policy", map[string]string{"NAMESPACE": ns, "ERROR_ON_TIMEOUT": fmt.Sprint(tc.errorOnTimeout)})
-			sn := newSensor(t, env, s)
+			s := objecttest.LoadSensor(t, "policy", ns, map[string]string{"ERROR_ON_TIMEOUT": fmt.Sprint(tc.errorOnTimeout)})
+			sn := objecttest.NewSensor(t, env.Clients, s)
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan struct{})
 			defer func() { cancel(); <-done }()
@@ -464,7 +376,7 @@ func TestPolicyLabels(t *testing.T) {
 				}
 			}()
 			start := time.Now()
-			err := sn.Handle(t.Context(), webhookEvent("e1", `{"name":"ready-cm"}`))
+			err := sn.Handle(t.Context(), objecttest.WebhookEvent("e1", `{"name":"ready-cm"}`))
 			took := time.Since(start)
 			if tc.wantErr {
 				if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), "policy.k8s") {
@@ -476,7 +388,7 @@ func TestPolicyLabels(t *testing.T) {
 			if !tc.labelled && took < 800*time.Millisecond {
 				t.Errorf("Handle returned after %s, want the whole backoff (10 × 100ms)", took)
 			}
-			cm := get(t, env, configMaps, ns, "ready-cm")
+			cm := objecttest.Get(t, env.Clients, configMaps, ns, "ready-cm")
 			if tc.labelled && cm.GetLabels()["ready"] != "true" {
 				t.Errorf("labels = %v", cm.GetLabels())
 			}
@@ -500,74 +412,20 @@ func labelWhenCreated(ctx context.Context, env *kubetest.Env, ns, name string) {
 	}
 }
 
-// noCluster are clients of an API server that is not there: New does no
-// I/O, so sensors build with them.
-func noCluster(t *testing.T) *kube.Clients {
-	t.Helper()
-	c, err := kube.New(&rest.Config{Host: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestNewProblems(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		spec     string
-		noKube   bool
-		wantPath string
-		wantMsg  string
-	}{
-		{name: "no cluster", noKube: true, spec: "source: {inline: 'kind: ConfigMap'}",
-			wantPath: "", wantMsg: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
-		{name: "git source", spec: "source: {git: {url: 'https://example.com/r.git', cloneDirectory: /tmp/r, filePath: cm.yaml}}",
-			wantPath: "source.git", wantMsg: "not runnable yet: git sources"},
-		{name: "s3 source", spec: "source: {s3: {endpoint: s3.example.com, bucket: {name: b, key: k}}}",
-			wantPath: "source.s3", wantMsg: "not runnable yet: s3 sources"},
-		{name: "unknown operation", spec: "source: {inline: 'kind: ConfigMap'}\noperation: replace",
-			wantPath: "operation", wantMsg: "invalid value"},
-		{name: "unknown patch strategy", spec: "source: {inline: 'kind: ConfigMap'}\noperation: patch\npatchStrategy: text/plain",
-			wantPath: "patchStrategy", wantMsg: "invalid value"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			typ, ok := triggers.Lookup(v1alpha1.TriggerTypeK8s)
-			if !ok {
-				t.Fatal("k8s is not registered")
-			}
-			deps := triggers.Deps{}
-			if !tc.noKube {
-				deps.Kube = noCluster(t)
-			}
-			raw, err := yaml.YAMLToJSON([]byte(tc.spec))
-			if err != nil {
-				t.Fatal(err)
-			}
-			inst, err := typ.Build(raw, deps)
-			if err == nil {
-				_ = inst.Close()
-				t.Fatalf("Build(%s) succeeded", raw)
-			}
-			var fe *apis.FieldError
-			if !errors.As(err, &fe) {
-				t.Fatalf("Build = %v (%T), want a field error", err, err)
-			}
-			found := false
-			for _, e := range fe.WrappedErrors() {
-				for _, p := range e.Paths {
-					if p == tc.wantPath && strings.Contains(e.Message, tc.wantMsg) {
-						found = true
-					}
-				}
-			}
-			if !found {
-				t.Errorf("Build = %q, want %q at %q", fe, tc.wantMsg, tc.wantPath)
-			}
-		})
-	}
+	objecttest.RunProblems(t, v1alpha1.TriggerTypeK8s, []objecttest.Problem{
+		{Name: "no cluster", NoKube: true, Spec: "source: {inline: 'kind: ConfigMap'}",
+			WantPath: "", WantMsg: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
+		{Name: "git source", Spec: "source: {git: {url: 'https://example.com/r.git', cloneDirectory: /tmp/r, filePath: cm.yaml}}",
+			WantPath: "source.git", WantMsg: "not runnable yet: git sources"},
+		{Name: "s3 source", Spec: "source: {s3: {endpoint: s3.example.com, bucket: {name: b, key: k}}}",
+			WantPath: "source.s3", WantMsg: "not runnable yet: s3 sources"},
+		{Name: "unknown operation", Spec: "source: {inline: 'kind: ConfigMap'}\noperation: replace",
+			WantPath: "operation", WantMsg: "invalid value"},
+		{Name: "unknown patch strategy", Spec: "source: {inline: 'kind: ConfigMap'}\noperation: patch\npatchStrategy: text/plain",
+			WantPath: "patchStrategy", WantMsg: "invalid value"},
+	})
 }
 
 // TestExamples loads sensors written as Argo's examples/sensors are: those
@@ -575,64 +433,7 @@ func TestNewProblems(t *testing.T) {
 // refused naming the field.
 func TestExamples(t *testing.T) {
 	t.Parallel()
-	refused := map[string]string{
+	objecttest.RunExamples(t, v1alpha1.TriggerTypeK8s, map[string]string{
 		"trigger-source-git.yaml": "spec.triggers[0].template.k8s.source.git",
-	}
-	files, err := filepath.Glob(filepath.Join("testdata", "examples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			t.Parallel()
-			err := buildExample(t, file, noCluster(t))
-			want, isRefused := refused[filepath.Base(file)]
-			if !isRefused {
-				if err != nil {
-					t.Fatalf("building the sensor = %v", err)
-				}
-				err := buildExample(t, file, nil)
-				var fe *apis.FieldError
-				if !errors.As(err, &fe) || !slices.Contains(paths(fe), "spec.triggers[0].template.k8s") ||
-					!strings.Contains(err.Error(), "needs a Kubernetes cluster") {
-					t.Fatalf("building the sensor without a cluster = %v, want a problem at spec.triggers[0].template.k8s", err)
-				}
-				return
-			}
-			var fe *apis.FieldError
-			if !errors.As(err, &fe) || !slices.Contains(paths(fe), want) {
-				t.Fatalf("building the sensor = %v, want a problem at %s", err, want)
-			}
-		})
-	}
-}
-
-// buildExample decodes, defaults, validates and compiles a sensor file.
-func buildExample(t *testing.T, file string, clients *kube.Clients) error {
-	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s v1alpha1.Sensor
-	if err := yaml.UnmarshalStrict(raw, &s); err != nil {
-		t.Fatalf("decoding: %v", err)
-	}
-	s.SetDefaults(t.Context())
-	if fe := s.Validate(t.Context()); fe != nil {
-		t.Fatalf("Validate = %v", fe)
-	}
-	sn, err := sensor.New(&s, sensor.Options{Deps: triggers.Deps{Kube: clients}})
-	if err != nil {
-		return err
-	}
-	return sn.Close()
-}
-
-func paths(fe *apis.FieldError) []string {
-	var out []string
-	for _, e := range fe.WrappedErrors() {
-		out = append(out, e.Paths...)
-	}
-	return out
+	})
 }
