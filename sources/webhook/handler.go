@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/flintevents/flint/pkg/jsonlimit"
@@ -18,11 +17,7 @@ type handler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	header, err := json.Marshal(req.Header)
-	if err != nil {
-		receiver.Reply(w, http.StatusBadRequest, "invalid headers")
-		return
-	}
+	header := appendHeaderJSON(make([]byte, 0, 512), req.Header)
 	data, status, err := eventData(req, header, h.metadata, jsonlimit.DefaultMaxDepth)
 	if err != nil {
 		h.Log.Debugw("request rejected", "status", status, "error", err)
