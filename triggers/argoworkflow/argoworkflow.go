@@ -64,37 +64,21 @@ func init() {
 
 // Trigger performs one Workflow operation per firing.
 type Trigger struct {
-	loader *object.Loader
-	client *object.Client
-	now    func() time.Time
-	logger *zap.Logger
+	object.Base
 }
 
 // New builds the trigger over deps.Kube; it fails when the host has no
 // cluster, for sources flint cannot read, for `retry`, and for `args` it
 // cannot map.
 func New(spec *v1alpha1.ArgoWorkflowTrigger, deps triggers.Deps) (triggers.Trigger[v1alpha1.ArgoWorkflowTrigger], error) {
-	var errs *apis.FieldError
-	if deps.Kube == nil {
-		errs = object.NeedsCluster()
-	}
-	errs = errs.Also(object.CheckSource(spec.Source), checkOperation(spec.Operation))
+	errs := object.CheckDeps(deps, spec.Source).Also(checkOperation(spec.Operation))
 	if _, err := parseArgs(operation(spec.Operation), spec.Args); err != nil {
 		errs = errs.Also(err)
 	}
 	if errs != nil {
 		return nil, errs
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	return &Trigger{
-		loader: object.NewLoader(deps.Kube.Core, deps.Transport),
-		client: object.NewClient(deps.Kube),
-		now:    deps.Clock(),
-		logger: logger.With(zap.String("triggerType", v1alpha1.TriggerTypeArgoWorkflow)),
-	}, nil
+	return &Trigger{Base: object.NewBase(deps, v1alpha1.TriggerTypeArgoWorkflow)}, nil
 }
 
 func operation(op v1alpha1.ArgoWorkflowOperation) v1alpha1.ArgoWorkflowOperation {
@@ -117,12 +101,6 @@ func checkOperation(op v1alpha1.ArgoWorkflowOperation) *apis.FieldError {
 	}
 }
 
-// Close releases the idle connections of URL sources.
-func (t *Trigger) Close() error {
-	t.loader.Close()
-	return nil
-}
-
 // Fire reads the source object, applies the parameters and performs the
 // operation; Result.Object is the Workflow created or changed.
 func (t *Trigger) Fire(ctx context.Context, spec *v1alpha1.ArgoWorkflowTrigger, in triggers.Firing) (triggers.Result, error) {
@@ -134,28 +112,19 @@ func (t *Trigger) Fire(ctx context.Context, spec *v1alpha1.ArgoWorkflowTrigger, 
 	if ferr != nil {
 		return triggers.Result{}, fmt.Errorf("argoWorkflow: %w", ferr)
 	}
-	doc, err := t.loader.Load(ctx, spec.Source, object.Namespace(in.Namespace))
+	doc, err := t.Load(ctx, spec.Source, in)
 	if err != nil {
-		return triggers.Result{}, fmt.Errorf("argoWorkflow.%w", err)
+		return triggers.Result{}, err
 	}
-	if in.ApplyParameters != nil {
-		if doc, err = in.ApplyParameters(doc); err != nil {
-			return triggers.Result{}, err
-		}
-	}
-	src, err := object.Decode(doc)
+	src, err := t.Object(doc, in)
 	if err != nil {
-		return triggers.Result{}, fmt.Errorf("argoWorkflow.source: %w", err)
+		return triggers.Result{}, err
 	}
 	ns := src.GetNamespace()
 	if ns == "" {
 		ns = object.Namespace(in.Namespace)
 	}
-	wf := &unstructured.Unstructured{}
-	wf.SetAPIVersion(APIVersion)
-	wf.SetKind(KindWorkflow)
-	wf.SetNamespace(ns)
-	workflows, err := t.client.For(wf, ns)
+	workflows, err := t.Client.For(newObject(KindWorkflow, ns), ns)
 	if err != nil {
 		return triggers.Result{}, fmt.Errorf("argoWorkflow: %w", err)
 	}
@@ -174,7 +143,7 @@ func (t *Trigger) Fire(ctx context.Context, spec *v1alpha1.ArgoWorkflowTrigger, 
 	if err != nil {
 		return triggers.Result{}, fmt.Errorf("argoWorkflow: %s: %w", op, err)
 	}
-	if ce := t.logger.Check(zap.DebugLevel, "argoWorkflow trigger acted"); ce != nil {
+	if ce := t.Logger.Check(zap.DebugLevel, "argoWorkflow trigger acted"); ce != nil {
 		ce.Write(zap.String("sensor", in.Sensor), zap.String("trigger", in.Trigger), zap.String("operation", string(op)),
 			zap.String("workflow", ns+"/"+out.GetName()))
 	}
@@ -190,7 +159,7 @@ func (t *Trigger) create(ctx context.Context, workflows dynamic.ResourceInterfac
 	if wf.GetName() == "" && wf.GetGenerateName() == "" {
 		return nil, errors.New("the workflow needs metadata.name or metadata.generateName")
 	}
-	object.SetCreatedLabels(wf, in.Sensor, in.Trigger, t.now())
+	object.SetCreatedLabels(wf, in.Sensor, in.Trigger, t.Now())
 	out, err := workflows.Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating the workflow: %w", err)
@@ -217,11 +186,7 @@ func (t *Trigger) submitFrom(ctx context.Context, src *unstructured.Unstructured
 		return nil, fmt.Errorf("cannot submit from a %s: want a %s, %s or %s", src.GetKind(),
 			KindWorkflowTemplate, KindClusterWorkflowTemplate, KindCronWorkflow)
 	}
-	ref := &unstructured.Unstructured{}
-	ref.SetAPIVersion(APIVersion)
-	ref.SetKind(kind)
-	ref.SetNamespace(ns)
-	refs, err := t.client.For(ref, ns)
+	refs, err := t.Client.For(newObject(kind, ns), ns)
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +194,7 @@ func (t *Trigger) submitFrom(ctx context.Context, src *unstructured.Unstructured
 	if err != nil {
 		return nil, fmt.Errorf("reading %s %s: %w", kind, name, err)
 	}
-	wf := &unstructured.Unstructured{Object: map[string]any{}}
-	wf.SetAPIVersion(APIVersion)
-	wf.SetKind(KindWorkflow)
-	wf.SetNamespace(ns)
+	wf := newObject(KindWorkflow, ns)
 	wf.SetGenerateName(name + "-")
 	switch kind {
 	case KindWorkflowTemplate, KindClusterWorkflowTemplate:
@@ -259,11 +221,20 @@ func (t *Trigger) submitFrom(ctx context.Context, src *unstructured.Unstructured
 		if annotations == nil {
 			annotations = map[string]string{}
 		}
-		annotations[AnnotationScheduledTime] = t.now().UTC().Format(time.RFC3339)
+		annotations[AnnotationScheduledTime] = t.Now().UTC().Format(time.RFC3339)
 		wf.SetAnnotations(annotations)
 		wf.SetOwnerReferences([]metav1.OwnerReference{*metav1.NewControllerRef(tmpl, tmpl.GroupVersionKind())})
 	}
 	return t.create(ctx, workflows, wf, opts, in)
+}
+
+// newObject returns an empty Argo Workflows object of kind in ns.
+func newObject(kind, ns string) *unstructured.Unstructured {
+	obj := &unstructured.Unstructured{Object: map[string]any{}}
+	obj.SetAPIVersion(APIVersion)
+	obj.SetKind(kind)
+	obj.SetNamespace(ns)
+	return obj
 }
 
 // fromKind maps the kinds (and the short names the argo CLI takes) that a
@@ -299,10 +270,7 @@ func (t *Trigger) resubmit(ctx context.Context, workflows dynamic.ResourceInterf
 	if err != nil {
 		return nil, err
 	}
-	wf := &unstructured.Unstructured{Object: map[string]any{}}
-	wf.SetAPIVersion(APIVersion)
-	wf.SetKind(KindWorkflow)
-	wf.SetNamespace(old.GetNamespace())
+	wf := newObject(KindWorkflow, old.GetNamespace())
 	if g := old.GetGenerateName(); g != "" {
 		wf.SetGenerateName(g)
 	} else {
@@ -387,7 +355,7 @@ func (t *Trigger) resumedNodes(wf *unstructured.Unstructured) map[string]any {
 		if !ok || node["type"] != "Suspend" || node["phase"] != "Running" {
 			continue
 		}
-		out[id] = map[string]any{"phase": "Succeeded", "finishedAt": t.now().UTC().Format(time.RFC3339)}
+		out[id] = map[string]any{"phase": "Succeeded", "finishedAt": t.Now().UTC().Format(time.RFC3339)}
 	}
 	return out
 }

@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,33 +49,16 @@ func init() {
 
 // Trigger acts on one Kubernetes object per firing.
 type Trigger struct {
-	loader *object.Loader
-	client *object.Client
-	now    func() time.Time
-	logger *zap.Logger
+	object.Base
 }
 
 // New builds the trigger over deps.Kube; it fails when the host has no
 // cluster, and for sources flint cannot read (`source.git`, `source.s3`).
 func New(spec *v1alpha1.StandardK8STrigger, deps triggers.Deps) (triggers.Trigger[v1alpha1.StandardK8STrigger], error) {
-	var errs *apis.FieldError
-	if deps.Kube == nil {
-		errs = object.NeedsCluster()
-	}
-	errs = errs.Also(object.CheckSource(spec.Source), checkOperation(spec))
-	if errs != nil {
+	if errs := object.CheckDeps(deps, spec.Source).Also(checkOperation(spec)); errs != nil {
 		return nil, errs
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	return &Trigger{
-		loader: object.NewLoader(deps.Kube.Core, deps.Transport),
-		client: object.NewClient(deps.Kube),
-		now:    deps.Clock(),
-		logger: logger.With(zap.String("triggerType", v1alpha1.TriggerTypeK8s)),
-	}, nil
+	return &Trigger{Base: object.NewBase(deps, v1alpha1.TriggerTypeK8s)}, nil
 }
 
 var patchTypes = []k8stypes.PatchType{"", k8stypes.MergePatchType, k8stypes.StrategicMergePatchType,
@@ -97,12 +79,6 @@ func checkOperation(spec *v1alpha1.StandardK8STrigger) *apis.FieldError {
 	return errs
 }
 
-// Close releases the idle connections of URL sources.
-func (t *Trigger) Close() error {
-	t.loader.Close()
-	return nil
-}
-
 // Fire reads the object, applies the parameters, performs the operation and
 // applies `policy.k8s`; Result.Object is the object as the API server
 // returned it (nil after a delete).
@@ -114,25 +90,20 @@ func (t *Trigger) Fire(ctx context.Context, spec *v1alpha1.StandardK8STrigger, i
 	if op == "" {
 		op = v1alpha1.Create
 	}
-	doc, err := t.loader.Load(ctx, spec.Source, object.Namespace(in.Namespace))
+	doc, err := t.Load(ctx, spec.Source, in)
 	if err != nil {
-		return triggers.Result{}, fmt.Errorf("k8s.%w", err)
+		return triggers.Result{}, err
 	}
 	if spec.LiveObject && (op == v1alpha1.Update || op == v1alpha1.Patch) {
 		if doc, err = t.live(ctx, doc, in.Namespace); err != nil {
 			return triggers.Result{}, err
 		}
 	}
-	if in.ApplyParameters != nil {
-		if doc, err = in.ApplyParameters(doc); err != nil {
-			return triggers.Result{}, err
-		}
-	}
-	obj, err := object.Decode(doc)
+	obj, err := t.Object(doc, in)
 	if err != nil {
-		return triggers.Result{}, fmt.Errorf("k8s.source: %w", err)
+		return triggers.Result{}, err
 	}
-	ri, err := t.client.For(obj, in.Namespace)
+	ri, err := t.Client.For(obj, in.Namespace)
 	if err != nil {
 		return triggers.Result{}, fmt.Errorf("k8s: %w", err)
 	}
@@ -150,7 +121,7 @@ func (t *Trigger) Fire(ctx context.Context, spec *v1alpha1.StandardK8STrigger, i
 	if err != nil {
 		return triggers.Result{}, fmt.Errorf("k8s: %s %s %s: %w", op, obj.GetKind(), describe(obj), err)
 	}
-	if ce := t.logger.Check(zap.DebugLevel, "k8s trigger acted"); ce != nil {
+	if ce := t.Logger.Check(zap.DebugLevel, "k8s trigger acted"); ce != nil {
 		ce.Write(zap.String("sensor", in.Sensor), zap.String("trigger", in.Trigger), zap.String("operation", string(op)),
 			zap.String("kind", obj.GetKind()), zap.String("object", describe(obj)))
 	}
@@ -167,7 +138,7 @@ func (t *Trigger) live(ctx context.Context, doc []byte, namespace string) ([]byt
 	if err != nil {
 		return nil, fmt.Errorf("k8s.source: %w", err)
 	}
-	ri, err := t.client.For(obj, namespace)
+	ri, err := t.Client.For(obj, namespace)
 	if err != nil {
 		return nil, fmt.Errorf("k8s: %w", err)
 	}
@@ -183,7 +154,7 @@ func (t *Trigger) live(ctx context.Context, doc []byte, namespace string) ([]byt
 }
 
 func (t *Trigger) create(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, in triggers.Firing) (*unstructured.Unstructured, error) {
-	object.SetCreatedLabels(obj, in.Sensor, in.Trigger, t.now())
+	object.SetCreatedLabels(obj, in.Sensor, in.Trigger, t.Now())
 	out, err := ri.Create(ctx, obj, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating: %w", err)
@@ -199,7 +170,7 @@ func (t *Trigger) orCreate(ctx context.Context, ri dynamic.ResourceInterface, ob
 	}
 	live, err = ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		t.logger.Info("object not found, creating it", zap.String("sensor", in.Sensor), zap.String("trigger", in.Trigger),
+		t.Logger.Info("object not found, creating it", zap.String("sensor", in.Sensor), zap.String("trigger", in.Trigger),
 			zap.String("kind", obj.GetKind()), zap.String("object", describe(obj)))
 		created, err = t.create(ctx, ri, obj, in)
 		return nil, created, err
@@ -258,7 +229,7 @@ func (t *Trigger) delete(ctx context.Context, ri dynamic.ResourceInterface, obj 
 	}
 	err := ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
-		t.logger.Info("object not found, nothing to delete", zap.String("kind", obj.GetKind()), zap.String("object", describe(obj)))
+		t.Logger.Info("object not found, nothing to delete", zap.String("kind", obj.GetKind()), zap.String("object", describe(obj)))
 		return nil
 	}
 	if err != nil {
