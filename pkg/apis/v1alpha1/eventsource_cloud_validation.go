@@ -45,17 +45,7 @@ func (a *AzureServiceBusEventSource) validate() *apis.FieldError {
 	if a.ConnectionString == nil && a.FullyQualifiedNamespace == "" {
 		errs = errs.Also(expectedAnyOf("connectionString", "fullyQualifiedNamespace"))
 	}
-	switch {
-	case a.QueueName != "" && (a.TopicName != "" || a.SubscriptionName != ""):
-		errs = errs.Also(apis.ErrGeneric("expected queueName or topicName with subscriptionName, got both",
-			"queueName", "topicName"))
-	case a.QueueName == "" && a.TopicName == "":
-		errs = errs.Also(apis.ErrGeneric("expected queueName or topicName with subscriptionName, got neither",
-			"queueName", "topicName"))
-	case a.TopicName != "" && a.SubscriptionName == "":
-		errs = errs.Also(apis.ErrMissingField("subscriptionName"))
-	}
-	return errs
+	return errs.Also(validateQueueOrTopic(a.QueueName, a.TopicName, a.SubscriptionName))
 }
 
 // validate checks one entry of its type key; paths are relative to the entry.
@@ -83,14 +73,17 @@ func (m *MNSEventSource) validate() *apis.FieldError {
 
 // validateMinio checks one minio entry; paths are relative to the entry.
 func (m *S3Artifact) validateMinio() *apis.FieldError {
-	errs := requireString(m.Endpoint, "endpoint").Also(
-		requireSecretRef(m.AccessKey, "accessKey"),
-		requireSecretRef(m.SecretKey, "secretKey"),
-		validateSecretRef(m.CACertificate, "caCertificate"))
-	if m.Bucket == nil {
-		errs = errs.Also(apis.ErrMissingField("bucket"))
-	} else {
-		errs = errs.Also(requireString(m.Bucket.Name, "bucket.name"))
+	return m.validate().Also(validateSecretRef(m.CACertificate, "caCertificate"))
+}
+
+// validate checks what every S3 location needs: an endpoint, both keys and
+// a bucket name; paths are relative to the location.
+func (s *S3Artifact) validate() *apis.FieldError {
+	errs := requireString(s.Endpoint, "endpoint").Also(
+		requireSecretRef(s.AccessKey, "accessKey"),
+		requireSecretRef(s.SecretKey, "secretKey"))
+	if s.Bucket == nil {
+		return errs.Also(apis.ErrMissingField("bucket"))
 	}
-	return errs
+	return errs.Also(requireString(s.Bucket.Name, "bucket.name"))
 }

@@ -76,19 +76,12 @@ func (n *NSQEventSource) validate() *apis.FieldError {
 
 // validate checks one entry of its type key; paths are relative to the entry.
 func (p *PulsarEventSource) validate() *apis.FieldError {
-	errs := validateFilter(p.Filter).Also(
+	return validateFilter(p.Filter).Also(
 		requireString(p.URL, "url"),
 		requireList(len(p.Topics), "topics"),
 		oneOf(p.Type, "type", []string{"", "exclusive", "shared"}),
-		validateTLS(p.TLS, "tls"),
-		validateSecretRef(p.TLSTrustCertsSecret, "tlsTrustCertsSecret"),
-		validateSecretRef(p.AuthTokenSecret, "authTokenSecret"),
-		validateSecretRef(p.AuthAthenzSecret, "authAthenzSecret"),
+		validatePulsarAuth(p.TLS, p.TLSTrustCertsSecret, p.AuthTokenSecret, p.AuthAthenzSecret, p.AuthAthenzParams),
 		validateBackoff(p.ConnectionBackoff, "connectionBackoff"))
-	if len(p.AuthAthenzParams) > 0 && p.AuthAthenzSecret == nil {
-		errs = errs.Also(missingBecause("authAthenzSecret", "required with authAthenzParams"))
-	}
-	return errs
 }
 
 // validate checks one entry of its type key; paths are relative to the entry.

@@ -92,6 +92,23 @@ func TestEventSourceValidate(t *testing.T) {
 			"spec.sqs[q].region: missing field(s)",
 			"spec.sqs[q].waitTimeSeconds: expected 0 <= 30 <= 20",
 		}},
+		{file: "shared-rules.yaml", want: []string{
+			"spec.azureServiceBus[both].queueName: expected queueName or topicName with subscriptionName, got both",
+			"spec.azureServiceBus[both].topicName: expected queueName or topicName with subscriptionName, got both",
+			"spec.azureServiceBus[neither].queueName: expected queueName or topicName with subscriptionName, got neither",
+			"spec.azureServiceBus[neither].topicName: expected queueName or topicName with subscriptionName, got neither",
+			"spec.azureServiceBus[no-subscription].subscriptionName: missing field(s)",
+			"spec.minio[no-bucket-name].bucket.name: missing field(s)",
+			"spec.minio[no-bucket].accessKey: missing field(s)",
+			"spec.minio[no-bucket].bucket: missing field(s)",
+			"spec.minio[no-bucket].caCertificate.key: missing field(s)",
+			"spec.minio[no-bucket].secretKey: missing field(s)",
+			"spec.pulsar[athenz].authAthenzSecret: missing field(s)",
+			"spec.pulsar[athenz].authTokenSecret.name: missing field(s)",
+			"spec.pulsar[athenz].tls.clientCertSecret: clientCertSecret and clientKeySecret must be set together",
+			"spec.pulsar[athenz].tls.clientKeySecret: clientCertSecret and clientKeySecret must be set together",
+			"spec.pulsar[athenz].tlsTrustCertsSecret.key: missing field(s)",
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

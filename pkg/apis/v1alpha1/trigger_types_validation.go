@@ -41,16 +41,8 @@ func validateArtifact(a *ArtifactLocation) *apis.FieldError {
 		}
 		errs = errs.Also(gerrs.ViaField("git"))
 	}
-	if s := a.S3; s != nil {
-		var serrs *apis.FieldError
-		serrs = serrs.Also(requireString(s.Endpoint, "endpoint"), requireSecretRef(s.AccessKey, "accessKey"),
-			requireSecretRef(s.SecretKey, "secretKey"))
-		if s.Bucket == nil {
-			serrs = serrs.Also(apis.ErrMissingField("bucket"))
-		} else {
-			serrs = serrs.Also(requireString(s.Bucket.Name, "bucket.name"))
-		}
-		errs = errs.Also(serrs.ViaField("s3"))
+	if a.S3 != nil {
+		errs = errs.Also(a.S3.validate().ViaField("s3"))
 	}
 	return errs.ViaField("source")
 }
@@ -236,17 +228,7 @@ func (a *AzureServiceBusTrigger) validate(deps map[string]int) *apis.FieldError 
 		validateTLS(a.TLS, "tls"),
 		validateParameters(a.Payload, deps, false, "payload"),
 		validateParameters(a.Parameters, deps, true, "parameters"))
-	switch {
-	case a.QueueName != "" && (a.TopicName != "" || a.SubscriptionName != ""):
-		errs = errs.Also(apis.ErrGeneric("expected queueName or topicName with subscriptionName, got both",
-			"queueName", "topicName"))
-	case a.QueueName == "" && a.TopicName == "":
-		errs = errs.Also(apis.ErrGeneric("expected queueName or topicName with subscriptionName, got neither",
-			"queueName", "topicName"))
-	case a.TopicName != "" && a.SubscriptionName == "":
-		errs = errs.Also(apis.ErrMissingField("subscriptionName"))
-	}
-	return errs
+	return errs.Also(validateQueueOrTopic(a.QueueName, a.TopicName, a.SubscriptionName))
 }
 
 func (p *PulsarTrigger) validate(deps map[string]int) *apis.FieldError {
@@ -254,16 +236,10 @@ func (p *PulsarTrigger) validate(deps map[string]int) *apis.FieldError {
 	errs = errs.Also(requireString(p.URL, "url"),
 		requireString(p.Topic, "topic"),
 		requireList(len(p.Payload), "payload"),
-		validateTLS(p.TLS, "tls"),
-		validateSecretRef(p.TLSTrustCertsSecret, "tlsTrustCertsSecret"),
-		validateSecretRef(p.AuthTokenSecret, "authTokenSecret"),
-		validateSecretRef(p.AuthAthenzSecret, "authAthenzSecret"),
+		validatePulsarAuth(p.TLS, p.TLSTrustCertsSecret, p.AuthTokenSecret, p.AuthAthenzSecret, p.AuthAthenzParams),
 		validateBackoff(p.ConnectionBackoff, "connectionBackoff"),
 		validateParameters(p.Payload, deps, false, "payload"),
 		validateParameters(p.Parameters, deps, true, "parameters"))
-	if len(p.AuthAthenzParams) > 0 && p.AuthAthenzSecret == nil {
-		errs = errs.Also(missingBecause("authAthenzSecret", "required with authAthenzParams"))
-	}
 	return errs
 }
 

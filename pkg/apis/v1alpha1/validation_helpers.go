@@ -133,6 +133,35 @@ func validateNATSAuth(a *NATSAuth, field string) *apis.FieldError {
 	return errs.ViaField(field)
 }
 
+// validateQueueOrTopic checks the Azure Service Bus entity of a source or
+// trigger: a queue, or a topic with its subscription.
+func validateQueueOrTopic(queue, topic, subscription string) *apis.FieldError {
+	switch {
+	case queue != "" && (topic != "" || subscription != ""):
+		return apis.ErrGeneric("expected queueName or topicName with subscriptionName, got both",
+			"queueName", "topicName")
+	case queue == "" && topic == "":
+		return apis.ErrGeneric("expected queueName or topicName with subscriptionName, got neither",
+			"queueName", "topicName")
+	case topic != "" && subscription == "":
+		return apis.ErrMissingField("subscriptionName")
+	}
+	return nil
+}
+
+// validatePulsarAuth checks the TLS and authentication fields a Pulsar
+// source and a Pulsar trigger share; Athenz parameters need the secret.
+func validatePulsarAuth(tls *TLSConfig, trustCerts, token, athenz *corev1.SecretKeySelector, athenzParams map[string]string) *apis.FieldError {
+	errs := validateTLS(tls, "tls").Also(
+		validateSecretRef(trustCerts, "tlsTrustCertsSecret"),
+		validateSecretRef(token, "authTokenSecret"),
+		validateSecretRef(athenz, "authAthenzSecret"))
+	if len(athenzParams) > 0 && athenz == nil {
+		errs = errs.Also(missingBecause("authAthenzSecret", "required with authAthenzParams"))
+	}
+	return errs
+}
+
 // oneOf reports an invalid value when v is not among allowed ("" included only if listed).
 func oneOf(v, field string, allowed []string) *apis.FieldError {
 	for _, a := range allowed {
