@@ -280,14 +280,15 @@ func newLoad(hook string, size, total int) *load {
 			MaxIdleConnsPerHost: 512,
 			IdleConnTimeout:     90 * time.Second,
 		}, Timeout: 30 * time.Second},
-		pad:  strings.Repeat("x", max(size-len(`{"seq":0000000,"kind":"load","pad":""}`), 0)),
+		pad:  strings.Repeat("x", max(size-len(`{"seq":"0000000","kind":"load","pad":""}`), 0)),
 		sent: make([]atomic.Int64, total),
 	}
 }
 
-// send posts event seq once and returns nil when it was accepted (200).
+// send posts event seq once and returns nil when it was accepted (200). The body is
+// valid JSON of a fixed size: the sequence number is a zero-padded string.
 func (l *load) send(seq int) error {
-	body := fmt.Sprintf(`{"seq":%07d,"kind":"load","pad":"%s"}`, seq, l.pad)
+	body := fmt.Sprintf(`{"seq":"%07d","kind":"load","pad":"%s"}`, seq, l.pad)
 	l.sent[seq].Store(time.Now().UnixNano())
 	resp, err := l.client.Post(l.hook, "application/json", strings.NewReader(body))
 	if err != nil {
