@@ -26,7 +26,7 @@ type eventSourceType struct {
 }
 
 // eventSourceTypes is the EventSource type table, sorted by key.
-var eventSourceTypes = sortedTypes(
+var eventSourceTypes = sortedRows(
 	pushType(TypeWebhook, func(s *EventSourceSpec) map[string]WebhookEventSource { return s.Webhook },
 		(*WebhookEventSource).validate, func(w *WebhookEventSource) *WebhookContext { return &w.WebhookContext }, ""),
 	pushType(TypeGithub, func(s *EventSourceSpec) map[string]GithubEventSource { return s.Github },
@@ -126,28 +126,10 @@ func pushType[V any](key string, field func(*EventSourceSpec) map[string]V, vali
 	return row
 }
 
-func sortedTypes(rows ...eventSourceType) []eventSourceType {
-	sort.Slice(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
-	return rows
-}
-
-// eventSourceType returns the row of a type key.
-func lookupEventSourceType(key string) (eventSourceType, bool) {
-	i := sort.Search(len(eventSourceTypes), func(i int) bool { return eventSourceTypes[i].key >= key })
-	if i < len(eventSourceTypes) && eventSourceTypes[i].key == key {
-		return eventSourceTypes[i], true
-	}
-	return eventSourceType{}, false
-}
+func (t eventSourceType) typeKey() string { return t.key }
 
 // EventSourceTypeKeys lists every event source type key, sorted.
-func EventSourceTypeKeys() []string {
-	keys := make([]string, len(eventSourceTypes))
-	for i, t := range eventSourceTypes {
-		keys[i] = t.key
-	}
-	return keys
-}
+func EventSourceTypeKeys() []string { return rowKeys(eventSourceTypes) }
 
 // TypeKeys returns the type keys that hold at least one entry, sorted.
 func (s *EventSourceSpec) TypeKeys() []string {
@@ -162,7 +144,7 @@ func (s *EventSourceSpec) TypeKeys() []string {
 
 // EventNames returns the sorted entry names (event names) under a type key.
 func (s *EventSourceSpec) EventNames(typeKey string) []string {
-	t, ok := lookupEventSourceType(typeKey)
+	t, ok := findRow(eventSourceTypes, typeKey)
 	if !ok {
 		return nil
 	}

@@ -1,10 +1,6 @@
 package v1alpha1
 
-import (
-	"sort"
-
-	"knative.dev/pkg/apis"
-)
+import "knative.dev/pkg/apis"
 
 // triggerType is one row of the trigger type table: how to reach, default
 // and check the one trigger type a template sets under its key. Adding a
@@ -21,7 +17,7 @@ type triggerType struct {
 }
 
 // triggerTypes is the trigger type table, sorted by key.
-var triggerTypes = sortedTriggerTypes(
+var triggerTypes = sortedRows(
 	triggerRow(TriggerTypeK8s, func(t *TriggerTemplate) *StandardK8STrigger { return t.K8s },
 		(*StandardK8STrigger).setDefaults, (*StandardK8STrigger).validate),
 	triggerRow(TriggerTypeArgoWorkflow, func(t *TriggerTemplate) *ArgoWorkflowTrigger { return t.ArgoWorkflow },
@@ -73,27 +69,10 @@ func triggerRow[T any](key string, field func(*TriggerTemplate) *T, setDefaults 
 	}
 }
 
-func sortedTriggerTypes(rows ...triggerType) []triggerType {
-	sort.Slice(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
-	return rows
-}
-
-func lookupTriggerType(key string) (triggerType, bool) {
-	i := sort.Search(len(triggerTypes), func(i int) bool { return triggerTypes[i].key >= key })
-	if i < len(triggerTypes) && triggerTypes[i].key == key {
-		return triggerTypes[i], true
-	}
-	return triggerType{}, false
-}
+func (t triggerType) typeKey() string { return t.key }
 
 // TriggerTypeKeys lists every trigger type key, sorted.
-func TriggerTypeKeys() []string {
-	keys := make([]string, len(triggerTypes))
-	for i, t := range triggerTypes {
-		keys[i] = t.key
-	}
-	return keys
-}
+func TriggerTypeKeys() []string { return rowKeys(triggerTypes) }
 
 // TypeKeys returns the trigger type keys that are set, sorted; a valid template has exactly one.
 func (t *TriggerTemplate) TypeKeys() []string {
@@ -117,7 +96,7 @@ func (t *TriggerTemplate) TypeKey() string {
 // validateType checks the fields of the one trigger type set under key;
 // paths are relative to that key.
 func (t *TriggerTemplate) validateType(key string, deps map[string]int) *apis.FieldError {
-	if row, ok := lookupTriggerType(key); ok {
+	if row, ok := findRow(triggerTypes, key); ok {
 		return row.validate(t, deps)
 	}
 	return nil

@@ -50,6 +50,12 @@ func TestTypeTablesCoverEveryKey(t *testing.T) {
 		if got := spec.TypeOf("e"); got != key {
 			t.Errorf("spec with %s set: TypeOf(e) = %q", key, got)
 		}
+		if got := spec.EventNames(key); !slices.Equal(got, []string{"e"}) {
+			t.Errorf("spec with %s set: EventNames(%s) = %v", key, key, got)
+		}
+		if got := spec.EventNames(key + "x"); got != nil {
+			t.Errorf("spec with %s set: EventNames(%sx) = %v, want none", key, key, got)
+		}
 	}
 	tmplType := reflect.TypeFor[TriggerTemplate]()
 	for i := range tmplType.NumField() {
