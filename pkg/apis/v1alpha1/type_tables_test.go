@@ -1,21 +1,32 @@
 package v1alpha1
 
 import (
+	"iter"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 )
 
-// jsonKeys lists the json names of t's fields whose type has kind k.
+// keyFields yields the json name and the field of each of t's fields whose
+// type has kind k.
+func keyFields(t reflect.Type, k reflect.Kind) iter.Seq2[string, reflect.StructField] {
+	return func(yield func(string, reflect.StructField) bool) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type.Kind() == k && name != "" && !yield(name, f) {
+				return
+			}
+		}
+	}
+}
+
+// jsonKeys lists the json names of t's fields whose type has kind k, sorted.
 func jsonKeys(t reflect.Type, k reflect.Kind) []string {
 	var keys []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Type.Kind() == k && name != "" {
-			keys = append(keys, name)
-		}
+	for name := range keyFields(t, k) {
+		keys = append(keys, name)
 	}
 	slices.Sort(keys)
 	return keys
@@ -33,17 +44,11 @@ func TestTypeTablesCoverEveryKey(t *testing.T) {
 		t.Errorf("trigger type table keys =\n  %v\ntemplate pointer fields =\n  %v", got, want)
 	}
 	// A spec with one entry under a key reports exactly that key.
-	specType := reflect.TypeFor[EventSourceSpec]()
-	for i := range specType.NumField() {
-		f := specType.Field(i)
-		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Type.Kind() != reflect.Map {
-			continue
-		}
+	for key, f := range keyFields(reflect.TypeFor[EventSourceSpec](), reflect.Map) {
 		var spec EventSourceSpec
 		m := reflect.MakeMap(f.Type)
 		m.SetMapIndex(reflect.ValueOf("e"), reflect.New(f.Type.Elem()).Elem())
-		reflect.ValueOf(&spec).Elem().Field(i).Set(m)
+		reflect.ValueOf(&spec).Elem().FieldByIndex(f.Index).Set(m)
 		if got := spec.TypeKeys(); !slices.Equal(got, []string{key}) {
 			t.Errorf("spec with %s set: TypeKeys() = %v", key, got)
 		}
@@ -57,15 +62,9 @@ func TestTypeTablesCoverEveryKey(t *testing.T) {
 			t.Errorf("spec with %s set: EventNames(%sx) = %v, want none", key, key, got)
 		}
 	}
-	tmplType := reflect.TypeFor[TriggerTemplate]()
-	for i := range tmplType.NumField() {
-		f := tmplType.Field(i)
-		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Type.Kind() != reflect.Pointer {
-			continue
-		}
+	for key, f := range keyFields(reflect.TypeFor[TriggerTemplate](), reflect.Pointer) {
 		var tmpl TriggerTemplate
-		reflect.ValueOf(&tmpl).Elem().Field(i).Set(reflect.New(f.Type.Elem()))
+		reflect.ValueOf(&tmpl).Elem().FieldByIndex(f.Index).Set(reflect.New(f.Type.Elem()))
 		if got := tmpl.TypeKey(); got != key {
 			t.Errorf("template with %s set: TypeKey() = %q", key, got)
 		}
