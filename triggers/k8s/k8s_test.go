@@ -40,6 +40,12 @@ func str(obj *unstructured.Unstructured, fields ...string) string {
 	return s
 }
 
+// data is the data of a ConfigMap.
+func data(cm *unstructured.Unstructured) map[string]string {
+	d, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	return d
+}
+
 func wantMap(t *testing.T, what string, got, want map[string]string) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {
@@ -96,11 +102,10 @@ func TestHandle(t *testing.T) {
 		t.Helper()
 		return objecttest.Get(t, env.Clients, gvr, ns, name)
 	}
-	// data is the data of the ConfigMap settings.
-	data := func(t *testing.T, ns string) map[string]string {
+	// settingsData is the data of the ConfigMap settings.
+	settingsData := func(t *testing.T, ns string) map[string]string {
 		t.Helper()
-		d, _, _ := unstructured.NestedStringMap(get(t, configMaps, ns, "settings").Object, "data")
-		return d
+		return data(get(t, configMaps, ns, "settings"))
 	}
 	withSettings := func(t *testing.T, ns string) { objecttest.Create(t, env.Clients, configMaps, ns, settings) }
 	withWeb := func(t *testing.T, ns string) { objecttest.Create(t, env.Clients, deployments, ns, web) }
@@ -170,8 +175,7 @@ func TestHandle(t *testing.T) {
 			body:  `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
 				cm := get(t, configMaps, ns, "settings")
-				data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
-				wantMap(t, "data", data, map[string]string{"a": "1", "b": "two"})
+				wantMap(t, "data", data(cm), map[string]string{"a": "1", "b": "two"})
 				wantMap(t, "labels", cm.GetLabels(), map[string]string{"keep": "1", "updated": "yes"})
 			},
 		},
@@ -179,7 +183,7 @@ func TestHandle(t *testing.T) {
 			name: "update creates a missing object", sensor: "update",
 			body: `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
-				wantMap(t, "data", data(t, ns), map[string]string{"b": "two"})
+				wantMap(t, "data", settingsData(t, ns), map[string]string{"b": "two"})
 			},
 		},
 		{
@@ -187,7 +191,7 @@ func TestHandle(t *testing.T) {
 			setup: withSettings,
 			body:  `{"value":"+1"}`,
 			check: func(t *testing.T, ns string) {
-				wantMap(t, "data", data(t, ns), map[string]string{"a": "1+1", "b": "2"})
+				wantMap(t, "data", settingsData(t, ns), map[string]string{"a": "1+1", "b": "2"})
 			},
 		},
 		{
@@ -195,7 +199,7 @@ func TestHandle(t *testing.T) {
 			setup: withSettings,
 			body:  `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
-				wantMap(t, "data", data(t, ns), map[string]string{"a": "1", "b": "two"})
+				wantMap(t, "data", settingsData(t, ns), map[string]string{"a": "1", "b": "two"})
 			},
 		},
 		{
@@ -204,8 +208,7 @@ func TestHandle(t *testing.T) {
 			body:  `{"value":"two"}`,
 			check: func(t *testing.T, ns string) {
 				cm := get(t, configMaps, ns, "settings")
-				data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
-				wantMap(t, "data", data, map[string]string{"a": "1", "b": "two"})
+				wantMap(t, "data", data(cm), map[string]string{"a": "1", "b": "two"})
 				managers := map[string]string{}
 				for _, f := range cm.GetManagedFields() {
 					managers[f.Manager] = string(f.Operation)
