@@ -1,7 +1,8 @@
 // Package object holds what the k8s and argoWorkflow triggers share: reading
 // the object a trigger acts on from its `source`, reaching objects of any
 // kind through the dynamic client and the REST mapper, the labels Argo Events
-// puts on what it creates, and the `policy.k8s` wait for labels.
+// puts on what it creates, the `policy.k8s` wait for labels, and Base, which
+// both triggers embed. objecttest holds what their tests share.
 package object
 
 import (
