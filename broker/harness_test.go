@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,7 +146,9 @@ func (p *plane) consumerNames(t *testing.T, brokerName string) []string {
 	var names []string
 	l := s.ConsumerNames(context.Background())
 	for n := range l.Name() {
-		names = append(names, n)
+		if strings.HasPrefix(n, bus.ConsumerPrefix) { // the keeper is not a trigger's
+			names = append(names, n)
+		}
 	}
 	if err := l.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
 		t.Fatal(err)

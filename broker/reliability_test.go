@@ -398,12 +398,13 @@ func TestStreamOfOlderFlintIsUpdated(t *testing.T) {
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("u1", "t"), http.StatusAccepted)
 	sink.WaitCount(t, waitFor, 1)
 	brokertest.Eventually(t, waitFor, func() error {
-		si, err := s.Info(ctx)
+		subject := bus.Subject("default", "b")
+		si, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
 		if err != nil {
 			return err
 		}
-		if si.State.Msgs != 0 {
-			return fmt.Errorf("%d events kept after delivery, want 0", si.State.Msgs)
+		if n := si.State.Subjects[subject]; n != 0 {
+			return fmt.Errorf("%d events kept after delivery, want 0", n)
 		}
 		return nil
 	})

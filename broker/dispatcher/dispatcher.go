@@ -110,6 +110,7 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	loops   map[string]*consumerLoop // by trigger namespace/name
+	keepers map[string]*keeper       // by stream, of the brokers owned
 	runCtx  context.Context          // non-nil while Run runs
 	loopsWG sync.WaitGroup
 
@@ -123,12 +124,13 @@ type Dispatcher struct {
 func New(js jetstream.JetStream, pub Publisher, cfg Config, logger *zap.Logger) *Dispatcher {
 	cfg = cfg.withDefaults()
 	d := &Dispatcher{
-		js:     js,
-		pub:    pub,
-		cfg:    cfg,
-		logger: logger,
-		sender: newSender(cfg.Transport, cfg.MaxReplySize),
-		loops:  make(map[string]*consumerLoop),
+		js:      js,
+		pub:     pub,
+		cfg:     cfg,
+		logger:  logger,
+		sender:  newSender(cfg.Transport, cfg.MaxReplySize),
+		loops:   make(map[string]*consumerLoop),
+		keepers: make(map[string]*keeper),
 	}
 	d.deliverCtx, d.deliverCancel = context.WithCancel(context.Background())
 	return d
@@ -143,6 +145,9 @@ func (d *Dispatcher) Apply(ctx context.Context, brokers []Broker, triggers []Tri
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var errs []error
+	for _, b := range brokers {
+		d.ensureKeeper(ctx, b)
+	}
 	want := make(map[string]bool, len(triggers))
 	for i := range triggers {
 		t := triggers[i]
@@ -171,6 +176,7 @@ func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 	if d.cfg.Local != nil && t.Subscriber != nil {
 		st.local = d.cfg.Local(t.Subscriber)
 	}
+	st.keeper = d.keepers[st.stream()]
 	if st.timeout <= 0 {
 		st.timeout = d.cfg.DefaultTimeout
 	}
@@ -212,6 +218,21 @@ func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 		d.startLoop(l)
 	}
 	return nil
+}
+
+// ensureKeeper starts the keeper of a broker's stream unless it runs. It only spares
+// the store work, so a failure is logged and tried again at the next Apply.
+func (d *Dispatcher) ensureKeeper(ctx context.Context, b Broker) {
+	stream := bus.StreamName(b.Namespace, b.Name)
+	if _, ok := d.keepers[stream]; ok {
+		return
+	}
+	k, err := newKeeper(ctx, d.js, b, d.logger)
+	if err != nil {
+		d.logger.Info("stream runs without a keeper", zap.String("stream", stream), zap.Error(err))
+		return
+	}
+	d.keepers[stream] = k
 }
 
 // removeLoop stops a trigger's loop and deletes its durable consumer. Its in-flight

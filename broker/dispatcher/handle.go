@@ -105,6 +105,7 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 	}
 	if out.ok() {
 		_ = msg.Ack()
+		st.keeper.add(ctx, len(msg.Data()))
 		return
 	}
 	if retryable(out.code) && attempt < st.Delivery.attempts() {

@@ -54,6 +54,8 @@ type triggerState struct {
 	metrics *metrics.BrokerTarget
 	// local is the subscriber when it runs in this process; nil posts over HTTP.
 	local LocalSubscriber
+	// keeper keeps the tail of the trigger's broker stream; nil when there is none.
+	keeper *keeper
 }
 
 // consumerConfig is the durable pull consumer of a trigger. DeliverPolicy is New: a trigger

@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/flintevents/flint/broker"
 )
 
 const (
@@ -230,7 +232,9 @@ func countStored(nc *nats.Conn) (pending, dead int) {
 		}
 		infos := s.ListConsumers(ctx)
 		for info := range infos.Info() {
-			total += int(info.NumPending) + info.NumAckPending
+			if broker.IsTriggerConsumer(info.Name) {
+				total += int(info.NumPending) + info.NumAckPending
+			}
 		}
 		if infos.Err() != nil {
 			return -1, dead

@@ -27,6 +27,18 @@ func Subject(namespace, broker string) string {
 	return "flint.broker." + namespace + "." + token(broker)
 }
 
+// KeepSubject is the subject of the marker messages that keep a broker stream's last
+// store block from emptying (see KeeperConsumer).
+func KeepSubject(namespace, broker string) string {
+	return "flint.keep." + namespace + "." + token(broker)
+}
+
+// KeeperConsumer is the durable consumer, on every broker stream, that holds the
+// interest in marker messages on KeepSubject: it never pulls, so a marker stays until
+// the dispatcher deletes it. It does not start with ConsumerPrefix, so it is never
+// taken for a trigger's.
+const KeeperConsumer = "keeper"
+
 // ConsumerName is the durable consumer of a trigger. The UID, when known, tells a
 // re-created trigger of the same name apart from its predecessor.
 func ConsumerName(namespace, trigger, uid string) string {

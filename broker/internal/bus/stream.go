@@ -50,8 +50,8 @@ func (o StreamOptions) withDefaults() StreamOptions {
 	return o
 }
 
-// StreamConfig is the JetStream configuration of a broker's stream: file storage, one
-// subject, interest retention (an event is removed once every trigger consumer
+// StreamConfig is the JetStream configuration of a broker's stream: file storage, the
+// events' subject (and KeepSubject for the dispatcher's markers), interest retention (an event is removed once every trigger consumer
 // acknowledged it, delivered or dead-lettered) and a size cap with DiscardNew, so a
 // full stream refuses new events rather than dropping stored ones.
 func StreamConfig(namespace, broker string, o StreamOptions) jetstream.StreamConfig {
@@ -59,7 +59,7 @@ func StreamConfig(namespace, broker string, o StreamOptions) jetstream.StreamCon
 	return jetstream.StreamConfig{
 		Name:        StreamName(namespace, broker),
 		Description: "flint broker " + namespace + "/" + broker,
-		Subjects:    []string{Subject(namespace, broker)},
+		Subjects:    []string{Subject(namespace, broker), KeepSubject(namespace, broker)},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.InterestPolicy,
 		Discard:     jetstream.DiscardNew,
