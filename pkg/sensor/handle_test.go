@@ -340,6 +340,15 @@ func TestHandleInProcessDelivery(t *testing.T) {
 	delivery := func(attempt int) context.Context {
 		return WithInProcessDelivery(context.Background(), attempt)
 	}
+	start := func(t *testing.T, okURL, flakyURL string, store *MemoryStore) *Sensor {
+		t.Helper()
+		s, err := New(spec(okURL, flakyURL), Options{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
 	ev := webhookEvent("e1", `{}`, `{}`)
 
 	t.Run("a round that succeeded records no key", func(t *testing.T) {
@@ -347,11 +356,7 @@ func TestHandleInProcessDelivery(t *testing.T) {
 		ok, okURL := serve(t, http.StatusOK)
 		flaky, flakyURL := serve(t, http.StatusOK)
 		store := NewMemoryStore(0)
-		s, err := New(spec(okURL, flakyURL), Options{Store: store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := start(t, okURL, flakyURL, store)
 		if err := s.Handle(delivery(1), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -367,11 +372,7 @@ func TestHandleInProcessDelivery(t *testing.T) {
 		ok, okURL := serve(t, http.StatusOK)
 		flaky, flakyURL := serve(t, http.StatusInternalServerError)
 		store := NewMemoryStore(0)
-		s, err := New(spec(okURL, flakyURL), Options{Store: store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := start(t, okURL, flakyURL, store)
 		if err := s.Handle(delivery(1), ev); !errors.Is(err, ErrTriggerFailed) {
 			t.Fatalf("Handle with a failing trigger = %v, want ErrTriggerFailed", err)
 		}
@@ -391,11 +392,7 @@ func TestHandleInProcessDelivery(t *testing.T) {
 		if err := store.MarkFired(context.Background(), "/ok/a:e1"); err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(spec(okURL, flakyURL), Options{Store: store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := start(t, okURL, flakyURL, store)
 		if err := s.Handle(delivery(1), ev); err != nil {
 			t.Fatal(err)
 		}
