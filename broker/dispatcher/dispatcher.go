@@ -145,8 +145,15 @@ func (d *Dispatcher) Apply(ctx context.Context, brokers []Broker, triggers []Tri
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var errs []error
+	owned := make(map[string]bool, len(brokers))
 	for _, b := range brokers {
+		owned[bus.StreamName(b.Namespace, b.Name)] = true
 		d.ensureKeeper(ctx, b)
+	}
+	for stream := range d.keepers {
+		if !owned[stream] {
+			delete(d.keepers, stream) // its broker is gone, or another dispatcher's
+		}
 	}
 	want := make(map[string]bool, len(triggers))
 	for i := range triggers {
@@ -290,6 +297,11 @@ func (d *Dispatcher) Resync(ctx context.Context) error {
 	for _, l := range d.loops {
 		if _, err := d.js.CreateOrUpdateConsumer(ctx, l.stream, *l.config.Load()); err != nil {
 			errs = append(errs, fmt.Errorf("re-creating consumer %s: %w", l.consumer, err))
+		}
+	}
+	for _, k := range d.keepers {
+		if err := k.ensure(ctx); err != nil {
+			d.logger.Info("stream runs without a keeper", zap.String("stream", k.stream), zap.Error(err))
 		}
 	}
 	return errors.Join(errs...)

@@ -57,20 +57,28 @@ func newKeeper(ctx context.Context, js jetstream.JetStream, b Broker, logger *za
 		return nil, fmt.Errorf("opening stream %s: %w", k.stream, err)
 	}
 	k.s = s
-	if _, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       bus.KeeperConsumer,
-		Description:   "flint: holds the markers that keep the stream's last store block",
-		FilterSubject: k.subject,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		DeliverPolicy: jetstream.DeliverNewPolicy,
-	}); err != nil {
-		return nil, fmt.Errorf("creating keeper consumer of %s: %w", k.stream, err)
+	if err := k.ensure(ctx); err != nil {
+		return nil, err
 	}
 	if err := s.Purge(ctx, jetstream.WithPurgeSubject(k.subject)); err != nil {
 		return nil, fmt.Errorf("removing old markers of %s: %w", k.stream, err)
 	}
 	k.mark(ctx)
 	return k, nil
+}
+
+// ensure creates the keeper consumer, or re-creates it on a server that lost it.
+func (k *keeper) ensure(ctx context.Context) error {
+	if _, err := k.js.CreateOrUpdateConsumer(ctx, k.stream, jetstream.ConsumerConfig{
+		Durable:       bus.KeeperConsumer,
+		Description:   "flint: holds the markers that keep the stream's last store block",
+		FilterSubject: k.subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+	}); err != nil {
+		return fmt.Errorf("creating keeper consumer of %s: %w", k.stream, err)
+	}
+	return nil
 }
 
 // add counts n bytes delivered and stores a new marker once keepEvery were. It runs
