@@ -16,6 +16,7 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
 	"github.com/flintevents/flint/pkg/jsonlimit"
+	"github.com/flintevents/flint/pkg/jsontext"
 )
 
 // parameters is a compiled list of trigger parameters, their templates
@@ -164,12 +165,27 @@ func set(doc []byte, dest string, val resolved, useRawData bool) ([]byte, error)
 	if val.raw && useRawData {
 		out, err = sjson.SetRawBytes(doc, dest, []byte(val.text))
 	} else {
-		out, err = sjson.SetBytes(doc, dest, val.text)
+		out, err = sjson.SetRawBytes(doc, dest, quote(val.text))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("setting %q: %w", dest, err)
 	}
 	return out, nil
+}
+
+// quote writes s as a JSON string exactly as sjson.SetBytes writes a string
+// value: between quotes as it is when nothing in it needs escaping, else
+// escaped as encoding/json escapes it (without its reflection).
+func quote(s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
+			return jsontext.AppendString(make([]byte, 0, len(s)+len(s)/8+2), s)
+		}
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // resolved is a resolved parameter value; raw marks a JSON value that is not a string.

@@ -6,8 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/sjson"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
@@ -407,5 +410,23 @@ func TestParameterTemplateBudget(t *testing.T) {
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("took %s, want about 100ms", took)
+	}
+}
+
+// TestQuoteMatchesSJSON holds quote to what sjson.SetBytes writes for a string.
+func TestQuoteMatchesSJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "plain", "a<b>&c", `{"a":"b\\c"}`, "tab\tnl\n", "héllo ✓ \u2028", "\xff bad", strings.Repeat("x", 1500)} {
+		want, err := sjson.SetBytes(nil, "v", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := sjson.SetRawBytes(nil, "v", quote(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("quote(%q): %s, sjson writes %s", s, got, want)
+		}
 	}
 }
