@@ -1,6 +1,8 @@
 // Package secret resolves the Kubernetes Secret references that Argo YAML carries
-// (`accessKey`, `token`, `secureHeaders`, …): from the cluster when deployed, from
-// the environment or a directory of files under `flint dev`.
+// (`accessKey`, `token`, `secureHeaders`, …): Resolver is the seam, Local reads
+// the environment or a directory of files (a mounted Secret volume, or `flint
+// dev`). The cluster's Secrets are read by package kubesecret, so that this one
+// links no client-go.
 package secret
 
 import (

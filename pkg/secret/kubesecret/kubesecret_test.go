@@ -1,4 +1,4 @@
-package secret_test
+package kubesecret_test
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 
 	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/pkg/secret"
+	"github.com/flintevents/flint/pkg/secret/kubesecret"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
 
-func TestKube(t *testing.T) {
+func TestResolver(t *testing.T) {
 	t.Parallel()
 	env := kubetest.Start(t)
 	ns := env.Namespace(t)
@@ -26,7 +27,7 @@ func TestKube(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := secret.Kube{Client: env.Clients.Core, Namespace: ns}
+	r := kubesecret.Resolver{Client: env.Clients.Core, Namespace: ns}
 	yes := true
 	sel := func(name, key string, optional bool) *corev1.SecretKeySelector {
 		s := &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}
