@@ -1,6 +1,7 @@
 // Package kube builds the Kubernetes clients that source and trigger types
 // share: a dynamic client and a REST mapper, so that any kind works, CRDs
-// included, and a typed client for Secrets and ConfigMaps.
+// included, and a typed client for Secrets and ConfigMaps. Only the images
+// that act on a cluster link it, and client-go with it.
 package kube
 
 import (
@@ -52,6 +53,19 @@ func New(cfg *rest.Config) (*Clients, error) {
 	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
 	return &Clients{Config: cfg, Dynamic: dyn, Core: core, Mapper: mapper}, nil
 }
+
+// Connect builds the clients of the cluster LoadConfig finds for kubeconfig,
+// without dialing it; nil clients and a nil error when there is none.
+func Connect(kubeconfig string) (*Clients, error) {
+	cfg, ok, err := LoadConfig(kubeconfig)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return New(cfg)
+}
+
+// Server is the address of the cluster's API server.
+func (c *Clients) Server() string { return c.Config.Host }
 
 // LoadConfig returns the REST configuration of the kubeconfig file at path;
 // with an empty path, of $KUBECONFIG, else of the pod's service account when
