@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
-	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
@@ -55,9 +54,10 @@ type Deps struct {
 	// Receiver is the shared HTTP receiver push sources register their routes
 	// on; needed only by push source types.
 	Receiver *receiver.Receiver
-	// Kube are the clients of the cluster sources watch or read; nil when the
-	// host has no cluster (flint dev without a kubeconfig).
-	Kube *kube.Clients
+	// Cluster is the cluster the source watches or reads, set only for the
+	// types registered with NeedsCluster; nil when the host has no cluster
+	// (flint dev without a kubeconfig).
+	Cluster Cluster
 	// Metrics counts what a source decides before emitting (the events its
 	// filter expression drops); nil counts nothing.
 	Metrics *metrics.Source
@@ -69,14 +69,30 @@ type Deps struct {
 // with full paths such as `spec.webhook[example].port`.
 type Factory func(es *v1alpha1.EventSource, deps Deps) (Source, error)
 
-var registered = registry.New[Factory]("sources")
+// registration is what Register records of a type.
+type registration struct {
+	factory Factory
+	connect Connect // nil: the type needs no cluster
+}
 
-// Register maps an Argo EventSource type key to its factory; it is called from
-// the type package's init and panics on a duplicate key.
-func Register(key string, f Factory) { registered.Register(key, f) }
+var registered = registry.New[registration]("sources")
+
+// Register maps an Argo EventSource type key to its factory, qualified by
+// opts (NeedsCluster); it is called from the type package's init and panics
+// on a duplicate key.
+func Register(key string, f Factory, opts ...Option) {
+	r := registration{factory: f}
+	for _, o := range opts {
+		o(&r)
+	}
+	registered.Register(key, r)
+}
 
 // Lookup returns the factory for a type key.
-func Lookup(key string) (Factory, bool) { return registered.Lookup(key) }
+func Lookup(key string) (Factory, bool) {
+	r, ok := registered.Lookup(key)
+	return r.factory, ok
+}
 
 // Keys lists the registered type keys, sorted.
 func Keys() []string { return registered.Keys() }

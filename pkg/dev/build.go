@@ -172,7 +172,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 		}),
 	}
 	var problems Problems
-	clients, err := kubeClients(opts.Kubeconfig)
+	clients, err := kube.Connect(opts.Kubeconfig)
 	if err == nil && clients == nil && offline {
 		clients, err = kube.New(&rest.Config{Host: "https://cluster.invalid"})
 	}
@@ -206,7 +206,12 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 				Err: notRunnable("event source", unit.Key, sources.Keys()).ViaField("spec"), NotRunnable: true})
 			continue
 		}
-		deps := sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver, Kube: clients}
+		deps := sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver}
+		if sources.ClusterConnect(unit.Key) != nil && clients != nil {
+			// The sensors' clients serve the types that need a cluster too;
+			// offline, the placeholder stands in for a missing one.
+			deps.Cluster = clients
+		}
 		if reg != nil {
 			deps.Metrics = reg.Source
 		}
@@ -218,16 +223,6 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 		b.sources = append(b.sources, builtSource{unit: unit, src: src})
 	}
 	return b, problems
-}
-
-// kubeClients builds the clients of the cluster named by kubeconfig (or
-// $KUBECONFIG, or the pod's); nil when there is none.
-func kubeClients(kubeconfig string) (*kube.Clients, error) {
-	cfg, ok, err := kube.LoadConfig(kubeconfig)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return kube.New(cfg)
 }
 
 // notRunnableTriggers turns the engine's list of unbuilt trigger paths

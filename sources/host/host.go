@@ -21,7 +21,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
-	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest/argo"
 	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/secret"
@@ -44,13 +43,14 @@ const (
 // Main runs the registered source type typeKey of one EventSource until ctx
 // ends, emitting to K_SINK. The EventSource comes from --eventsource (a file),
 // EVENTSOURCE_FILE or EVENTSOURCE_OBJECT; secret references resolve from the
-// environment and FLINT_SECRETS_DIR; the cluster sources watch is
+// environment and FLINT_SECRETS_DIR; for a type registered with
+// sources.NeedsCluster, and only for it, the cluster it watches is
 // --kubeconfig's (KUBECONFIG) or the pod's own; push routes bind all
 // interfaces, as Argo Events' pods do. It is the body of every sources/cmd main.
 func Main(ctx context.Context, typeKey string, args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet(typeKey, flag.ContinueOnError)
 	file := fs.String("eventsource", getenv(EnvEventSourceFile), "path of the EventSource YAML (env "+EnvEventSourceFile+")")
-	kubeconfig := fs.String("kubeconfig", getenv(EnvKubeconfig), "kubeconfig of the cluster sources watch (env "+EnvKubeconfig+"); the pod's service account when empty")
+	kubeconfig := fs.String("kubeconfig", getenv(EnvKubeconfig), "kubeconfig of the cluster the source watches, for types that need one (env "+EnvKubeconfig+"); the pod's service account when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,8 +95,16 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 			return fmt.Errorf("%s: %w", EnvPort, fe)
 		}
 	}
-	src, err := factory(es, sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv,
-		Kube: kubeClients(*kubeconfig, log), Metrics: reg.Source})
+	deps := sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Metrics: reg.Source}
+	if connect := sources.ClusterConnect(typeKey); connect != nil {
+		if deps.Cluster, err = connect(*kubeconfig); err != nil {
+			return fmt.Errorf("connecting %s sources to their cluster: %w", typeKey, err)
+		}
+		if deps.Cluster != nil {
+			log.Info("using cluster", zap.String("server", deps.Cluster.Server()))
+		}
+	}
+	src, err := factory(es, deps)
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)
 	}
@@ -178,27 +186,6 @@ func LoadEventSource(ctx context.Context, path, inline string) (*v1alpha1.EventS
 		return nil, fmt.Errorf("checking eventsource: %w", problems)
 	}
 	return es, nil
-}
-
-// kubeClients returns the clients of the cluster at kubeconfig or, when it is
-// empty, of the pod's service account; nil when there is neither, or when
-// they cannot be built (logged), so that only the types that need a cluster
-// refuse to start.
-func kubeClients(kubeconfig string, log *zap.Logger) *kube.Clients {
-	cfg, ok, err := kube.LoadConfig(kubeconfig)
-	if err != nil {
-		log.Warn("no Kubernetes clients", zap.Error(err))
-		return nil
-	}
-	if !ok {
-		return nil
-	}
-	c, err := kube.New(cfg)
-	if err != nil {
-		log.Warn("no Kubernetes clients", zap.Error(err))
-		return nil
-	}
-	return c
 }
 
 func newLogger(level string) (*zap.Logger, error) {

@@ -209,7 +209,8 @@ func TestLoadEventSource(t *testing.T) {
 
 // TestMainEndToEnd runs the webhook image's main body end to end: YAML from the
 // environment, a request on the YAML's port, the event at the broker with the
-// K_CE_OVERRIDES extension, a clean stop on cancel.
+// K_CE_OVERRIDES extension, a clean stop on cancel. Its KUBECONFIG names no
+// file: a type that needs no cluster never reads it.
 func TestMainEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := newBroker(t)
@@ -220,6 +221,7 @@ func TestMainEndToEnd(t *testing.T) {
 		"K_SINK":             b.URL + "/ns/default",
 		"K_CE_OVERRIDES":     `{"extensions":{"team":"infra"}}`,
 		"LOG_LEVEL":          "error",
+		"KUBECONFIG":         filepath.Join(t.TempDir(), "missing-kubeconfig"),
 	}
 	m := startMain(t, env, port)
 	c, url := m.client, m.url

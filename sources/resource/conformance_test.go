@@ -63,7 +63,7 @@ func TestConformance(t *testing.T) {
 			}
 			return &inNamespace{Source: src.(*resource.Source), namespace: ns.Name, emitted: make(chan struct{}, 1)}, nil
 		},
-		Deps:  sources.Deps{Kube: env.Clients},
+		Deps:  sources.Deps{Cluster: env.Clients},
 		Valid: "testdata/valid.yaml",
 		Invalid: map[string]string{
 			"testdata/invalid-label.yaml":      "spec.resource[example].filter.labels[0]",

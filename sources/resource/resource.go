@@ -30,6 +30,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/sources"
 )
 
@@ -46,10 +47,28 @@ const (
 // noCluster is what a factory without Kubernetes clients answers.
 const noCluster = "the resource event source needs a Kubernetes cluster: run flint dev with --kubeconfig, or run in a cluster"
 
-func init() {
-	sources.Register(Type, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
-		return New(es, deps)
-	})
+func init() { sources.Register(Type, factory, sources.NeedsCluster(connect)) }
+
+// factory is New over the cluster a host hands in deps.Cluster.
+func factory(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
+	clients, ok := deps.Cluster.(*kube.Clients)
+	if !ok && deps.Cluster != nil {
+		return nil, fmt.Errorf("resource: the host's cluster is a %T, want *kube.Clients", deps.Cluster)
+	}
+	src, err := New(es, deps, clients)
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// connect is how a host reaches the cluster resource sources watch.
+func connect(kubeconfig string) (sources.Cluster, error) {
+	c, err := kube.Connect(kubeconfig)
+	if c == nil { // no cluster, or an error: no Cluster rather than a nil *kube.Clients in one
+		return nil, err
+	}
+	return c, nil
 }
 
 // Source watches every resource entry of one EventSource, one informer each.
@@ -87,19 +106,20 @@ type fieldMatch struct {
 	negate bool
 }
 
-// New prepares the informers of es's resource entries on deps.Kube; it dials
-// nothing. es is expected to be defaulted and validated (pkg/manifest); New
-// reports what it cannot watch (no cluster, unknown event types, label
-// requirements the API server would refuse, field patterns that do not
-// compile) as a *apis.FieldError.
-func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
+// New prepares the informers of es's resource entries on the cluster of
+// clients; it dials nothing. es is expected to be defaulted and validated
+// (pkg/manifest); New reports what it cannot watch (no cluster, unknown event
+// types, label requirements the API server would refuse, field patterns that
+// do not compile) as a *apis.FieldError. The registered factory passes a
+// host's deps.Cluster as clients.
+func New(es *v1alpha1.EventSource, deps sources.Deps, clients *kube.Clients) (*Source, error) {
 	if es == nil {
 		return nil, errors.New("resource: eventsource is nil")
 	}
 	if len(es.Spec.Resource) == 0 {
 		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.resource entries", es.Name), "spec.resource")
 	}
-	if deps.Kube == nil || deps.Kube.Dynamic == nil {
+	if clients == nil || clients.Dynamic == nil {
 		return nil, apis.ErrGeneric(noCluster, "spec.resource")
 	}
 	log := deps.Logger
@@ -110,7 +130,7 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Source{eventSource: es.Name, dynamic: deps.Kube.Dynamic, now: now, ready: make(chan struct{})}
+	s := &Source{eventSource: es.Name, dynamic: clients.Dynamic, now: now, ready: make(chan struct{})}
 	names := make([]string, 0, len(es.Spec.Resource))
 	for name := range es.Spec.Resource {
 		names = append(names, name)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -81,13 +82,13 @@ func TestNewRefuses(t *testing.T) {
 		return &v1alpha1.ResourceFilter{Fields: []v1alpha1.Selector{{Key: key, Operation: op, Value: value}}}
 	}
 	tests := []struct {
-		name     string
-		noKube   bool
-		entry    v1alpha1.ResourceEventSource
-		wantPath string
-		wantText string
+		name      string
+		noCluster bool
+		entry     v1alpha1.ResourceEventSource
+		wantPath  string
+		wantText  string
 	}{
-		{name: "no cluster", noKube: true, entry: pods(nil, v1alpha1.ADD), wantPath: "spec.resource", wantText: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
+		{name: "no cluster", noCluster: true, entry: pods(nil, v1alpha1.ADD), wantPath: "spec.resource", wantText: "needs a Kubernetes cluster: run flint dev with --kubeconfig"},
 		{name: "unknown event type", entry: pods(nil, v1alpha1.ADD, "CREATE"), wantPath: "spec.resource[a].eventTypes[1]", wantText: "CREATE"},
 		{name: "no event types", entry: pods(nil), wantPath: "spec.resource[a].eventTypes"},
 		{name: "no resource", entry: v1alpha1.ResourceEventSource{GroupVersionResource: metav1.GroupVersionResource{Version: "v1"}, EventTypes: []v1alpha1.ResourceEventType{v1alpha1.ADD}}, wantPath: "spec.resource[a].resource"},
@@ -102,11 +103,11 @@ func TestNewRefuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			deps := sources.Deps{}
-			if !tc.noKube {
-				deps.Kube = unreachable(t)
+			var clients *kube.Clients
+			if !tc.noCluster {
+				clients = unreachable(t)
 			}
-			_, err := resource.New(eventSource(map[string]v1alpha1.ResourceEventSource{"a": tc.entry}), deps)
+			_, err := resource.New(eventSource(map[string]v1alpha1.ResourceEventSource{"a": tc.entry}), sources.Deps{}, clients)
 			var fe *apis.FieldError
 			if !errors.As(err, &fe) {
 				t.Fatalf("New = %v (%T), want a *apis.FieldError", err, err)
@@ -127,7 +128,7 @@ func TestNewRefuses(t *testing.T) {
 
 func TestRunRefusesMisuse(t *testing.T) {
 	t.Parallel()
-	src, err := resource.New(eventSource(map[string]v1alpha1.ResourceEventSource{"a": configMaps("x", v1alpha1.ADD)}), sources.Deps{Kube: unreachable(t)})
+	src, err := resource.New(eventSource(map[string]v1alpha1.ResourceEventSource{"a": configMaps("x", v1alpha1.ADD)}), sources.Deps{}, unreachable(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ type running struct {
 // informers have listed (and the initial list was emitted).
 func start(t *testing.T, env *kubetest.Env, es *v1alpha1.EventSource, emit sources.Emitter) *running {
 	t.Helper()
-	src, err := resource.New(es, sources.Deps{Kube: env.Clients, Logger: zapLogger(t)})
+	src, err := resource.New(es, sources.Deps{Logger: zapLogger(t)}, env.Clients)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -689,5 +690,21 @@ func TestImageWithoutCluster(t *testing.T) {
 	err := host.Main(context.Background(), resource.Type, nil, func(k string) string { return vars[k] })
 	if err == nil || !strings.Contains(err.Error(), "spec.resource") || !strings.Contains(err.Error(), "needs a Kubernetes cluster") {
 		t.Fatalf("Main = %v, want the no-cluster field error", err)
+	}
+}
+
+// TestImageWithBrokenKubeconfig checks that the image refuses to start,
+// naming the kubeconfig, when the one it is given cannot be loaded.
+func TestImageWithBrokenKubeconfig(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{
+		"EVENTSOURCE_OBJECT": fmt.Sprintf(imageYAML, "default"),
+		"K_SINK":             "http://127.0.0.1:1/ns/default",
+		"LOG_LEVEL":          "error",
+	}
+	missing := filepath.Join(t.TempDir(), "kubeconfig")
+	err := host.Main(context.Background(), resource.Type, []string{"--kubeconfig", missing}, func(k string) string { return vars[k] })
+	if err == nil || !strings.Contains(err.Error(), "loading kubeconfig "+missing) {
+		t.Fatalf("Main = %v, want an error naming kubeconfig %s", err, missing)
 	}
 }
