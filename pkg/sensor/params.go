@@ -160,12 +160,24 @@ func (p *parameters) payload(ctx context.Context, events map[string]*event.Event
 // set puts a value at dest: raw JSON when it is not a string and useRawData
 // is set, a JSON string otherwise.
 func set(doc []byte, dest string, val resolved, useRawData bool) ([]byte, error) {
+	raw := val.raw && useRawData
+	if len(doc) == 0 && plainKey(dest) {
+		// The first value at a plain key: {"dest":value}, in one allocation.
+		out := make([]byte, 0, len(dest)+len(val.text)+len(val.text)/8+8)
+		out = append(append(append(out, `{"`...), dest...), `":`...)
+		if raw {
+			out = append(out, val.text...)
+		} else {
+			out = appendQuoted(out, val.text)
+		}
+		return append(out, '}'), nil
+	}
 	var out []byte
 	var err error
-	if val.raw && useRawData {
+	if raw {
 		out, err = sjson.SetRawBytes(doc, dest, []byte(val.text))
 	} else {
-		out, err = sjson.SetRawBytes(doc, dest, quote(val.text))
+		out, err = sjson.SetRawBytes(doc, dest, appendQuoted(nil, val.text))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("setting %q: %w", dest, err)
@@ -173,19 +185,36 @@ func set(doc []byte, dest string, val resolved, useRawData bool) ([]byte, error)
 	return out, nil
 }
 
-// quote writes s as a JSON string exactly as sjson.SetBytes writes a string
-// value: between quotes as it is when nothing in it needs escaping, else
-// escaped as encoding/json escapes it (without its reflection).
-func quote(s string) []byte {
+// appendQuoted appends s as a JSON string exactly as sjson.SetBytes writes a
+// string value: between quotes as it is when nothing in it needs escaping,
+// else escaped as encoding/json escapes it (without its reflection).
+func appendQuoted(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
-			return jsontext.AppendString(make([]byte, 0, len(s)+len(s)/8+2), s)
+			return jsontext.AppendString(dst, s)
 		}
 	}
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// plainKey reports whether an sjson path is one object key that needs no
+// escaping: a letter or '_', then letters, digits, '_' and '-'.
+func plainKey(path string) bool {
+	if path == "" {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // resolved is a resolved parameter value; raw marks a JSON value that is not a string.
@@ -202,10 +231,11 @@ type resolver struct {
 	cache  []*decoded
 }
 
-// decoded holds the JSON forms of one event.
+// decoded holds the JSON forms of one event. data is the event's own data
+// when it is JSON, not a copy: it is only read.
 type decoded struct {
 	dep               string
-	ctx, data         string
+	ctx, data         []byte
 	ctxDone, dataDone bool
 	dataErr           error
 }
@@ -221,19 +251,19 @@ func (r *resolver) decoded(dep string) *decoded {
 	return d
 }
 
-func (d *decoded) context(ev *event.Event) string {
+func (d *decoded) context(ev *event.Event) []byte {
 	if !d.ctxDone {
 		c := argoContext(&ev.Context)
-		b, _ := json.Marshal(&c) // cannot fail: strings and a time
-		d.ctx, d.ctxDone = string(b), true
+		d.ctx, _ = json.Marshal(&c) // cannot fail: strings and a time
+		d.ctxDone = true
 	}
 	return d.ctx
 }
 
-func (d *decoded) dataJSON(ev *event.Event) (string, error) {
+func (d *decoded) dataJSON(ev *event.Event) ([]byte, error) {
 	if !d.dataDone {
-		b, err := dataAsJSON(ev)
-		d.data, d.dataErr, d.dataDone = string(b), err, true
+		d.data, d.dataErr = dataAsJSON(ev)
+		d.dataDone = true
 	}
 	return d.data, d.dataErr
 }
@@ -260,7 +290,7 @@ func (s *source) resolve(r *resolver) (resolved, bool, error) {
 
 	d := r.decoded(src.DependencyName)
 	var (
-		payload    string
+		payload    []byte
 		key, which string
 		tmpl       *userTemplate
 	)
@@ -279,14 +309,14 @@ func (s *source) resolve(r *resolver) (resolved, bool, error) {
 	}
 	var errs []error
 	if tmpl != nil {
-		out, err := renderTemplate(r.ctx, tmpl, gjson.Parse(payload).Value())
+		out, err := renderTemplate(r.ctx, tmpl, gjson.ParseBytes(payload).Value())
 		if err == nil {
 			return resolved{text: out}, true, nil
 		}
 		errs = append(errs, fmt.Errorf("%sTemplate: %w", which, err))
 	}
 	if key != "" {
-		res := gjson.Get(payload, key)
+		res := gjson.GetBytes(payload, key) // copies what it returns
 		if res.Exists() {
 			switch res.Type {
 			case gjson.String:

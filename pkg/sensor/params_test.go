@@ -413,20 +413,34 @@ func TestParameterTemplateBudget(t *testing.T) {
 	}
 }
 
-// TestQuoteMatchesSJSON holds quote to what sjson.SetBytes writes for a string.
-func TestQuoteMatchesSJSON(t *testing.T) {
+// TestSetMatchesSJSON holds set, with its direct path for a first plain key,
+// to what sjson writes for string and raw values at plain and nested paths.
+func TestSetMatchesSJSON(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"", "plain", "a<b>&c", `{"a":"b\\c"}`, "tab\tnl\n", "héllo ✓ \u2028", "\xff bad", strings.Repeat("x", 1500)} {
-		want, err := sjson.SetBytes(nil, "v", s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := sjson.SetRawBytes(nil, "v", quote(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != string(want) {
-			t.Errorf("quote(%q): %s, sjson writes %s", s, got, want)
+	values := []string{"", "plain", "a<b>&c", `{"a":"b\\c"}`, "tab\tnl\n", "héllo ✓ \u2028", "\xff bad", strings.Repeat("x", 1500), `[1,2]`, `42`}
+	for _, dest := range []string{"event", "_x", "a-b", "k9", "a.b", "0", "9a", "a b", "a*", "x.y.z"} {
+		for _, v := range values {
+			for _, raw := range []bool{false, true} {
+				for _, doc := range [][]byte{nil, []byte(`{"first":1}`)} {
+					var want []byte
+					var err error
+					if raw {
+						want, err = sjson.SetRawBytes(doc, dest, []byte(v))
+					} else {
+						want, err = sjson.SetBytes(doc, dest, v)
+					}
+					if err != nil {
+						continue // sjson refuses the path: set reports its error
+					}
+					got, err := set(doc, dest, resolved{text: v, raw: true}, raw)
+					if err != nil {
+						t.Fatalf("set(%s, %q, %q, raw %t): %v", doc, dest, v, raw, err)
+					}
+					if string(got) != string(want) {
+						t.Errorf("set(%s, %q, %q, raw %t) = %s, sjson writes %s", doc, dest, v, raw, got, want)
+					}
+				}
+			}
 		}
 	}
 }
