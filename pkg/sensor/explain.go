@@ -115,13 +115,13 @@ func explainKind(ctx context.Context, in *input, k filterKind, v verdict) {
 }
 
 // exprCheck explains the verdict v of the expression at index i on data.
-func exprCheck(i int, f *exprFilter, data string, v verdict) FilterCheck {
+func exprCheck(i int, f *exprFilter, data []byte, v verdict) FilterCheck {
 	paths := make([]string, len(f.fields))
 	bound := make([]string, len(f.fields))
 	for j, fld := range f.fields {
 		paths[j] = fld.Path
 		val := "(missing)"
-		if res := gjson.Get(data, fld.Path); res.Exists() {
+		if res := gjson.GetBytes(data, fld.Path); res.Exists() {
 			val = shortJSON(res.Raw)
 		}
 		bound[j] = fld.Name + "=" + val

@@ -22,10 +22,8 @@ type verdict struct {
 // input is one event as the filters read it; the data is converted to a
 // string and checked for JSON validity once, when a filter first needs it.
 type input struct {
-	ev      *event.Event
-	data    string
-	hasData bool
-	valid   int8 // 0 unknown, 1 valid JSON, -1 not JSON
+	ev    *event.Event
+	valid int8 // 0 unknown, 1 valid JSON, -1 not JSON
 	// checks collects what each filter that ran found, when the event is
 	// being explained; nil otherwise, and then nothing is recorded.
 	checks *[]FilterCheck
@@ -41,17 +39,14 @@ func (in *input) record(c FilterCheck) {
 // explaining reports whether the filters record their checks.
 func (in *input) explaining() bool { return in.checks != nil }
 
-func (in *input) json() string {
-	if !in.hasData {
-		in.data, in.hasData = string(in.ev.Data), true
-	}
-	return in.data
-}
+// json is the event's data, read in place: filters only read it, and what
+// gjson.GetBytes returns from it is a copy.
+func (in *input) json() []byte { return in.ev.Data }
 
 func (in *input) validJSON() bool {
 	if in.valid == 0 {
 		in.valid = -1
-		if gjson.Valid(in.json()) {
+		if gjson.ValidBytes(in.json()) {
 			in.valid = 1
 		}
 	}

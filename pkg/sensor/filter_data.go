@@ -157,7 +157,7 @@ var errDataTooDeep = fmt.Errorf("event data is nested more than %d levels deep: 
 func checkData(in *input) error {
 	if in.valid == 0 {
 		in.valid = 1
-		if err := jsonlimit.CheckString(in.json(), jsonlimit.DefaultMaxDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
+		if err := jsonlimit.Check(in.json(), jsonlimit.DefaultMaxDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
 			in.valid = -2
 		} else if err != nil {
 			in.valid = -1
@@ -173,7 +173,7 @@ func checkData(in *input) error {
 }
 
 // eval runs one data filter on JSON data.
-func (f *dataFilter) eval(ctx context.Context, data string) verdict {
+func (f *dataFilter) eval(ctx context.Context, data []byte) verdict {
 	res, err := f.value(ctx, data)
 	if err != nil {
 		return verdict{err: err}
@@ -196,8 +196,8 @@ func (f *dataFilter) eval(ctx context.Context, data string) verdict {
 
 // value is the value the filter compares: the one at its path, through its
 // template when it has one.
-func (f *dataFilter) value(ctx context.Context, data string) (gjson.Result, error) {
-	res := gjson.Get(data, f.path)
+func (f *dataFilter) value(ctx context.Context, data []byte) (gjson.Result, error) {
+	res := gjson.GetBytes(data, f.path)
 	if !res.Exists() {
 		return res, fmt.Errorf("data filter %s: %w", f.path, ErrPathNotFound)
 	}
@@ -213,7 +213,7 @@ func (f *dataFilter) value(ctx context.Context, data string) (gjson.Result, erro
 
 // check explains the verdict v of the filter at index i on data: the value
 // found at the path and what it was compared with.
-func (f *dataFilter) check(ctx context.Context, i int, data string, v verdict) FilterCheck {
+func (f *dataFilter) check(ctx context.Context, i int, data []byte, v verdict) FilterCheck {
 	cmp := f.cmp
 	if cmp == v1alpha1.EmptyComparator {
 		cmp = v1alpha1.EqualTo

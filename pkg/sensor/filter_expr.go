@@ -133,10 +133,10 @@ func (e *exprFilters) eval(ctx context.Context, in *input) verdict {
 
 // eval binds the fields and runs the expression, within the evaluation
 // budget when it iterates; only a boolean true passes.
-func (f *exprFilter) eval(ctx context.Context, data string) verdict {
+func (f *exprFilter) eval(ctx context.Context, data []byte) verdict {
 	env := make(map[string]any, len(f.fields))
 	for _, fld := range f.fields {
-		res := gjson.Get(data, fld.Path)
+		res := gjson.GetBytes(data, fld.Path)
 		if !res.Exists() {
 			return verdict{err: fmt.Errorf("expr filter (%s): %s: %w", f.text, fld.Path, ErrPathNotFound)}
 		}
