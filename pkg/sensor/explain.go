@@ -409,7 +409,7 @@ func (x *Explainer) fire(ctx context.Context, t *dryTrigger, events map[string]*
 		return tx, nil
 	}
 	tx.Fires = true
-	if err := x.store.MarkFired(ctx, key); err != nil {
+	if err := x.store.MarkFired(ctx, key, 0); err != nil {
 		return tx, fmt.Errorf("trigger %s: recording idempotency key: %w", t.name, err)
 	}
 	return tx, nil

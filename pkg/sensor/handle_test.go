@@ -182,8 +182,8 @@ var errStore = errors.New("store unavailable")
 func (failingStore) UpdatePending(context.Context, string, func(Pending) Pending) error {
 	return errStore
 }
-func (failingStore) Fired(context.Context, string) (bool, error) { return false, errStore }
-func (failingStore) MarkFired(context.Context, string) error     { return errStore }
+func (failingStore) Fired(context.Context, string) (bool, error)            { return false, errStore }
+func (failingStore) MarkFired(context.Context, string, time.Duration) error { return errStore }
 
 func TestHandleState(t *testing.T) {
 	t.Parallel()
@@ -263,7 +263,7 @@ func TestMemoryStoreForgetsTheOldestKey(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryStore(2)
 	for _, k := range []string{"a", "b", "a", "c"} {
-		if err := m.MarkFired(ctx, k); err != nil {
+		if err := m.MarkFired(ctx, k, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,7 +274,7 @@ func TestMemoryStoreForgetsTheOldestKey(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := m.MarkFired(cancelled, "d"); !errors.Is(err, context.Canceled) {
+	if err := m.MarkFired(cancelled, "d", 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("MarkFired with a cancelled context = %v", err)
 	}
 }
@@ -389,7 +389,7 @@ func TestHandleInProcessDelivery(t *testing.T) {
 		ok, okURL := serve(t, http.StatusOK)
 		_, flakyURL := serve(t, http.StatusOK)
 		store := NewMemoryStore(0)
-		if err := store.MarkFired(context.Background(), "/ok/a:e1"); err != nil {
+		if err := store.MarkFired(context.Background(), "/ok/a:e1", 0); err != nil {
 			t.Fatal(err)
 		}
 		s := start(t, okURL, flakyURL, store)
@@ -403,4 +403,62 @@ func TestHandleInProcessDelivery(t *testing.T) {
 			t.Fatalf("ok got %d requests, want 1: the first delivery fires, the redelivery finds the key", n)
 		}
 	})
+}
+
+// TestHandleOverHTTPKeepsKeysBriefly checks how long the keys of a round are
+// kept when the event came over HTTP: SettledTTL for a round that succeeded,
+// the store's default (0) for the successes of a round that failed.
+func TestHandleOverHTTPKeepsKeysBriefly(t *testing.T) {
+	t.Parallel()
+	_, okURL := serve(t, http.StatusOK)
+	_, failURL := serve(t, http.StatusInternalServerError)
+	allow := &v1alpha1.TriggerPolicy{Status: &v1alpha1.StatusPolicy{Allow: []int32{200}}}
+	spec := func(second string) *v1alpha1.Sensor {
+		return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{
+			Dependencies: []v1alpha1.EventDependency{{Name: "a", EventSourceName: "webhook", EventName: "example"}},
+			Triggers: []v1alpha1.Trigger{
+				{Template: &v1alpha1.TriggerTemplate{Name: "ok", HTTP: &v1alpha1.HTTPTrigger{URL: okURL}}, Policy: allow},
+				{Template: &v1alpha1.TriggerTemplate{Name: "second", HTTP: &v1alpha1.HTTPTrigger{URL: second}}, Policy: allow},
+			},
+		}}
+	}
+	for _, tc := range []struct {
+		name   string
+		second string
+		want   time.Duration
+	}{
+		{"a round that succeeded", okURL, SettledTTL},
+		{"a round that failed", failURL, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := &ttlStore{MemoryStore: NewMemoryStore(0)}
+			s, err := New(spec(tc.second), Options{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_ = s.Handle(context.Background(), webhookEvent("e1", `{}`, `{}`))
+			if got := store.ttls["/ok/a:e1"]; len(store.ttls) == 0 || got != tc.want {
+				t.Fatalf("the ok trigger's key was recorded for %v (recorded: %v), want %v", got, store.ttls, tc.want)
+			}
+		})
+	}
+}
+
+// ttlStore is a MemoryStore that remembers the TTL each key was recorded for.
+type ttlStore struct {
+	*MemoryStore
+	mu   sync.Mutex
+	ttls map[string]time.Duration
+}
+
+func (s *ttlStore) MarkFired(ctx context.Context, key string, ttl time.Duration) error {
+	s.mu.Lock()
+	if s.ttls == nil {
+		s.ttls = map[string]time.Duration{}
+	}
+	s.ttls[key] = ttl
+	s.mu.Unlock()
+	return s.MemoryStore.MarkFired(ctx, key, ttl)
 }

@@ -215,13 +215,17 @@ func (s *KVStore) Fired(ctx context.Context, key string) (bool, error) {
 	return true, nil
 }
 
-// MarkFired implements StateStore; the key expires after KVOptions.FiredTTL.
-func (s *KVStore) MarkFired(ctx context.Context, key string) error {
+// MarkFired implements StateStore; the key expires after ttl, or after
+// KVOptions.FiredTTL when ttl is 0. A key already recorded keeps its expiry.
+func (s *KVStore) MarkFired(ctx context.Context, key string, ttl time.Duration) error {
 	kv, err := s.bind(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Create(ctx, firedKey(key), []byte(key), jetstream.KeyTTL(s.opts.FiredTTL)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+	if ttl <= 0 {
+		ttl = s.opts.FiredTTL
+	}
+	if _, err := kv.Create(ctx, firedKey(key), []byte(key), jetstream.KeyTTL(ttl)); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("recording idempotency key: %w", err)
 	}
 	return nil

@@ -249,7 +249,7 @@ func TestKVStoreIdempotencyKeys(t *testing.T) {
 		t.Fatalf("Fired before MarkFired = %v, %v", ok, err)
 	}
 	for range 2 {
-		if err := one.MarkFired(ctx, key); err != nil {
+		if err := one.MarkFired(ctx, key, 0); err != nil {
 			t.Fatalf("MarkFired: %v", err)
 		}
 	}
@@ -285,7 +285,7 @@ func TestKVStoreDeferredBuckets(t *testing.T) {
 		t.Fatalf("Fired before Set = %v, want ErrNotConnected", err)
 	}
 	later.Set(kvJetStream(t, srv))
-	if err := store.MarkFired(ctx, "k"); err != nil {
+	if err := store.MarkFired(ctx, "k", 0); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := store.Fired(ctx, "k"); err != nil || !ok {
@@ -324,5 +324,37 @@ func TestBucketName(t *testing.T) {
 		if _, err := js.CreateOrUpdateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: name}); err != nil {
 			t.Errorf("NATS refuses bucket %q: %v", name, err)
 		}
+	}
+}
+
+// TestKVStoreMarkFiredTTL records one key for its own short TTL and one for
+// the store's default: the first expires, the second is still there.
+func TestKVStoreMarkFiredTTL(t *testing.T) {
+	t.Parallel()
+	srv := natsdtest.Run(t)
+	ctx := context.Background()
+	store := NewKVStore(kvJetStream(t, srv), "ttl", KVOptions{FiredTTL: time.Hour})
+	if err := store.MarkFired(ctx, "short", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkFired(ctx, "long", 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		short, err := store.Fired(ctx, "short")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !short {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a key recorded for 1s was still there after 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if long, err := store.Fired(ctx, "long"); err != nil || !long {
+		t.Fatalf("the key recorded for the store's default TTL: Fired = %v, %v; want true", long, err)
 	}
 }

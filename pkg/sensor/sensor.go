@@ -270,8 +270,12 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 	}
 	err := errors.Join(append(errs, fired...)...)
 	s.round.record(err)
-	if _, inProcess := inProcessDelivery(ctx); err != nil || !inProcess {
-		s.markFired(ctx, rounds, fired, log)
+	_, inProcess := inProcessDelivery(ctx)
+	switch {
+	case err != nil:
+		s.markFired(ctx, rounds, fired, 0, log) // kept while the broker retries
+	case !inProcess:
+		s.markFired(ctx, rounds, fired, SettledTTL, log) // only a lost answer brings it back
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
@@ -318,20 +322,21 @@ func (s *Sensor) fire(ctx context.Context, rd round, log eventLogger) error {
 	return nil
 }
 
-// markFired records the idempotency keys of the firings that succeeded, so
-// that a redelivery of the event does not fire them twice. Handle calls it
-// when the round failed (the broker delivers the event again) and for every
-// delivery over HTTP (an answer can be lost); not for an in-process delivery
-// that succeeded, whose acknowledgement follows at once: such a round leaves
-// nothing in the store, short of a crash between firing and acknowledgement,
-// after which the delivery is at least once.
-func (s *Sensor) markFired(ctx context.Context, rounds []round, fired []error, log eventLogger) {
+// markFired records, for ttl (the store's default when 0), the idempotency
+// keys of the firings that succeeded, so that a redelivery of the event does
+// not fire them twice. Handle calls it when the round failed (the broker
+// delivers the event again, for as long as it retries) and, with SettledTTL,
+// for a round that succeeded over HTTP (its answer can be lost); not for an
+// in-process delivery that succeeded, whose acknowledgement follows at once:
+// such a round leaves nothing in the store, short of a crash between firing
+// and acknowledgement, after which the delivery is at least once.
+func (s *Sensor) markFired(ctx context.Context, rounds []round, fired []error, ttl time.Duration, log eventLogger) {
 	ctx = context.WithoutCancel(ctx)
 	for i, rd := range rounds {
 		if fired[i] != nil {
 			continue
 		}
-		if err := s.store.MarkFired(ctx, rd.key); err != nil {
+		if err := s.store.MarkFired(ctx, rd.key, ttl); err != nil {
 			log.Warn("trigger fired but its idempotency key was not recorded: the redelivery fires it again",
 				zap.String("trigger", rd.t.name), zap.Error(err))
 		}

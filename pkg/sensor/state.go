@@ -23,9 +23,17 @@ type StateStore interface {
 	UpdatePending(ctx context.Context, trigger string, fn func(Pending) Pending) error
 	// Fired reports whether a firing with this idempotency key succeeded.
 	Fired(ctx context.Context, key string) (bool, error)
-	// MarkFired records that the firing with this idempotency key succeeded.
-	MarkFired(ctx context.Context, key string) error
+	// MarkFired records that the firing with this idempotency key succeeded,
+	// to be remembered for at least ttl (the store's own default when 0).
+	MarkFired(ctx context.Context, key string, ttl time.Duration) error
 }
+
+// SettledTTL is how long the idempotency key of a round that succeeded over
+// HTTP is kept: its event is acknowledged unless the answer is lost, and then
+// the broker delivers it again within its backoff (at most a minute by
+// default). A round that failed keeps its keys for the store's default (a
+// day for KVStore), as long as the broker retries.
+const SettledTTL = 10 * time.Minute
 
 // Pending is the condition state of one trigger.
 type Pending struct {
@@ -102,8 +110,9 @@ func (m *MemoryStore) Fired(ctx context.Context, key string) (bool, error) {
 	return ok, nil
 }
 
-// MarkFired implements StateStore; the oldest key is forgotten first.
-func (m *MemoryStore) MarkFired(ctx context.Context, key string) error {
+// MarkFired implements StateStore; the oldest key is forgotten first, and ttl
+// is not used: the store is bounded by count.
+func (m *MemoryStore) MarkFired(ctx context.Context, key string, _ time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
