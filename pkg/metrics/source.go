@@ -32,7 +32,7 @@ func newSource(reg prometheus.Registerer) *Source {
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "argo_events_events_processing_failed_total",
 			Help: "Events that failed before or while being sent."}, labels),
 		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flint_eventsource_events_filtered_total",
-			Help: "Events an event source's filter expression dropped instead of sending them."}, labels),
+			Help: "Events an event source's filters dropped instead of sending them: its filter expression, a github entry's events list, a resource entry's filter."}, labels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "argo_events_event_processing_duration_milliseconds",
 			Help: "Time from an event handed to the host to its acknowledgement by the broker, in milliseconds.", Buckets: latencyBuckets}, labels),
 	}

@@ -278,6 +278,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	kind := req.Header.Get(HeaderEvent)
 	if h.events != nil && !h.events[kind] {
+		h.Metrics.Filtered()
 		h.Log.Debugw("event dropped: not in events", "githubEvent", kind)
 		receiver.Reply(w, http.StatusOK, "success")
 		return

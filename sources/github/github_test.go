@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/github"
@@ -247,13 +248,17 @@ func TestEventsFilterAndNoSecret(t *testing.T) {
 				Organizations: []string{"flintevents"},
 				Events:        tc.events,
 			})
-			r := sourcetest.Start(t, factory, es, sources.Deps{}, rec.Emit)
+			reg := metrics.New()
+			r := sourcetest.Start(t, factory, es, sources.Deps{Metrics: reg.Source}, rec.Emit)
 			got := post(t, r.URL("0", "/hook"), delivery(tc.kind, "application/json", ""), `{"zen":"Keep it logically awesome."}`)
 			if got.status != 200 {
 				t.Fatalf("got %d %q, want 200", got.status, got.body)
 			}
 			if n := len(rec.Take()); (n == 1) != tc.emits || n > 1 {
 				t.Errorf("emitted %d events, want emits=%v", n, tc.emits)
+			}
+			if n, want := sourcetest.Filtered(t, reg), map[bool]float64{true: 0, false: 1}[tc.emits]; n != want {
+				t.Errorf("flint_eventsource_events_filtered_total = %v, want %v", n, want)
 			}
 		})
 	}

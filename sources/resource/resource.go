@@ -31,6 +31,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kube"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/sources"
 )
 
@@ -96,6 +97,8 @@ type entry struct {
 	afterStart bool
 	metadata   map[string]string
 	log        *zap.SugaredLogger
+	// metrics counts the notifications the filter drops; nil counts nothing.
+	metrics *metrics.SourceEvent
 }
 
 // fieldMatch is one `filter.fields` condition: the string at a gjson path of
@@ -144,6 +147,7 @@ func New(es *v1alpha1.EventSource, deps sources.Deps, clients *kube.Clients) (*S
 			continue
 		}
 		e.log = log.Sugar().With("eventSource", es.Name, "eventName", name, "resource", e.gvr.String(), "namespace", e.namespace)
+		e.metrics = deps.Metrics.Event(es.Name, name)
 		s.entries = append(s.entries, e)
 	}
 	if errs != nil {
@@ -368,6 +372,7 @@ func (w *watcher) handle(typ v1alpha1.ResourceEventType, obj, old *unstructured.
 		return
 	}
 	if !w.pass(obj, body, initial) {
+		w.metrics.Filtered()
 		return
 	}
 	d := eventData{Type: string(typ), Body: body, Group: w.gvr.Group, Version: w.gvr.Version, Resource: w.gvr.Resource, Metadata: w.metadata}

@@ -31,6 +31,7 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/kubetest"
+	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/host"
 	"github.com/flintevents/flint/sources/resource"
@@ -159,7 +160,14 @@ type running struct {
 // informers have listed (and the initial list was emitted).
 func start(t *testing.T, env *kubetest.Env, es *v1alpha1.EventSource, emit sources.Emitter) *running {
 	t.Helper()
-	src, err := resource.New(es, sources.Deps{Logger: zapLogger(t)}, env.Clients)
+	return startWith(t, env, es, emit, sources.Deps{})
+}
+
+// startWith is start with deps (its Logger set to the test's).
+func startWith(t *testing.T, env *kubetest.Env, es *v1alpha1.EventSource, emit sources.Emitter, deps sources.Deps) *running {
+	t.Helper()
+	deps.Logger = zapLogger(t)
+	src, err := resource.New(es, deps, env.Clients)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -406,9 +414,22 @@ func TestFilters(t *testing.T) {
 			entry := configMaps(ns, v1alpha1.ADD)
 			entry.Filter = tc.filter
 			rec := &sourcetest.Recorder{}
-			start(t, env, eventSource(map[string]v1alpha1.ResourceEventSource{"cfg": entry}), rec.Emit)
+			reg := metrics.New()
+			startWith(t, env, eventSource(map[string]v1alpha1.ResourceEventSource{"cfg": entry}), rec.Emit, sources.Deps{Metrics: reg.Source})
 			if got := objectNames(rec.Take()); !slices.Equal(got, tc.want) {
 				t.Errorf("events for %v, want %v", got, tc.want)
+			}
+			// Labels select on the API server; the rest drop what the watch brought, counted.
+			drops := 0.0
+			if f := tc.filter; f != nil && (f.Prefix != "" || f.Fields != nil || !f.CreatedBy.IsZero() || f.AfterStart) {
+				drops = float64(3 - len(tc.want))
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for sourcetest.Filtered(t, reg) != drops && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if n := sourcetest.Filtered(t, reg); n != drops {
+				t.Errorf("flint_eventsource_events_filtered_total = %v, want %v", n, drops)
 			}
 		})
 	}
