@@ -2,13 +2,13 @@ package webhook
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"net/http"
 	"testing"
 )
 
 // TestAppendHeaderJSONMatchesEncodingJSON holds the header encoder to what
-// encoding/json writes, on fixed edge cases and on random headers.
+// encoding/json writes: names sorted, nil and empty lists, several values;
+// the escaping of each string is pkg/jsontext's, tested there.
 func TestAppendHeaderJSONMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	cases := []http.Header{
@@ -18,30 +18,6 @@ func TestAppendHeaderJSONMatchesEncodingJSON(t *testing.T) {
 		{"X-Html": {`<a href="x">&amp;</a>`}, "X-Ctl": {"tab\there\nnl\rcr\bbs\ffeed\x00\x1f\x7f"}},
 		{"X-Utf8": {"héllo wörld ✓ \u2028 \u2029 😀"}, "X-Bad": {"\xff\xfe ok \xc3"}},
 		{"B": {"2", "1"}, "A": {"x"}, "a": {"lower"}},
-	}
-	rnd := rand.New(rand.NewPCG(1, 2))
-	alphabet := []rune{'a', 'Z', '0', '-', '"', '\\', '<', '>', '&', '\n', '\t', 0, 0x1f, 0x7f, 'é', '✓', '\u2028', '😀'}
-	str := func() string {
-		b := make([]byte, 0, 16)
-		for range rnd.IntN(12) {
-			if rnd.IntN(10) == 0 {
-				b = append(b, byte(0x80+rnd.IntN(0x80))) // invalid UTF-8
-				continue
-			}
-			b = append(b, string(alphabet[rnd.IntN(len(alphabet))])...)
-		}
-		return string(b)
-	}
-	for range 500 {
-		h := http.Header{}
-		for range rnd.IntN(6) {
-			vals := make([]string, rnd.IntN(3))
-			for i := range vals {
-				vals[i] = str()
-			}
-			h[str()] = vals
-		}
-		cases = append(cases, h)
 	}
 	for _, h := range cases {
 		want, err := json.Marshal(h)
