@@ -327,22 +327,12 @@ func TestHandleOrConditionsRedelivered(t *testing.T) {
 // redelivery fires only the failed trigger, and a first delivery looks none up.
 func TestHandleInProcessDelivery(t *testing.T) {
 	t.Parallel()
-	spec := func(okURL, flakyURL string) *v1alpha1.Sensor {
-		allow := &v1alpha1.TriggerPolicy{Status: &v1alpha1.StatusPolicy{Allow: []int32{200}}}
-		return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{
-			Dependencies: []v1alpha1.EventDependency{{Name: "a", EventSourceName: "webhook", EventName: "example"}},
-			Triggers: []v1alpha1.Trigger{
-				{Template: &v1alpha1.TriggerTemplate{Name: "ok", HTTP: &v1alpha1.HTTPTrigger{URL: okURL}}, Policy: allow},
-				{Template: &v1alpha1.TriggerTemplate{Name: "flaky", HTTP: &v1alpha1.HTTPTrigger{URL: flakyURL}}, Policy: allow},
-			},
-		}}
-	}
 	delivery := func(attempt int) context.Context {
 		return WithInProcessDelivery(context.Background(), attempt)
 	}
 	start := func(t *testing.T, okURL, flakyURL string, store *MemoryStore) *Sensor {
 		t.Helper()
-		s, err := New(spec(okURL, flakyURL), Options{Store: store})
+		s, err := New(twoTriggers(okURL, flakyURL), Options{Store: store})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,16 +402,6 @@ func TestHandleOverHTTPKeepsKeysBriefly(t *testing.T) {
 	t.Parallel()
 	_, okURL := serve(t, http.StatusOK)
 	_, failURL := serve(t, http.StatusInternalServerError)
-	allow := &v1alpha1.TriggerPolicy{Status: &v1alpha1.StatusPolicy{Allow: []int32{200}}}
-	spec := func(second string) *v1alpha1.Sensor {
-		return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{
-			Dependencies: []v1alpha1.EventDependency{{Name: "a", EventSourceName: "webhook", EventName: "example"}},
-			Triggers: []v1alpha1.Trigger{
-				{Template: &v1alpha1.TriggerTemplate{Name: "ok", HTTP: &v1alpha1.HTTPTrigger{URL: okURL}}, Policy: allow},
-				{Template: &v1alpha1.TriggerTemplate{Name: "second", HTTP: &v1alpha1.HTTPTrigger{URL: second}}, Policy: allow},
-			},
-		}}
-	}
 	for _, tc := range []struct {
 		name   string
 		second string
@@ -433,7 +413,7 @@ func TestHandleOverHTTPKeepsKeysBriefly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			store := &ttlStore{MemoryStore: NewMemoryStore(0)}
-			s, err := New(spec(tc.second), Options{Store: store})
+			s, err := New(twoTriggers(okURL, tc.second), Options{Store: store})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,4 +441,17 @@ func (s *ttlStore) MarkFired(ctx context.Context, key string, ttl time.Duration)
 	s.ttls[key] = ttl
 	s.mu.Unlock()
 	return s.MemoryStore.MarkFired(ctx, key, ttl)
+}
+
+// twoTriggers is a sensor of one webhook dependency with two HTTP triggers,
+// "ok" and "flaky", that succeed only on a 200.
+func twoTriggers(okURL, flakyURL string) *v1alpha1.Sensor {
+	allow := &v1alpha1.TriggerPolicy{Status: &v1alpha1.StatusPolicy{Allow: []int32{200}}}
+	return &v1alpha1.Sensor{Spec: v1alpha1.SensorSpec{
+		Dependencies: []v1alpha1.EventDependency{{Name: "a", EventSourceName: "webhook", EventName: "example"}},
+		Triggers: []v1alpha1.Trigger{
+			{Template: &v1alpha1.TriggerTemplate{Name: "ok", HTTP: &v1alpha1.HTTPTrigger{URL: okURL}}, Policy: allow},
+			{Template: &v1alpha1.TriggerTemplate{Name: "flaky", HTTP: &v1alpha1.HTTPTrigger{URL: flakyURL}}, Policy: allow},
+		},
+	}}
 }
