@@ -13,6 +13,7 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/pkg/sensor"
+	"github.com/flintevents/flint/pkg/sensor/sensortest"
 	_ "github.com/flintevents/flint/triggers/argoworkflow"
 	"github.com/flintevents/flint/triggers/k8s/object/objecttest"
 )
@@ -68,7 +69,7 @@ func TestSubmit(t *testing.T) {
 	env := kubetest.Start(t)
 	env.InstallCRDs(t, argoCRDs)
 	ns := env.Namespace(t)
-	if err := objecttest.Handle(t, env.Clients, objecttest.LoadSensor(t, "submit", ns, nil), `{"message":"hello flint"}`); err != nil {
+	if err := sensortest.Handle(t, env.Clients, sensortest.LoadSensor(t, "submit", ns, nil), `{"message":"hello flint"}`); err != nil {
 		t.Fatalf("Handle = %v", err)
 	}
 	wf := onlyNew(t, env, ns)
@@ -172,8 +173,8 @@ spec:
 			// The template's name is unique per test: ClusterWorkflowTemplates share the cluster.
 			name := "tmpl-" + ns
 			tc.setup(t, ns, name)
-			s := objecttest.LoadSensor(t, "submit-from", ns, map[string]string{"KIND": tc.kind})
-			if err := objecttest.Handle(t, env.Clients, s, `{"template":"`+name+`"}`); err != nil {
+			s := sensortest.LoadSensor(t, "submit-from", ns, map[string]string{"KIND": tc.kind})
+			if err := sensortest.Handle(t, env.Clients, s, `{"template":"`+name+`"}`); err != nil {
 				t.Fatalf("Handle = %v", err)
 			}
 			wf := onlyNew(t, env, ns)
@@ -189,8 +190,8 @@ spec:
 	t.Run("a missing template fails the firing", func(t *testing.T) {
 		t.Parallel()
 		ns := env.Namespace(t)
-		s := objecttest.LoadSensor(t, "submit-from", ns, map[string]string{"KIND": "WorkflowTemplate"})
-		err := objecttest.Handle(t, env.Clients, s, `{"template":"absent"}`)
+		s := sensortest.LoadSensor(t, "submit-from", ns, map[string]string{"KIND": "WorkflowTemplate"})
+		err := sensortest.Handle(t, env.Clients, s, `{"template":"absent"}`)
 		if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), "WorkflowTemplate absent") {
 			t.Fatalf("Handle = %v, want a failure naming the template", err)
 		}
@@ -285,8 +286,8 @@ status: {phase: Succeeded}`
 			if tc.workflow != "" {
 				objecttest.Create(t, env.Clients, workflows, ns, tc.workflow)
 			}
-			s := objecttest.LoadSensor(t, "operation", ns, map[string]string{"OPERATION": tc.op})
-			err := objecttest.Handle(t, env.Clients, s, `{"workflow":"wf"}`)
+			s := sensortest.LoadSensor(t, "operation", ns, map[string]string{"OPERATION": tc.op})
+			err := sensortest.Handle(t, env.Clients, s, `{"workflow":"wf"}`)
 			if tc.wantErr != "" {
 				if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Handle = %v, want a failure with %q", err, tc.wantErr)
@@ -323,7 +324,7 @@ func TestNewProblems(t *testing.T) {
 // field.
 func TestExamples(t *testing.T) {
 	t.Parallel()
-	objecttest.RunExamples(t, v1alpha1.TriggerTypeArgoWorkflow, map[string]string{
+	sensortest.RunExamples(t, v1alpha1.TriggerTypeArgoWorkflow, map[string]string{
 		"trigger-workflow-retry.yaml": "spec.triggers[0].template.argoWorkflow.operation",
 	})
 }

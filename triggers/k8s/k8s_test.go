@@ -20,6 +20,7 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/pkg/sensor"
+	"github.com/flintevents/flint/pkg/sensor/sensortest"
 	_ "github.com/flintevents/flint/triggers/k8s"
 	"github.com/flintevents/flint/triggers/k8s/object/objecttest"
 )
@@ -312,7 +313,7 @@ data:
 			if tc.setup != nil {
 				tc.setup(t, ns)
 			}
-			if err := objecttest.Handle(t, env.Clients, objecttest.LoadSensor(t, tc.sensor, ns, tc.repl), tc.body); err != nil {
+			if err := sensortest.Handle(t, env.Clients, sensortest.LoadSensor(t, tc.sensor, ns, tc.repl), tc.body); err != nil {
 				t.Fatalf("Handle = %v", err)
 			}
 			tc.check(t, ns)
@@ -342,7 +343,7 @@ func TestHandleFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := objecttest.Handle(t, env.Clients, objecttest.LoadSensor(t, tc.sensor, env.Namespace(t), tc.repl), tc.body)
+			err := sensortest.Handle(t, env.Clients, sensortest.LoadSensor(t, tc.sensor, env.Namespace(t), tc.repl), tc.body)
 			if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Handle = %v, want a trigger failure naming %q", err, tc.wantErr)
 			}
@@ -367,8 +368,8 @@ func TestPolicyLabels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ns := env.Namespace(t)
-			s := objecttest.LoadSensor(t, "policy", ns, map[string]string{"ERROR_ON_TIMEOUT": fmt.Sprint(tc.errorOnTimeout)})
-			sn := objecttest.NewSensor(t, env.Clients, s)
+			s := sensortest.LoadSensor(t, "policy", ns, map[string]string{"ERROR_ON_TIMEOUT": fmt.Sprint(tc.errorOnTimeout)})
+			sn := sensortest.NewSensor(t, env.Clients, s)
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan struct{})
 			defer func() { cancel(); <-done }()
@@ -379,7 +380,7 @@ func TestPolicyLabels(t *testing.T) {
 				}
 			}()
 			start := time.Now()
-			err := sn.Handle(t.Context(), objecttest.WebhookEvent("e1", `{"name":"ready-cm"}`))
+			err := sn.Handle(t.Context(), sensortest.WebhookEvent("e1", `{"name":"ready-cm"}`))
 			took := time.Since(start)
 			if tc.wantErr {
 				if !errors.Is(err, sensor.ErrTriggerFailed) || !strings.Contains(err.Error(), "policy.k8s") {
@@ -436,7 +437,7 @@ func TestNewProblems(t *testing.T) {
 // refused naming the field.
 func TestExamples(t *testing.T) {
 	t.Parallel()
-	objecttest.RunExamples(t, v1alpha1.TriggerTypeK8s, map[string]string{
+	sensortest.RunExamples(t, v1alpha1.TriggerTypeK8s, map[string]string{
 		"trigger-source-git.yaml": "spec.triggers[0].template.k8s.source.git",
 	})
 }

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/triggers"
 	"github.com/flintevents/flint/triggers/k8s/object"
-	"github.com/flintevents/flint/triggers/k8s/object/objecttest"
 )
 
 func TestCheckDeps(t *testing.T) {
@@ -33,7 +33,7 @@ func TestCheckDeps(t *testing.T) {
 			t.Parallel()
 			deps := triggers.Deps{}
 			if !tc.noKube {
-				deps.Kube = objecttest.NoCluster(t)
+				deps.Kube = kubetest.NoCluster(t)
 			}
 			err := object.CheckDeps(deps, tc.src)
 			if tc.wantErr == "" {
@@ -74,7 +74,7 @@ func TestBaseLoadAndObject(t *testing.T) {
 			params:  func([]byte) ([]byte, error) { return nil, refused },
 			wantErr: refused.Error()},
 	}
-	b := object.NewBase(triggers.Deps{Kube: objecttest.NoCluster(t)}, v1alpha1.TriggerTypeK8s)
+	b := object.NewBase(triggers.Deps{Kube: kubetest.NoCluster(t)}, v1alpha1.TriggerTypeK8s)
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
 			t.Errorf("Close = %v", err)

@@ -1,3 +1,7 @@
+// Package objecttest holds what the tests of the k8s and argoWorkflow
+// triggers share: the objects they act on in a kubetest cluster, the table of
+// problems New reports, and the conformance case of a trigger that creates an
+// object. Sensors run through the engine come from pkg/sensor/sensortest.
 package objecttest
 
 import (
@@ -7,22 +11,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/kube"
 )
-
-// NoCluster are clients of an API server that is not there: New does no
-// I/O, so triggers and sensors build with them.
-func NoCluster(t *testing.T) *kube.Clients {
-	t.Helper()
-	c, err := kube.New(&rest.Config{Host: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // Create creates the YAML object doc through gvr in ns; with ns "" the
 // object is cluster-scoped and deleted when the test ends.

@@ -8,6 +8,7 @@ import (
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
+	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/triggers"
 )
 
@@ -17,7 +18,7 @@ type Problem struct {
 	Name string
 	// Spec is the trigger spec as YAML, as under its key in a Sensor.
 	Spec string
-	// NoKube builds without a cluster; otherwise with NoCluster's clients.
+	// NoKube builds without a cluster; otherwise with kubetest.NoCluster's clients.
 	NoKube bool
 	// WantPath is the path, relative to the spec, of a problem whose
 	// message contains WantMsg.
@@ -37,7 +38,7 @@ func RunProblems(t *testing.T, key string, problems []Problem) {
 			}
 			deps := triggers.Deps{}
 			if !tc.NoKube {
-				deps.Kube = NoCluster(t)
+				deps.Kube = kubetest.NoCluster(t)
 			}
 			raw, err := yaml.YAMLToJSON([]byte(tc.Spec))
 			if err != nil {

@@ -1,4 +1,4 @@
-package objecttest
+package sensortest
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/kube"
+	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/pkg/sensor"
 	"github.com/flintevents/flint/triggers"
 )
@@ -31,7 +32,7 @@ func RunExamples(t *testing.T, key string, refused map[string]string) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			t.Parallel()
-			err := buildExample(t, file, NoCluster(t))
+			err := buildExample(t, file, kubetest.NoCluster(t))
 			want, isRefused := refused[filepath.Base(file)]
 			if !isRefused {
 				if err != nil {

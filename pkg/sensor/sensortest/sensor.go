@@ -1,10 +1,8 @@
-// Package objecttest holds what the tests of the k8s and argoWorkflow
-// triggers share: sensors read from testdata and run through the engine
-// against a kubetest cluster, the objects they act on, the table of problems
-// New reports, Argo's example sensors built as flint dev builds them, and the
-// conformance case of a trigger that creates an object. Only tests import it:
-// it drives the sensor engine, which trigger packages never import.
-package objecttest
+// Package sensortest runs sensors through the engine for the tests of
+// trigger types: sensors read from a test's testdata, the webhook events that
+// fire them, and Argo's example sensors compiled as flint dev compiles them.
+// It lives beside the engine, not among the triggers, which never import it.
+package sensortest
 
 import (
 	"os"
