@@ -230,3 +230,22 @@ func chain(parent map[string]string, pkg string) []string {
 	slices.Reverse(c)
 	return c
 }
+
+// TestTriggersDoNotImportTheEngine holds every package under triggers/ (test kits
+// included, tests aside) to doing I/O only: none links the sensor engine, which
+// resolves parameters and payloads before a trigger fires.
+func TestTriggersDoNotImportTheEngine(t *testing.T) {
+	t.Parallel()
+	goCmd := goCommand(t)
+	pkgs := strings.Fields(string(goList(t, goCmd, module+"/triggers/...")))
+	if len(pkgs) == 0 {
+		t.Fatal("no packages under triggers/")
+	}
+	g := loadGraph(t, goCmd, pkgs...)
+	engine := []string{module + "/pkg/sensor"}
+	for _, p := range pkgs {
+		for _, v := range violations(g, p, engine) {
+			t.Errorf("%s links the engine:\n\t%s", p, strings.Join(v, "\n\t-> "))
+		}
+	}
+}
