@@ -122,19 +122,7 @@ func TestKnativeNamesAgree(t *testing.T) {
 // FuzzEventSourceLoadPaths feeds arbitrary input to both load paths: they
 // accept the same EventSource or both refuse.
 func FuzzEventSourceLoadPaths(f *testing.F) {
-	for _, glob := range []string{"testdata/cases/*.yaml", "testdata/tree/*.yaml", "../../examples/*/*.yaml"} {
-		paths, err := filepath.Glob(glob)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, p := range paths {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(data)
-		}
-	}
+	addManifestSeeds(f)
 	es := "apiVersion: argoproj.io/v1alpha1\nkind: EventSource\nmetadata: {name: x}\nspec: {webhook: {e: {port: '12000', endpoint: /e, method: POST}}}\n"
 	for _, seed := range []string{
 		es,

@@ -14,19 +14,7 @@ import (
 // each name where they are; a set that loads without problems encodes to
 // JSON that loads again to the same objects.
 func FuzzCheckReader(f *testing.F) {
-	for _, glob := range []string{"testdata/cases/*.yaml", "testdata/tree/*.yaml", "../../examples/*/*.yaml"} {
-		paths, err := filepath.Glob(glob)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, p := range paths {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(data)
-		}
-	}
+	addManifestSeeds(f)
 	for _, seed := range []string{
 		"", "---\n---\n", "kind: Sensor", "apiVersion: argoproj.io/v1alpha1\nkind: EventSource\nmetadata: {name: x}\nspec: {webhook: {e: {port: '12000', endpoint: /e}}}",
 		"a: &a [*a]", "[[[[[[[[[[", "{\"apiVersion\": \"argoproj.io/v1alpha1\", \"kind\": \"Sensor\"}",
@@ -90,4 +78,23 @@ func countTyped(s *Set) int {
 		}
 	}
 	return n
+}
+
+// addManifestSeeds seeds f with every manifest of the package's testdata and of
+// the examples.
+func addManifestSeeds(f *testing.F) {
+	f.Helper()
+	for _, glob := range []string{"testdata/cases/*.yaml", "testdata/tree/*.yaml", "../../examples/*/*.yaml"} {
+		paths, err := filepath.Glob(glob)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, p := range paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
 }
