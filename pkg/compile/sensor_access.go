@@ -13,13 +13,8 @@ import (
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
 
-// Argo Workflows' group and the kinds a Workflow is submitted from.
-const (
-	argoGroup                   = "argoproj.io"
-	kindWorkflowTemplate        = "WorkflowTemplate"
-	kindClusterWorkflowTemplate = "ClusterWorkflowTemplate"
-	kindCronWorkflow            = "CronWorkflow"
-)
+// argoGroup is Argo Workflows' API group.
+const argoGroup = "argoproj.io"
 
 // rule is one resource a sensor's triggers act on: a group, a resource
 // ("<resource>/<subresource>" for a subresource) and, when only one object
@@ -198,13 +193,13 @@ func (a *sensorAccess) argoWorkflow(t *v1alpha1.Trigger, path string) {
 		a.unknownf("%s: %s sets the kind of the template it submits from when it fires, so no rights are written to read it", label, tg.kindAt)
 		return
 	}
-	switch fromKind(tg.obj.GetKind()) {
-	case kindWorkflowTemplate:
+	switch v1alpha1.SubmitFromKind(tg.obj.GetKind()) {
+	case v1alpha1.KindWorkflowTemplate:
 		a.grant(ns, rule{group: argoGroup, resource: "workflowtemplates"}, []string{"get"}, label, why)
-	case kindClusterWorkflowTemplate:
+	case v1alpha1.KindClusterWorkflowTemplate:
 		a.grant(clusterScope, rule{group: argoGroup, resource: "clusterworkflowtemplates"}, []string{"get"}, label,
 			"clusterworkflowtemplates.argoproj.io are cluster-scoped")
-	case kindCronWorkflow:
+	case v1alpha1.KindCronWorkflow:
 		a.grant(ns, rule{group: argoGroup, resource: "cronworkflows"}, []string{"get"}, label, why)
 		// The Workflow is owned by the CronWorkflow with blockOwnerDeletion,
 		// which clusters enforcing owner references allow only to this right.
@@ -212,20 +207,6 @@ func (a *sensorAccess) argoWorkflow(t *v1alpha1.Trigger, path string) {
 	default:
 		a.unknownf("%s: a %s is no template to submit from, so no rights are written to read it", label, tg.obj.GetKind())
 	}
-}
-
-// fromKind maps the kinds, and the short names the argo CLI takes, that a
-// Workflow is submitted from to their kind; "" for any other.
-func fromKind(kind string) string {
-	switch strings.ToLower(kind) {
-	case "workflowtemplate", "wftmpl":
-		return kindWorkflowTemplate
-	case "clusterworkflowtemplate", "cwftmpl":
-		return kindClusterWorkflowTemplate
-	case "cronworkflow", "cronwf":
-		return kindCronWorkflow
-	}
-	return ""
 }
 
 // target is what a trigger acts on, as far as its Sensor tells.

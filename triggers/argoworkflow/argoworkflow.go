@@ -28,7 +28,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,9 +47,9 @@ import (
 const (
 	APIVersion                   = "argoproj.io/v1alpha1"
 	KindWorkflow                 = "Workflow"
-	KindWorkflowTemplate         = "WorkflowTemplate"
-	KindClusterWorkflowTemplate  = "ClusterWorkflowTemplate"
-	KindCronWorkflow             = "CronWorkflow"
+	KindWorkflowTemplate         = v1alpha1.KindWorkflowTemplate
+	KindClusterWorkflowTemplate  = v1alpha1.KindClusterWorkflowTemplate
+	KindCronWorkflow             = v1alpha1.KindCronWorkflow
 	LabelWorkflowTemplate        = "workflows.argoproj.io/workflow-template"
 	LabelClusterWorkflowTemplate = "workflows.argoproj.io/cluster-workflow-template"
 	LabelCronWorkflow            = "workflows.argoproj.io/cron-workflow"
@@ -181,7 +180,7 @@ func (t *Trigger) submitFrom(ctx context.Context, src *unstructured.Unstructured
 	if name == "" {
 		return nil, errors.New("the source object needs metadata.name: the template to submit from")
 	}
-	kind := fromKind(src.GetKind())
+	kind := v1alpha1.SubmitFromKind(src.GetKind())
 	if kind == "" {
 		return nil, fmt.Errorf("cannot submit from a %s: want a %s, %s or %s", src.GetKind(),
 			KindWorkflowTemplate, KindClusterWorkflowTemplate, KindCronWorkflow)
@@ -235,20 +234,6 @@ func newObject(kind, ns string) *unstructured.Unstructured {
 	obj.SetKind(kind)
 	obj.SetNamespace(ns)
 	return obj
-}
-
-// fromKind maps the kinds (and the short names the argo CLI takes) that a
-// Workflow can be submitted from to their kind; "" for any other.
-func fromKind(kind string) string {
-	switch strings.ToLower(kind) {
-	case "workflowtemplate", "wftmpl":
-		return KindWorkflowTemplate
-	case "clusterworkflowtemplate", "cwftmpl":
-		return KindClusterWorkflowTemplate
-	case "cronworkflow", "cronwf":
-		return KindCronWorkflow
-	}
-	return ""
 }
 
 // resubmittedDropLabels are the labels a resubmitted Workflow does not keep.
