@@ -13,6 +13,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
+	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/broker/deadletter"
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/internal/brokertest"
@@ -44,6 +45,18 @@ func (s *localSub) seen() ([]int, []cloudevents.Event) {
 	return slices.Clone(s.attempts), slices.Clone(s.events)
 }
 
+// localConfig is testConfig with sub as the in-process subscriber at the URL at.
+func localConfig(at string, sub dispatcher.LocalSubscriber) broker.Config {
+	cfg := testConfig()
+	cfg.Local = func(u *url.URL) dispatcher.LocalSubscriber {
+		if u.String() == at {
+			return sub
+		}
+		return nil
+	}
+	return cfg
+}
+
 // TestLocalSubscriberIsDeliveredInProcess runs a trigger whose subscriber lives in the
 // data plane's process: events reach it with no HTTP exchange, with their attributes
 // and attempt numbers, and get the same retries and dead-letter sink as over HTTP.
@@ -64,14 +77,7 @@ func TestLocalSubscriberIsDeliveredInProcess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			sub := &localSub{fail: tt.fail}
-			cfg := testConfig()
-			cfg.Local = func(u *url.URL) dispatcher.LocalSubscriber {
-				if u.String() == localURL {
-					return sub
-				}
-				return nil
-			}
-			p := startPlane(t, cfg)
+			p := startPlane(t, localConfig(localURL, sub))
 			dls := brokertest.NewSink(t, nil)
 			p.apply(t, brokers("b"), newTrigger("t", "b", localURL, withDelivery(delivery(2, "PT0.02S", dls.URL))))
 			ev := brokertest.NewEvent("local-1", "order.created")
@@ -115,14 +121,7 @@ func TestLocalSubscriberGetsReplayAsRedelivery(t *testing.T) {
 	t.Parallel()
 	const localURL = "http://sensors.local.invalid/default/s"
 	sub := &localSub{fail: 1}
-	cfg := testConfig()
-	cfg.Local = func(u *url.URL) dispatcher.LocalSubscriber {
-		if u.String() == localURL {
-			return sub
-		}
-		return nil
-	}
-	p := startPlane(t, cfg)
+	p := startPlane(t, localConfig(localURL, sub))
 	p.apply(t, brokers("b"), newTrigger("t", "b", localURL, withDelivery(delivery(0, "PT0.02S", ""))))
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("replayed-1", "order.created"), http.StatusAccepted)
 	p.deadLetters(t, 1)
