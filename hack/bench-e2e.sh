@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 out=${BENCH_BIN:-bin/bench}
 mkdir -p "$out"
+# Static binaries, as `make build` and the images build them; both systems alike.
+export CGO_ENABLED=${CGO_ENABLED:-0}
 $GO build -o "$out/flint" .
 $GO build -o "$out/relay" ./test/bench/relay
 $GO build -o "$out/loadgen" ./test/bench/loadgen
