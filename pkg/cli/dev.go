@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"time"
@@ -59,6 +60,9 @@ func newDevCommand(streams IO) *cobra.Command {
 				// A dev process holds little live memory: collecting less often
 				// costs a few tens of MB and saves CPU and tail latency per event.
 				debug.SetGCPercent(devGCPercent)
+			}
+			if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+				runtime.GOMAXPROCS(devProcs(runtime.GOMAXPROCS(0)))
 			}
 			if cpuProfile != "" {
 				stop, err := startCPUProfile(cpuProfile)
@@ -117,6 +121,16 @@ func newDevCommand(streams IO) *cobra.Command {
 
 // devGCPercent is the garbage collector target of flint dev unless GOGC says otherwise.
 const devGCPercent = 400
+
+// devProcs is how many processors flint dev runs Go code on unless GOMAXPROCS says
+// otherwise: half of those it may use, at least one. An event crosses a chain of short
+// hand-offs (webhook, JetStream, dispatcher, engine, trigger); waking another processor
+// for each costs more than running them on one, and flint dev shares the machine with
+// what sends and receives its events. On two cores, one processor cut the CPU per
+// event by 10 to 30% at the same throughput.
+func devProcs(available int) int {
+	return max(1, available/2)
+}
 
 // startCPUProfile profiles the process into path until the returned func runs.
 func startCPUProfile(path string) (func(), error) {
