@@ -127,8 +127,8 @@ const devGCPercent = 400
 // hand-offs (webhook, JetStream, dispatcher, engine, trigger); waking another processor
 // for each costs more than running them on one, and flint dev shares the machine with
 // what sends and receives its events. On two cores, one processor cut the CPU per
-// event by 10 to 30% and raised the throughput, at the price of a longer tail: the
-// p99 latency at 1,000 events/s went from about 4 to about 8 ms.
+// event by 10 to 30% at the same or a higher throughput, at the price of a longer
+// tail: the p99 latency at 1,000 events/s went from about 4 to about 8 ms.
 func devProcs(available int) int {
 	return max(1, available/2)
 }
