@@ -5,7 +5,8 @@
 // read from /proc/<pid>/stat), then at paced rates (end-to-end p50/p99), and
 // the time the process takes to exit on SIGTERM once idle. Every event ends at
 // an HTTP target inside this program, which timestamps its arrival. It prints
-// both systems side by side with their ratios and the targets.
+// both systems side by side with the targets and, since a machine's speed
+// drifts, each ratio as the median of the rounds' own ratios with their range.
 package main
 
 import (
@@ -58,7 +59,7 @@ func main() {
 	flag.IntVar(&cfg.size, "size", 1024, "event body size in bytes")
 	flag.StringVar(&rates, "rates", "500,1000", "paced rates in events/s, comma separated")
 	flag.DurationVar(&cfg.paced, "paced", 5*time.Second, "duration of each paced run")
-	flag.IntVar(&cfg.rounds, "rounds", 1, "interleaved rounds per system; medians are reported")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "interleaved rounds per system; medians are reported")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory (flint logs, YAML)")
 	flag.Parse()
 	for _, r := range strings.Split(rates, ",") {
@@ -113,7 +114,7 @@ func run(cfg config) error {
 			results[sys] = append(results[sys], r)
 		}
 	}
-	report(os.Stdout, cfg, median(results["flint"]), median(results["relay"]))
+	report(os.Stdout, cfg, results["flint"], results["relay"])
 	return nil
 }
 
@@ -536,33 +537,66 @@ func median(rs []result) result {
 	return out
 }
 
-func report(w io.Writer, cfg config, f, r result) {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
-	ratio := func(a, b float64) string {
-		if b == 0 {
-			return "-"
+// pairedRatio is the median, minimum and maximum over rounds of flint's value
+// divided by the relay's in the same round: the rounds interleave the two
+// systems, so each pair ran in the same window of a machine whose speed drifts.
+func pairedRatio(fs, rs []result, v func(result) float64) (med, lo, hi float64, ok bool) {
+	var ratios []float64
+	for i := range min(len(fs), len(rs)) {
+		if b := v(rs[i]); b != 0 {
+			ratios = append(ratios, v(fs[i])/b)
 		}
-		return fmt.Sprintf("%.2f×", a/b)
 	}
-	fmt.Fprintf(w, "\n%d × %d B JSON events, %d concurrent; paced runs of %s; %d round(s), medians\n\n",
+	if len(ratios) == 0 {
+		return 0, 0, 0, false
+	}
+	slices.Sort(ratios)
+	return ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], true
+}
+
+func report(w io.Writer, cfg config, fs, rs []result) {
+	f, r := median(fs), median(rs)
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+	ratio := func(v func(result) float64) (string, string) {
+		med, lo, hi, ok := pairedRatio(fs, rs, v)
+		if !ok {
+			return "-", ""
+		}
+		if len(fs) < 2 {
+			return fmt.Sprintf("%.2f×", med), ""
+		}
+		return fmt.Sprintf("%.2f×", med), fmt.Sprintf("%.2f–%.2f×", lo, hi)
+	}
+	fmt.Fprintf(w, "\n%d × %d B JSON events, %d concurrent; paced runs of %s; %d round(s): medians, and the ratio\n"+
+		"is the median of the rounds' own ratios (each round runs both systems in turn) with their range\n\n",
 		cfg.events, cfg.size, cfg.concurrency, cfg.paced, cfg.rounds)
-	fmt.Fprintf(w, "%-36s %14s %14s %8s  %s\n", "", "flint dev", "relay", "ratio", "target")
-	row := func(name, a, b, rt, target string) {
-		fmt.Fprintf(w, "%-36s %14s %14s %8s  %s\n", name, a, b, rt, target)
+	fmt.Fprintf(w, "%-32s %12s %12s %7s %12s  %s\n", "", "flint dev", "relay", "ratio", "range", "target")
+	row := func(name, a, b string, v func(result) float64, target string) {
+		rt, rg := "", ""
+		if v != nil {
+			rt, rg = ratio(v)
+		}
+		fmt.Fprintf(w, "%-32s %12s %12s %7s %12s  %s\n", name, a, b, rt, rg, target)
 	}
-	row("delivered events/s", fmt.Sprintf("%.0f", f.throughput), fmt.Sprintf("%.0f", r.throughput), ratio(f.throughput, r.throughput), "≥ 0.60×")
-	row("CPU per event (full load)", ms(f.cpuPerEv), ms(r.cpuPerEv), ratio(float64(f.cpuPerEv), float64(r.cpuPerEv)), "≤ 2×")
+	row("delivered events/s", fmt.Sprintf("%.0f", f.throughput), fmt.Sprintf("%.0f", r.throughput),
+		func(x result) float64 { return x.throughput }, "≥ 0.60×")
+	row("CPU per event (full load)", ms(f.cpuPerEv), ms(r.cpuPerEv),
+		func(x result) float64 { return float64(x.cpuPerEv) }, "≤ 2×")
 	for _, rate := range cfg.rates {
 		fp, rp := f.paced[rate], r.paced[rate]
-		row(fmt.Sprintf("e2e p50 at %d/s", rate), ms(fp.p50), ms(rp.p50), ratio(float64(fp.p50), float64(rp.p50)), "")
+		row(fmt.Sprintf("e2e p50 at %d/s", rate), ms(fp.p50), ms(rp.p50),
+			func(x result) float64 { return float64(x.paced[rate].p50) }, "")
 		target := ""
 		if rate == 1000 {
 			target = "≤ 2×"
 		}
-		row(fmt.Sprintf("e2e p99 at %d/s", rate), ms(fp.p99), ms(rp.p99), ratio(float64(fp.p99), float64(rp.p99)), target)
-		row(fmt.Sprintf("CPU per event at %d/s", rate), ms(fp.cpuPerEv), ms(rp.cpuPerEv), ratio(float64(fp.cpuPerEv), float64(rp.cpuPerEv)), "")
+		row(fmt.Sprintf("e2e p99 at %d/s", rate), ms(fp.p99), ms(rp.p99),
+			func(x result) float64 { return float64(x.paced[rate].p99) }, target)
+		row(fmt.Sprintf("CPU per event at %d/s", rate), ms(fp.cpuPerEv), ms(rp.cpuPerEv),
+			func(x result) float64 { return float64(x.paced[rate].cpuPerEv) }, "")
 	}
-	row("start → first event delivered", ms(f.startup), ms(r.startup), ratio(float64(f.startup), float64(r.startup)), "flint ≤ 50 ms")
-	row("exit after SIGTERM (idle)", ms(f.stop), ms(r.stop), "", "flint ≤ 1 s")
-	row("events lost", strconv.Itoa(f.lost), strconv.Itoa(r.lost), "", "0")
+	row("start → first event delivered", ms(f.startup), ms(r.startup),
+		func(x result) float64 { return float64(x.startup) }, "flint ≤ 50 ms")
+	row("exit after SIGTERM (idle)", ms(f.stop), ms(r.stop), nil, "flint ≤ 1 s")
+	row("events lost", strconv.Itoa(f.lost), strconv.Itoa(r.lost), nil, "0")
 }
