@@ -3,7 +3,7 @@
 # then drives `flint dev` and the relay with the same load in the same run and
 # prints delivered events/s, CPU per event, e2e p50/p99 at paced rates, start →
 # first event delivered and the exit time on SIGTERM, with the ratios.
-# Arguments go to the load generator (e.g. -rounds 3, -flint-args --via-http).
+# Arguments go to the load generator (e.g. -rounds 5, -flint-args --via-http).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
