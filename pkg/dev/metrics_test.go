@@ -44,8 +44,7 @@ func TestMetricsMoveAsEventsFlow(t *testing.T) {
 			post(t, port, "drop") // the event source's filter expression drops it
 			post(t, port, "one")
 			waitFor(t, func() bool { return tg.count() == 1 })
-			body := scrape(t, ep.Metrics)
-			for _, want := range []string{
+			wants := []string{
 				`flint_eventsource_events_received_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`flint_eventsource_events_filtered_total{event_name="orders",eventsource_name="hooks"} 1`,
 				`argo_events_events_sent_total{event_name="orders",eventsource_name="hooks"} 1`,
@@ -54,10 +53,25 @@ func TestMetricsMoveAsEventsFlow(t *testing.T) {
 				`event_count{broker_name="default",namespace_name="default",response_code="202",response_code_class="2xx",trigger_name=""} 1`,
 				`event_count{broker_name="default",namespace_name="default",response_code="202",response_code_class="2xx",trigger_name="orders-order"} 1`,
 				`flint_broker_events_filtered_total{broker_name="default",namespace_name="default",trigger_name="orders-order"} 0`,
-			} {
-				if !strings.Contains(body, want+"\n") {
-					t.Errorf("/metrics lacks %s", want)
+			}
+			// The dispatcher counts a delivery when the sensor answers, which
+			// is after the target has seen the event: scrape until all lines
+			// are there or the deadline passes.
+			var body string
+			var missing []string
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				body, missing = scrape(t, ep.Metrics), nil
+				for _, want := range wants {
+					if !strings.Contains(body, want+"\n") {
+						missing = append(missing, want)
+					}
 				}
+				if len(missing) == 0 || time.Now().After(deadline) {
+					break
+				}
+			}
+			for _, m := range missing {
+				t.Errorf("/metrics lacks %s", m)
 			}
 			if t.Failed() {
 				t.Logf("/metrics:\n%s", body)
