@@ -79,12 +79,18 @@ func (s *brokerSink) wait(b *testing.B, timeout time.Duration) {
 func (s *brokerSink) reportLatency(b *testing.B) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.latencies) == 0 {
+	reportLatencies(b, s.latencies)
+}
+
+// reportLatencies reports the median and the 99th percentile of latencies, which it
+// sorts; none, nothing.
+func reportLatencies(b *testing.B, latencies []time.Duration) {
+	if len(latencies) == 0 {
 		return
 	}
-	slices.Sort(s.latencies)
+	slices.Sort(latencies)
 	pct := func(p float64) float64 {
-		return float64(s.latencies[int(float64(len(s.latencies)-1)*p)].Microseconds()) / 1000
+		return float64(latencies[int(float64(len(latencies)-1)*p)].Microseconds()) / 1000
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
