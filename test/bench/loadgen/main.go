@@ -1,12 +1,14 @@
 // Command loadgen is the ratio benchmark of `flint dev` against a bare one-hop
-// HTTP relay. For each system it starts the real binary, measures the time
+// HTTP relay, and against the same relay storing each event in an embedded
+// JetStream first (relay -durable), the least a durable relay does. For each system it starts the real binary, measures the time
 // from start to the first event delivered, drives 1 KiB JSON events through
 // it with a fixed number of concurrent senders (throughput and CPU per event,
 // read from /proc/<pid>/stat), then at paced rates (end-to-end p50/p99), and
 // the time the process takes to exit on SIGTERM once idle. Every event ends at
 // an HTTP target inside this program, which timestamps its arrival. It prints
-// both systems side by side with the targets and, since a machine's speed
-// drifts, each ratio as the median of the rounds' own ratios with their range.
+// flint next to each relay, with the targets against the bare one, and, since a
+// machine's speed drifts, each ratio as the median of the rounds' own ratios with
+// their range.
 package main
 
 import (
@@ -44,6 +46,7 @@ type config struct {
 	rates        []int
 	paced        time.Duration
 	rounds       int
+	durable      bool
 	keep         bool
 }
 
@@ -60,6 +63,7 @@ func main() {
 	flag.StringVar(&rates, "rates", "500,1000", "paced rates in events/s, comma separated")
 	flag.DurationVar(&cfg.paced, "paced", 5*time.Second, "duration of each paced run")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "interleaved rounds per system; medians are reported")
+	flag.BoolVar(&cfg.durable, "durable", true, "also measure the durable relay (relay -durable)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory (flint logs, YAML)")
 	flag.Parse()
 	for _, r := range strings.Split(rates, ",") {
@@ -103,9 +107,13 @@ func run(cfg config) error {
 	} else {
 		defer os.RemoveAll(work)
 	}
+	systems := []string{"flint", "relay"}
+	if cfg.durable {
+		systems = append(systems, "durable")
+	}
 	results := map[string][]result{}
 	for round := range cfg.rounds {
-		for _, sys := range []string{"flint", "relay"} {
+		for _, sys := range systems {
 			fmt.Fprintf(os.Stderr, "round %d: %s\n", round+1, sys)
 			r, err := measure(cfg, sys, filepath.Join(work, fmt.Sprintf("%s-%d", sys, round)))
 			if err != nil {
@@ -114,7 +122,10 @@ func run(cfg config) error {
 			results[sys] = append(results[sys], r)
 		}
 	}
-	report(os.Stdout, cfg, results["flint"], results["relay"])
+	report(os.Stdout, cfg, "relay", results["flint"], results["relay"], true)
+	if cfg.durable {
+		report(os.Stdout, cfg, "durable", results["flint"], results["durable"], false)
+	}
 	return nil
 }
 
@@ -145,6 +156,8 @@ func measure(cfg config, sys, dir string) (result, error) {
 		}
 		args := append([]string{"dev", "-f", dir, "--broker-addr", "127.0.0.1:0", "--log-level", "warn"}, cfg.flintArgs...)
 		cmd = exec.Command(cfg.flint, args...)
+	case "durable":
+		cmd = exec.Command(cfg.relay, "-durable", "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-target", tg.url)
 	default:
 		cmd = exec.Command(cfg.relay, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-target", tg.url)
 	}
@@ -554,7 +567,9 @@ func pairedRatio(fs, rs []result, v func(result) float64) (med, lo, hi float64, 
 	return ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], true
 }
 
-func report(w io.Writer, cfg config, fs, rs []result) {
+// report prints flint next to one baseline, base, with the issue's targets when
+// targets is set (they are set against the bare relay).
+func report(w io.Writer, cfg config, base string, fs, rs []result, targets bool) {
 	f, r := median(fs), median(rs)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
 	ratio := func(v func(result) float64) (string, string) {
@@ -567,14 +582,20 @@ func report(w io.Writer, cfg config, fs, rs []result) {
 		}
 		return fmt.Sprintf("%.2f×", med), fmt.Sprintf("%.2f–%.2f×", lo, hi)
 	}
-	fmt.Fprintf(w, "\n%d × %d B JSON events, %d concurrent; paced runs of %s; %d round(s): medians, and the ratio\n"+
-		"is the median of the rounds' own ratios (each round runs both systems in turn) with their range\n\n",
-		cfg.events, cfg.size, cfg.concurrency, cfg.paced, cfg.rounds)
-	fmt.Fprintf(w, "%-32s %12s %12s %7s %12s  %s\n", "", "flint dev", "relay", "ratio", "range", "target")
+	if targets {
+		fmt.Fprintf(w, "\n%d × %d B JSON events, %d concurrent; paced runs of %s; %d round(s): medians, and the ratio\n"+
+			"is the median of the rounds' own ratios (each round runs every system in turn) with their range\n",
+			cfg.events, cfg.size, cfg.concurrency, cfg.paced, cfg.rounds)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%-32s %12s %12s %7s %12s  %s\n", "", "flint dev", base, "ratio", "range", map[bool]string{true: "target"}[targets])
 	row := func(name, a, b string, v func(result) float64, target string) {
 		rt, rg := "", ""
 		if v != nil {
 			rt, rg = ratio(v)
+		}
+		if !targets {
+			target = ""
 		}
 		fmt.Fprintf(w, "%-32s %12s %12s %7s %12s  %s\n", name, a, b, rt, rg, target)
 	}

@@ -1,6 +1,9 @@
 // Command relay is the baseline of the ratio benchmark: a bare one-hop HTTP
 // relay that receives a POST, forwards its body to the target and answers its
-// caller only after the target answered, with the target's status.
+// caller only after the target answered, with the target's status. With
+// -durable it is the least a durable relay does instead: it stores each body in
+// an embedded JetStream, as flint dev stores an event, answers 200 once stored,
+// and forwards it from there, acknowledging it once the target answered 2xx.
 package main
 
 import (
@@ -24,6 +27,7 @@ const maxBody = 1 << 20
 func main() {
 	addr := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	target := flag.String("target", "", "URL every request is forwarded to")
+	durable := flag.Bool("durable", false, "store each request in an embedded JetStream before answering, and forward it from there")
 	flag.Parse()
 	if *target == "" {
 		fmt.Fprintln(os.Stderr, "relay: -target is required")
@@ -31,24 +35,33 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *target); err != nil {
+	if err := run(ctx, *addr, *target, *durable); err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, target string) error {
+func run(ctx context.Context, addr, target string, durable bool) error {
 	client := &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
 	}, Timeout: 30 * time.Second}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { relay(client, target, w, r) })
+	if durable {
+		s, err := startStore(ctx, client, target)
+		if err != nil {
+			return err
+		}
+		defer s.stop()
+		handler = s.accept
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { relay(client, target, w, r) }),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -78,18 +91,26 @@ func relay(client *http.Client, target string, w http.ResponseWriter, r *http.Re
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
-	resp, err := client.Do(req)
+	code, err := forward(r.Context(), client, target, r.Header.Get("Content-Type"), body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
+	w.WriteHeader(code)
+}
+
+// forward posts body to target and returns the target's status.
+func forward(ctx context.Context, client *http.Client, target, contentType string, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	w.WriteHeader(resp.StatusCode)
+	return resp.StatusCode, nil
 }
