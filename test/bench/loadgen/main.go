@@ -1,10 +1,11 @@
 // Command loadgen is the ratio benchmark of `flint dev` against a bare one-hop
 // HTTP relay, and against the same relay storing each event in an embedded
-// JetStream first (relay -durable), the least a durable relay does. For each system it starts the real binary, measures the time
-// from start to the first event delivered, drives 1 KiB JSON events through
-// it with a fixed number of concurrent senders (throughput and CPU per event,
-// read from /proc/<pid>/stat), then at paced rates (end-to-end p50/p99), and
-// the time the process takes to exit on SIGTERM once idle. Every event ends at
+// JetStream first (relay -durable), the least a durable relay does. For each
+// system it starts the real binary, measures the time from start to the first
+// event delivered, drives 1 KiB JSON events through it with a fixed number of
+// concurrent senders (throughput and CPU per event, read from
+// /proc/<pid>/stat), then at paced rates (end-to-end p50/p99), and the time the
+// process takes to exit on SIGTERM once idle. Every event ends at
 // an HTTP target inside this program, which timestamps its arrival. It prints
 // flint next to each relay, with the targets against the bare one, and, since a
 // machine's speed drifts, each ratio as the median of the rounds' own ratios with
