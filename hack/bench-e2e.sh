@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The ratio benchmark: builds flint, the one-hop relay and the load generator,
-# then drives `flint dev` and the relay with the same load in the same run and
-# prints delivered events/s, CPU per event, e2e p50/p99 at paced rates, start →
-# first event delivered and the exit time on SIGTERM, with the ratios.
-# Arguments go to the load generator (e.g. -rounds 5, -flint-args --via-http).
+# then drives `flint dev`, the relay and the relay storing each event in JetStream
+# first (relay -durable) with the same load in the same run and prints delivered
+# events/s, CPU per event, e2e p50/p99 at paced rates, start → first event
+# delivered and the exit time on SIGTERM, with flint's ratios to both relays.
+# Arguments go to the load generator (e.g. -rounds 5, -durable=false,
+# -flint-args --via-http).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
