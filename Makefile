@@ -26,8 +26,9 @@ testenv:
 test: deps testenv
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
-# The ratio benchmark of flint dev against a bare HTTP relay (hack/bench-e2e.sh),
-# then the in-process Go benchmarks. BENCHARGS go to the load generator.
+# The ratio benchmark of flint dev against a bare HTTP relay and a durable one
+# (hack/bench-e2e.sh), then the in-process Go benchmarks. BENCHARGS go to the
+# load generator.
 bench: deps
 	bash hack/bench-e2e.sh $(BENCHARGS)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./test/bench/
