@@ -34,6 +34,8 @@ type store struct {
 	seq  atomic.Int64
 }
 
+// startStore starts the embedded JetStream, its stream and consumer, and the workers
+// that forward to target through client.
 func startStore(ctx context.Context, client *http.Client, target string) (*store, error) {
 	srv, err := natsd.Start(natsd.Options{})
 	if err != nil {
@@ -51,6 +53,7 @@ func startStore(ctx context.Context, client *http.Client, target string) (*store
 	return s, nil
 }
 
+// consume creates the stream and the consumer and starts the workers.
 func (s *store) consume(ctx context.Context, client *http.Client, target string) error {
 	var err error
 	if s.js, err = jetstream.New(s.nc); err != nil {
