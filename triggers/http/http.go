@@ -182,10 +182,9 @@ func (t *Trigger) Fire(ctx context.Context, spec *v1alpha1.HTTPTrigger, in trigg
 	defer func() { _ = resp.Body.Close() }()
 	var answer []byte
 	if resp.ContentLength != 0 { // most targets answer with no body: no buffer for it
-		answer, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
-	}
-	if err != nil {
-		return triggers.Result{StatusCode: resp.StatusCode}, fmt.Errorf("http: reading response of %s %s: %w", method, redact(spec.URL), err)
+		if answer, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody)); err != nil {
+			return triggers.Result{StatusCode: resp.StatusCode}, fmt.Errorf("http: reading response of %s %s: %w", method, redact(spec.URL), err)
+		}
 	}
 	if ce := t.logger.Check(zap.DebugLevel, "http trigger request"); ce != nil {
 		ce.Write(zap.String("sensor", in.Sensor), zap.String("trigger", in.Trigger), zap.String("method", method),

@@ -552,8 +552,8 @@ func median(rs []result) result {
 }
 
 // pairedRatio is the median, minimum and maximum over rounds of flint's value
-// divided by the relay's in the same round: the rounds interleave the two
-// systems, so each pair ran in the same window of a machine whose speed drifts.
+// divided by a baseline's in the same round: the rounds interleave the systems,
+// so each pair ran in the same window of a machine whose speed drifts.
 func pairedRatio(fs, rs []result, v func(result) float64) (med, lo, hi float64, ok bool) {
 	var ratios []float64
 	for i := range min(len(fs), len(rs)) {
