@@ -12,8 +12,11 @@ all: build
 
 # Binaries are built without cgo, as the images are: a static binary starts about
 # 20 ms sooner (no dynamic loader, no cgo runtime), which flint dev's start shows.
+# hack/stamp stamps the module version of HEAD (its tag, or a pseudo-version of
+# the commit) and that module's checksums, which `flint version` prints and the
+# function projects of `flint compile` require.
 build: deps
-	CGO_ENABLED=0 $(GO) build -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -ldflags "$$($(GO) run ./hack/stamp)" -o $(BIN) .
 
 deps:
 	@bash hack/deps.sh

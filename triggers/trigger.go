@@ -21,7 +21,6 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
-	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/registry"
 	"github.com/flintevents/flint/pkg/secret"
 )
@@ -86,9 +85,10 @@ type Deps struct {
 	// Transport is the HTTP transport for types that make HTTP calls; a
 	// type builds its own when nil (or when its spec needs its own TLS).
 	Transport http.RoundTripper
-	// Kube are the clients of the cluster that k8s and argoWorkflow triggers
-	// act on; nil when the host has no cluster (flint dev without a kubeconfig).
-	Kube *kube.Clients
+	// Kube is the cluster that types registered with NeedsCluster act on
+	// (a *kube.Clients); nil when the host has no cluster (flint dev without
+	// a kubeconfig) or builds no such type.
+	Kube Cluster
 }
 
 // Clock returns d.Now or time.Now.
@@ -116,6 +116,12 @@ type Type struct {
 	// ResourceParameters is true when the type's `parameters` apply to the
 	// object it creates (k8s, argoWorkflow) instead of to its spec.
 	ResourceParameters bool
+	// Connect reaches the cluster the type acts on; nil for a type that
+	// acts on none (NeedsCluster).
+	Connect Connect
+	// Package is the import path of the package that registered the type,
+	// which a program imports to link it.
+	Package string
 	// Build builds an instance from the type's spec JSON as written.
 	Build func(spec []byte, deps Deps) (Instance, error)
 }
@@ -132,7 +138,7 @@ var registered = registry.New[Type]("triggers")
 // Register maps an Argo trigger template key to a typed factory; it is called
 // from the type package's init and panics on a duplicate key.
 func Register[S any](key string, f Factory[S], opts ...Option) {
-	t := Type{Key: key, Build: func(raw []byte, deps Deps) (Instance, error) {
+	t := Type{Key: key, Package: callerPackage(1), Build: func(raw []byte, deps Deps) (Instance, error) {
 		spec, err := decode[S](raw)
 		if err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -26,7 +25,7 @@ var compiledKinds = []string{
 	"eventing.knative.dev/v1/Broker", "eventing.knative.dev/v1/Trigger",
 }
 
-func newCompileCommand(streams IO) *cobra.Command {
+func newCompileCommand(streams IO, o options) *cobra.Command {
 	var (
 		files       []string
 		outDir      string
@@ -53,16 +52,12 @@ func newCompileCommand(streams IO) *cobra.Command {
 			if outDir == "" {
 				return fmt.Errorf("-o: an output directory is required")
 			}
-			fopts := compile.FunctionOptions{FlintVersion: flintVersion(), Requires: buildRequires()}
-			if flintSource != "" {
-				o, err := compile.CheckoutOptions(flintSource)
-				if err != nil {
-					return fmt.Errorf("--flint-source: %w", err)
-				}
-				fopts = o
+			fn, err := functionOptions(flintSource, o.goSum)
+			if err != nil {
+				return err
 			}
 			return runCompile(cmd.Context(), streams, files, outDir, namespace, strict,
-				compile.ClusterOptions{ImageRepo: imageRepo}, fopts)
+				compile.ClusterOptions{ImageRepo: imageRepo}, fn)
 		},
 	}
 	f := cmd.Flags()
@@ -76,7 +71,7 @@ func newCompileCommand(streams IO) *cobra.Command {
 }
 
 func runCompile(ctx context.Context, streams IO, files []string, outDir, namespace string, strict bool,
-	copts compile.ClusterOptions, fopts compile.FunctionOptions) error {
+	copts compile.ClusterOptions, fn functionSetup) error {
 	stdin, err := readStdin(files, streams.In)
 	if err != nil {
 		return err
@@ -120,7 +115,7 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 	}
 	var projects []*compile.Project
 	for _, s := range graph.Sensors {
-		p, err := compile.Function(s, objs.EventSources, fopts)
+		p, err := compile.Function(s, objs.EventSources, fn.opts)
 		if err != nil {
 			return err
 		}
@@ -140,6 +135,11 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 	}
 	for _, p := range projects {
 		fmt.Fprintf(streams.Out, "wrote function %s/%s (sensor %s)\n", compile.FunctionsDir, p.Name, p.Sensor)
+	}
+	if len(projects) > 0 {
+		for _, n := range fn.notes {
+			fmt.Fprintln(streams.Err, n)
+		}
 	}
 	return nil
 }
@@ -203,30 +203,4 @@ func otherKinds(files []string, stdin []byte) ([]copiedObject, error) {
 		}
 	}
 	return copied, nil
-}
-
-// flintVersion is the version of this build's flint module, for the go.mod
-// of the projects when no checkout is given.
-func flintVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == compile.FlintModule &&
-		bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "v0.0.0"
-}
-
-// buildRequires are the modules this build of flint was linked with, the
-// requirements of the projects when no checkout is given.
-func buildRequires() []compile.Module {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return nil
-	}
-	var out []compile.Module
-	for _, d := range bi.Deps {
-		if d.Replace == nil && d.Path != compile.FlintModule {
-			out = append(out, compile.Module{Path: d.Path, Version: d.Version, Indirect: true})
-		}
-	}
-	return out
 }

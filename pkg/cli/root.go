@@ -25,12 +25,25 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// Option hands the commands what only the flint binary's main knows.
+type Option func(*options)
+
+// options are what the Options set.
+type options struct {
+	// goSum is flint's go.sum, which compile writes into each function project.
+	goSum []byte
+}
+
+// WithGoSum hands compile flint's go.sum, as main embeds it: the checksums
+// of every module a function project needs besides flint's own.
+func WithGoSum(sum []byte) Option { return func(o *options) { o.goSum = sum } }
+
 // Main runs the flint command line and returns the process exit code. SIGINT
 // and SIGTERM cancel the command's context.
-func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+func Main(args []string, in io.Reader, out, errOut io.Writer, opts ...Option) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRootCommand(IO{In: in, Out: out, Err: errOut})
+	root := NewRootCommand(IO{In: in, Out: out, Err: errOut}, opts...)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	var ee exitError
@@ -46,7 +59,11 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 }
 
 // NewRootCommand builds the `flint` command tree.
-func NewRootCommand(streams IO) *cobra.Command {
+func NewRootCommand(streams IO, opts ...Option) *cobra.Command {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	root := &cobra.Command{
 		Use:           "flint",
 		Short:         "Run Argo Events EventSources and Sensors on Knative",
@@ -63,7 +80,7 @@ func NewRootCommand(streams IO) *cobra.Command {
 		newDevCommand(streams),
 		newBrokerCommand(streams),
 		newDLQCommand(streams),
-		newCompileCommand(streams),
+		newCompileCommand(streams, o),
 		newTestCommand(streams),
 	)
 	return root

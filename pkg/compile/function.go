@@ -17,6 +17,7 @@ import (
 
 	fntemplate "github.com/flintevents/flint/functions/template"
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/triggers"
 )
 
 // Defaults of the kn func projects Function writes.
@@ -42,25 +43,37 @@ type Module struct {
 
 // FunctionOptions say how a generated project reaches flint.
 type FunctionOptions struct {
-	// FlintSource, when set, is the absolute path of a flint checkout that
-	// go.mod replaces the flint module with, so that the project builds offline.
-	FlintSource string
-	// FlintVersion is the flint version go.mod requires; "v0.0.0" when empty.
+	// FlintVersion is the version of flint's module that go.mod requires:
+	// the compiling binary's own, so that the function runs the engine that
+	// checked its Sensor. "v0.0.0" when empty, which no proxy serves.
 	FlintVersion string
+	// FlintSums are the go.sum lines of flint's module at FlintVersion (its
+	// zip and its go.mod); without them go.sum lacks flint's own checksums.
+	FlintSums []string
+	// GoSum is flint's own go.sum, the checksums of every module flint
+	// requires; with FlintSums it makes the project's go.sum complete.
+	GoSum []byte
+	// FlintSource, when set, is the absolute path of a flint checkout that
+	// go.mod replaces the flint module with, so that `go test` in the
+	// project runs against it. It is a development aid: func's builders drop
+	// replace lines, so a deployed function still needs FlintVersion served.
+	FlintSource string
 	// GoVersion is go.mod's go directive; DefaultGoVersion when empty.
 	GoVersion string
 	// Requires are flint's own module requirements, copied into go.mod so
 	// that the project resolves flint's dependencies at flint's versions.
 	Requires []Module
-	// GoSum, when set, is written as go.sum (flint's own, with FlintSource).
-	GoSum []byte
+	// Triggers looks up the trigger types the Sensor uses (triggers.Lookup):
+	// the function imports the package of each, and no other.
+	Triggers func(key string) (triggers.Type, bool)
 	// NATSURL is the NATS whose JetStream keeps the sensor's state, shared
 	// by every pod of the function (FLINT_NATS_URL); DefaultNATSURL when empty.
 	NATSURL string
 }
 
 // CheckoutOptions returns the FunctionOptions of the flint checkout at dir:
-// its requirements, go directive and go.sum, with a replace to dir.
+// its requirements, go directive and go.sum, with a replace to dir; the
+// caller sets FlintVersion, FlintSums and Triggers.
 func CheckoutOptions(dir string) (FunctionOptions, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -151,11 +164,16 @@ type functionData struct {
 	NotFired                        string
 	// Cluster lists the trigger types that need a cluster to build, e.g. "k8s".
 	Cluster string
+	// Triggers are the packages of the trigger types the Sensor uses.
+	Triggers []triggerImport
 	// ServiceAccount is the account the function runs as; "" for the namespace's default.
 	ServiceAccount string
 }
 
 type envVar struct{ Name, Value string }
+
+// triggerImport is one trigger type's package that handle.go imports.
+type triggerImport struct{ Key, Package string }
 
 // Function renders the kn func project of compiled sensor s from
 // functions/template: func.yaml, go.mod, go.sum (when opts has one),
@@ -200,13 +218,15 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 	}
 	data.Events = testEvents(sensor, s.Namespace, eventSources)
 	data.Fire, data.HasLog, data.NotFired = fireable(sensor)
-	data.Cluster = clusterTriggers(sensor)
+	if data.Triggers, data.Cluster, err = triggerImports(sensor, opts.Triggers); err != nil {
+		return nil, fmt.Errorf("sensor %s: %w", sensor.Name, err)
+	}
 	data.ServiceAccount = SensorServiceAccount(sensor)
 
 	p := &Project{Namespace: s.Namespace, Name: data.Name, Sensor: sensor.Name,
 		Files: map[string][]byte{"sensor.yaml": append([]byte("# The Sensor this function runs, as `flint compile` read it.\n"), sensorYAML...)}}
-	if len(opts.GoSum) > 0 {
-		p.Files["go.sum"] = opts.GoSum
+	if sum := goSum(opts.GoSum, opts.FlintSums); len(sum) > 0 {
+		p.Files["go.sum"] = sum
 	}
 	tmpls := fntemplate.Files()
 	names, err := fs.Glob(tmpls, "*.tmpl")
@@ -254,6 +274,70 @@ func fireable(s *v1alpha1.Sensor) (fire, hasLog bool, notFired string) {
 		return false, hasLog, strings.Join(others, ", ")
 	}
 	return true, hasLog, ""
+}
+
+// triggerImports lists the packages of the trigger types of s, dlqTriggers
+// included, sorted by key, and the keys of those that act on a cluster.
+func triggerImports(s *v1alpha1.Sensor, types func(string) (triggers.Type, bool)) ([]triggerImport, string, error) {
+	if types == nil {
+		return nil, "", fmt.Errorf("no trigger types to look the Sensor's triggers up in")
+	}
+	seen := map[string]bool{}
+	var keys []string
+	add := func(t *v1alpha1.TriggerTemplate) {
+		if t == nil {
+			return
+		}
+		if key := t.TypeKey(); key != "" && !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
+	}
+	for i := range s.Spec.Triggers {
+		add(s.Spec.Triggers[i].Template)
+		if d := s.Spec.Triggers[i].DlqTrigger; d != nil {
+			add(d.Template)
+		}
+	}
+	sort.Strings(keys)
+	var (
+		imports []triggerImport
+		cluster []string
+	)
+	for _, key := range keys {
+		t, ok := types(key)
+		if !ok || t.Package == "" {
+			return nil, "", fmt.Errorf("trigger type %q has no runtime in this build of flint", key)
+		}
+		imports = append(imports, triggerImport{Key: key, Package: t.Package})
+		if t.Connect != nil {
+			cluster = append(cluster, key)
+		}
+	}
+	return imports, strings.Join(cluster, ", "), nil
+}
+
+// goSum merges flint's go.sum with the lines of flint's own module, sorted
+// as the go command writes them.
+func goSum(flint []byte, own []string) []byte {
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(flint), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines[l] = true
+		}
+	}
+	for _, l := range own {
+		lines[l] = true
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	sorted := make([]string, 0, len(lines))
+	for l := range lines {
+		sorted = append(sorted, l)
+	}
+	sort.Strings(sorted)
+	return []byte(strings.Join(sorted, "\n") + "\n")
 }
 
 // clusterTriggers lists the trigger types of s, dlqTriggers included, that

@@ -8,6 +8,8 @@ import (
 
 	fsensor "github.com/flintevents/flint/functions/sensor"
 	"github.com/flintevents/flint/pkg/compile"
+	"github.com/flintevents/flint/triggers"
+	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
 func TestFunctionEnvs(t *testing.T) {
@@ -22,9 +24,9 @@ func TestFunctionEnvs(t *testing.T) {
 		opts compile.FunctionOptions
 		want map[string]string
 	}{
-		{"the NATS config/ installs", compile.FunctionOptions{},
+		{"the NATS config/ installs", compile.FunctionOptions{Triggers: triggers.Lookup},
 			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://nats.flint-system.svc.cluster.local:4222"}},
-		{"a NATS of one's own", compile.FunctionOptions{NATSURL: "nats://state.example:4222"},
+		{"a NATS of one's own", compile.FunctionOptions{Triggers: triggers.Lookup, NATSURL: "nats://state.example:4222"},
 			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://state.example:4222"}},
 	}
 	for _, tc := range tests {

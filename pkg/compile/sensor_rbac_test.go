@@ -12,6 +12,8 @@ import (
 
 	"github.com/flintevents/flint/pkg/compile"
 	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/triggers"
+	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
 // loadPath reads, defaults and validates a file or directory as flint does
@@ -201,7 +203,7 @@ func TestFunctionServiceAccount(t *testing.T) {
 			if i < 0 {
 				t.Fatalf("%s has no sensor %s", tc.path, tc.sensor)
 			}
-			p, err := compile.Function(g.Sensors[i], in.EventSources, compile.FunctionOptions{})
+			p, err := compile.Function(g.Sensors[i], in.EventSources, compile.FunctionOptions{Triggers: triggers.Lookup})
 			if err != nil {
 				t.Fatalf("Function = %v", err)
 			}

@@ -179,10 +179,14 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 	if err != nil {
 		return b, Problems{{Kind: "Options", Name: "kubeconfig", Err: &apis.FieldError{Message: err.Error(), Paths: []string{"--kubeconfig"}}}}
 	}
+	deps := triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets}
+	if clients != nil {
+		deps.Kube = clients
+	}
 	for _, unit := range graph.Sensors {
 		s := unit.Sensor
 		fn, err := fsensor.New(s, sensor.Options{
-			Deps:             triggers.Deps{Logger: log.Named("sensor"), Secrets: secrets, Kube: clients},
+			Deps:             deps,
 			Store:            sensor.NewKVStore(b.state, sensor.BucketName(unit.Namespace, s.Name), sensor.KVOptions{}),
 			AllowNotRunnable: true,
 			EvalTimeout:      opts.EvalTimeout,

@@ -58,7 +58,7 @@ const (
 )
 
 func init() {
-	triggers.Register(v1alpha1.TriggerTypeArgoWorkflow, New, triggers.ResourceParameters())
+	triggers.Register(v1alpha1.TriggerTypeArgoWorkflow, New, triggers.ResourceParameters(), triggers.NeedsCluster(object.Connect))
 }
 
 // Trigger performs one Workflow operation per firing.

@@ -39,9 +39,22 @@ func knativeKinds() []document.Kind {
 // in input order. The error is an input error, or, when there are no
 // problems, r not holding exactly one object, an EventSource.
 func CheckEventSource(ctx context.Context, r io.Reader, name string) (*v1alpha1.EventSource, document.Problems, error) {
+	return checkOne[*v1alpha1.EventSource](ctx, r, name, v1alpha1.KindEventSource)
+}
+
+// CheckSensor reads the one Sensor of r as CheckEventSource reads an
+// EventSource; a sensor function loads its Sensor with it, linking no
+// Knative Eventing types.
+func CheckSensor(ctx context.Context, r io.Reader, name string) (*v1alpha1.Sensor, document.Problems, error) {
+	return checkOne[*v1alpha1.Sensor](ctx, r, name, v1alpha1.KindSensor)
+}
+
+// checkOne reads the one object of r, of kind T, strictly, defaulted and validated.
+func checkOne[T metav1.Object](ctx context.Context, r io.Reader, name, kind string) (T, document.Problems, error) {
+	var zero T
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", name, err)
+		return zero, nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	kinds := append(Kinds(), knativeKinds()...)
 	dec := document.NewDecoder("expected "+Expected+", "+knativeExpected, document.Options{Strict: true, SkipOtherKinds: true}, kinds...)
@@ -53,19 +66,12 @@ func CheckEventSource(ctx context.Context, r io.Reader, name string) (*v1alpha1.
 	problems = append(problems, document.DuplicateNames(res.Documents)...)
 	if len(problems) > 0 {
 		problems.Sort()
-		return nil, problems, nil
+		return zero, problems, nil
 	}
-	es, ok := onlyEventSource(res.Documents)
-	if !ok {
-		return nil, nil, fmt.Errorf("%s holds %d objects, want exactly one EventSource", name, len(res.Documents))
+	if len(res.Documents) == 1 {
+		if obj, ok := res.Documents[0].Object.(T); ok {
+			return obj, nil, nil
+		}
 	}
-	return es, nil, nil
-}
-
-func onlyEventSource(docs []document.Document) (*v1alpha1.EventSource, bool) {
-	if len(docs) != 1 {
-		return nil, false
-	}
-	es, ok := docs[0].Object.(*v1alpha1.EventSource)
-	return es, ok
+	return zero, nil, fmt.Errorf("%s holds %d objects, want exactly one %s", name, len(res.Documents), kind)
 }

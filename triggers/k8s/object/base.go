@@ -10,6 +10,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/triggers"
 )
 
@@ -33,10 +34,26 @@ type Base struct {
 // deps: no cluster, or a source flint cannot read yet.
 func CheckDeps(deps triggers.Deps, src *v1alpha1.ArtifactLocation) *apis.FieldError {
 	var errs *apis.FieldError
-	if deps.Kube == nil {
+	if clients(deps) == nil {
 		errs = NeedsCluster()
 	}
 	return errs.Also(CheckSource(src))
+}
+
+// Connect is how a host reaches the cluster the k8s and argoWorkflow
+// triggers act on (triggers.NeedsCluster).
+func Connect(kubeconfig string) (triggers.Cluster, error) {
+	c, err := kube.Connect(kubeconfig)
+	if c == nil { // no cluster, or an error: no Cluster rather than a nil *kube.Clients in one
+		return nil, err
+	}
+	return c, nil
+}
+
+// clients are the Kubernetes clients of deps.Kube; nil when it holds none.
+func clients(deps triggers.Deps) *kube.Clients {
+	c, _ := deps.Kube.(*kube.Clients)
+	return c
 }
 
 // NewBase builds the base of the trigger type key over deps, whose Kube
@@ -47,8 +64,8 @@ func NewBase(deps triggers.Deps, key string) Base {
 		logger = zap.NewNop()
 	}
 	return Base{
-		Loader: NewLoader(deps.Kube.Core, deps.Transport),
-		Client: NewClient(deps.Kube),
+		Loader: NewLoader(clients(deps).Core, deps.Transport),
+		Client: NewClient(clients(deps)),
 		Now:    deps.Clock(),
 		Logger: logger.With(zap.String("triggerType", key)),
 		key:    key,

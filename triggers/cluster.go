@@ -1,0 +1,65 @@
+package triggers
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+)
+
+// Cluster is the Kubernetes cluster that a trigger type acts on: the
+// *kube.Clients of it, behind an interface so that package triggers, and the
+// functions whose triggers act on no cluster, link no client-go.
+type Cluster interface {
+	// Server is the address of the cluster's API server.
+	Server() string
+}
+
+// Connect builds, without dialing, the clients of the cluster a kubeconfig
+// file names ("" for $KUBECONFIG, else the pod's service account); a nil
+// Cluster and a nil error mean there is none.
+type Connect func(kubeconfig string) (Cluster, error)
+
+// NeedsCluster marks a type that acts on a Kubernetes cluster: a host that
+// builds it calls connect (ConnectCluster) and hands what it returns to the
+// factory as Deps.Kube.
+func NeedsCluster(connect Connect) Option {
+	return func(t *Type) { t.Connect = connect }
+}
+
+// ConnectCluster connects to the cluster of kubeconfig through the first of
+// the registered types that acts on one, so that a host links client-go only
+// when it links such a type. A nil Cluster and a nil error mean that no
+// registered type needs a cluster, or that there is none.
+func ConnectCluster(kubeconfig string) (Cluster, error) {
+	for _, key := range Keys() {
+		if t, _ := Lookup(key); t.Connect != nil {
+			return t.Connect(kubeconfig)
+		}
+	}
+	return nil, nil
+}
+
+// callerPackage is the import path of the package whose init called
+// Register, skip frames above the caller of callerPackage.
+func callerPackage(skip int) string {
+	pc, _, _, ok := runtime.Caller(skip + 1)
+	if !ok {
+		return ""
+	}
+	fn := runtime.FuncForPC(pc)
+	if fn == nil {
+		return ""
+	}
+	return packageOf(fn.Name())
+}
+
+// packageOf is the import path of a function's full name, such as
+// "github.com/flintevents/flint/triggers/http.init.0".
+func packageOf(name string) string {
+	slash := strings.LastIndex(name, "/")
+	dot := strings.Index(name[slash+1:], ".")
+	if dot < 0 {
+		panic(fmt.Sprintf("triggers: %q names no package", name))
+	}
+	return name[:slash+1+dot]
+}
