@@ -72,13 +72,14 @@ type Factory func(es *v1alpha1.EventSource, deps Deps) (Source, error)
 // registration is what Register records of a type.
 type registration struct {
 	factory Factory
-	connect Connect // nil: the type needs no cluster
+	connect Connect      // nil: the type needs no cluster
+	hooks   *HookManager // nil: the type manages no hooks
 }
 
 var registered = registry.New[registration]("sources")
 
 // Register maps an Argo EventSource type key to its factory, qualified by
-// opts (NeedsCluster); it is called from the type package's init and panics
+// opts (NeedsCluster, ManagesHooks); it is called from the type package's init and panics
 // on a duplicate key.
 func Register(key string, f Factory, opts ...Option) {
 	r := registration{factory: f}

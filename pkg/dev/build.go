@@ -19,6 +19,7 @@ import (
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/pkg/sensor"
 	"github.com/flintevents/flint/sources"
+	"github.com/flintevents/flint/sources/host"
 	"github.com/flintevents/flint/sources/receiver"
 	"github.com/flintevents/flint/triggers"
 )
@@ -120,6 +121,9 @@ type builtSensor struct {
 type builtSource struct {
 	unit compile.Source
 	src  sources.Source
+	// hooks are the hooks its entries manage, registered while it runs; nil
+	// when its type manages none.
+	hooks sources.Hooks
 }
 
 func (b *built) close() {
@@ -224,7 +228,12 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 			problems = append(problems, objectProblems("EventSource", unit.Namespace, es.Name, err)...)
 			continue
 		}
-		b.sources = append(b.sources, builtSource{unit: unit, src: src})
+		hooks, err := host.NewHooks(unit.Key, es, deps)
+		if err != nil {
+			problems = append(problems, objectProblems("EventSource", unit.Namespace, es.Name, err)...)
+			continue
+		}
+		b.sources = append(b.sources, builtSource{unit: unit, src: src, hooks: hooks})
 	}
 	return b, problems
 }

@@ -195,7 +195,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	for _, s := range b.sensors {
 		s.fn.Instrument(reg, s.unit.Sensor)
 	}
-	runs, err := b.sourceRuns(sinkFor, reg.Source)
+	runs, err := b.sourceRuns(sinkFor, reg.Source, log.Named("eventsource"))
 	if err != nil {
 		ingressLn.Close()
 		return err
@@ -326,8 +326,10 @@ func newServer(h http.Handler) *http.Server {
 }
 
 // sourceRuns returns one run per source adapter, emitting into the sink that
-// sinkFor gives its EventSource.
-func (b *built) sourceRuns(sinkFor func(builtSource) (host.Sink, error), m *metrics.Source) ([]func(context.Context) error, error) {
+// sinkFor gives its EventSource, and for a source whose entries manage hooks
+// one more that registers them once the receiver serves and removes them on
+// the way out as the EventSource asks (host.DevHooks), logging to log.
+func (b *built) sourceRuns(sinkFor func(builtSource) (host.Sink, error), m *metrics.Source, log *zap.Logger) ([]func(context.Context) error, error) {
 	runs := make([]func(context.Context) error, 0, len(b.sources))
 	for _, s := range b.sources {
 		out, err := sinkFor(s)
@@ -350,6 +352,10 @@ func (b *built) sourceRuns(sinkFor func(builtSource) (host.Sink, error), m *metr
 			}
 			return nil
 		})
+		if s.hooks != nil {
+			runs = append(runs, host.DevHooks(s.hooks, b.receiver.Ready(),
+				log.With(zap.String("eventSource", s.unit.EventSource.Name), zap.String("eventSourceType", s.unit.Key))))
+		}
 	}
 	return runs, nil
 }

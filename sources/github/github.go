@@ -1,8 +1,9 @@
 // Package github is the `github` event source type: every named entry of an
 // EventSource's spec.github is a receiver route for GitHub webhook deliveries,
-// checked against the `webhookSecret` signature and the `events` list, and,
-// when `apiToken` and `webhook.url` are set, a hook registered on the
-// entry's repositories or organizations through the GitHub REST API.
+// checked against the `webhookSecret` signature and the `events` list. When
+// `apiToken` and `webhook.url` are set, the entry also manages a hook on its
+// repositories or organizations through the GitHub REST API (Hooks), which
+// the host registers and removes, never the serving Source.
 package github
 
 import (
@@ -23,7 +24,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
@@ -49,16 +49,15 @@ const (
 	HeaderLegacySignature = "X-Hub-Signature"
 )
 
-// DefaultBaseURL is the GitHub REST API used when githubBaseURL is not set.
-const DefaultBaseURL = "https://api.github.com/"
-
-// apiTimeout bounds one call to the GitHub API.
-const apiTimeout = 30 * time.Second
-
 func init() {
 	sources.Register(Type, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		return New(es, deps)
-	})
+	}, sources.ManagesHooks(sources.HookManager{
+		Wants: WantsHooks,
+		New: func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Hooks, error) {
+			return NewHooks(es, deps)
+		},
+	}))
 }
 
 // Source serves every github entry of one EventSource.
@@ -66,24 +65,20 @@ type Source struct {
 	eventSource string
 	entries     []*entry
 	secrets     secret.Resolver
-	client      *http.Client
 	started     atomic.Bool
 }
 
 var _ sources.Source = (*Source)(nil)
 
-// entry is one github entry: its route, its checks and its hook targets.
+// entry is one github entry: its route and its checks.
 type entry struct {
 	sources.PushEntry
 	spec     v1alpha1.GithubEventSource
 	route    *receiver.Route
 	events   map[string]bool // nil: every event
 	metadata map[string]string
-	apiBase  string   // with a trailing "/"; empty when no hook is managed
-	targets  []string // "repos/<owner>/<name>" or "orgs/<org>"
 
 	secret []byte // the resolved webhookSecret, nil when none
-	token  string // the resolved apiToken
 }
 
 // New registers the routes of es's github entries on deps.Receiver and returns
@@ -96,7 +91,7 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{eventSource: es.Name, entries: entries, secrets: deps.Secrets, client: &http.Client{Timeout: apiTimeout}}, nil
+	return &Source{eventSource: es.Name, entries: entries, secrets: deps.Secrets}, nil
 }
 
 func newEntry(eventSource string, p sources.PushEntry, g v1alpha1.GithubEventSource, deps sources.Deps) (*entry, *apis.FieldError) {
@@ -108,8 +103,8 @@ func newEntry(eventSource string, p sources.PushEntry, g v1alpha1.GithubEventSou
 	if g.GithubApp != nil {
 		errs = errs.Also(registry.NotRunnable("GitHub App credentials (use apiToken)", "githubApp"))
 	}
-	if (g.WebhookSecret != nil || g.APIToken != nil) && deps.Secrets == nil {
-		errs = errs.Also(apis.ErrGeneric("names a secret but no secret resolver was given", "webhookSecret", "apiToken"))
+	if g.WebhookSecret != nil && deps.Secrets == nil {
+		errs = errs.Also(apis.ErrGeneric("names a secret but no secret resolver was given", "webhookSecret"))
 	}
 	if len(g.Events) > 0 && !slices.Contains(g.Events, "*") {
 		e.events = make(map[string]bool, len(g.Events))
@@ -118,24 +113,6 @@ func newEntry(eventSource string, p sources.PushEntry, g v1alpha1.GithubEventSou
 		}
 	}
 	errs = errs.Also(e.CompileFilter(g.Filter))
-	if g.APIToken != nil && g.Webhook != nil && g.Webhook.URL != "" {
-		base, err := apiBaseURL(g.GithubBaseURL)
-		if err != nil {
-			errs = errs.Also(apis.ErrInvalidValue(g.GithubBaseURL, "githubBaseURL", err.Error()))
-		}
-		e.apiBase = base
-		for _, r := range g.Repositories {
-			for _, n := range r.Names {
-				e.targets = append(e.targets, "repos/"+url.PathEscape(r.Owner)+"/"+url.PathEscape(n))
-			}
-		}
-		if g.DeprecatedOwner != "" && g.DeprecatedRepository != "" {
-			e.targets = append(e.targets, "repos/"+url.PathEscape(g.DeprecatedOwner)+"/"+url.PathEscape(g.DeprecatedRepository))
-		}
-		for _, org := range g.Organizations {
-			e.targets = append(e.targets, "orgs/"+url.PathEscape(org))
-		}
-	}
 	if errs != nil {
 		return nil, errs
 	}
@@ -147,30 +124,11 @@ func newEntry(eventSource string, p sources.PushEntry, g v1alpha1.GithubEventSou
 	return e, nil
 }
 
-// apiBaseURL is the REST API root for githubBaseURL: the public API when
-// empty; for GitHub Enterprise, the server's /api/v3/ unless the URL already
-// names it (or an api.* host), as GitHub's Go client does.
-func apiBaseURL(raw string) (string, error) {
-	if raw == "" {
-		return DefaultBaseURL, nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", errors.New("must be an absolute http or https URL")
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	if !strings.HasSuffix(u.Path, "/api/v3/") && !strings.HasPrefix(u.Host, "api.") {
-		u.Path += "api/v3/"
-	}
-	return u.String(), nil
-}
-
-// Run resolves the entries' secrets, attaches their handlers, registers their
-// hooks, and serves until ctx ends; then it detaches the handlers (waiting
-// for requests in flight), deletes the hooks when deleteHookOnFinish asks,
-// and returns nil. A Source runs once.
+// Run resolves the entries' webhook secrets, attaches their handlers and
+// serves until ctx ends; then it detaches the handlers (waiting for requests
+// in flight) and returns nil. It neither registers nor deletes hooks (see
+// Hooks): a pod that scales down leaves them to deliver to its successors. A
+// Source runs once.
 func (s *Source) Run(ctx context.Context, emit sources.Emitter) error {
 	if emit == nil {
 		return errors.New("github: emitter is nil")
@@ -196,46 +154,32 @@ func (s *Source) Run(ctx context.Context, emit sources.Emitter) error {
 		}
 		detaches = append(detaches, d)
 	}
-	hooks := map[*entry][]hookRef{}
-	for _, e := range s.entries {
-		hooks[e] = s.registerHooks(ctx, e)
-	}
 	<-ctx.Done()
-	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), apiTimeout)
-	defer cancel()
-	for _, e := range s.entries {
-		if e.spec.DeleteHookOnFinish {
-			s.deleteHooks(cleanup, e, hooks[e])
-		}
-	}
 	return nil
 }
 
 func (e *entry) resolve(ctx context.Context, eventSource string, secrets secret.Resolver) error {
-	get := func(ref *corev1.SecretKeySelector, field string) (string, error) {
-		v, err := secrets.Resolve(ctx, ref)
-		if err != nil {
-			return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, e.Name, field, err)
-		}
-		return v, nil
+	v, err := resolveSecret(ctx, secrets, eventSource, e.Name, e.spec.WebhookSecret, "webhookSecret")
+	if err != nil {
+		return err
 	}
-	if e.spec.WebhookSecret != nil {
-		v, err := get(e.spec.WebhookSecret, "webhookSecret")
-		if err != nil {
-			return err
-		}
-		if v != "" {
-			e.secret = []byte(v)
-		}
-	}
-	if e.spec.APIToken != nil {
-		v, err := get(e.spec.APIToken, "apiToken")
-		if err != nil {
-			return err
-		}
-		e.token = v
+	if v != "" {
+		e.secret = []byte(v)
 	}
 	return nil
+}
+
+// resolveSecret resolves the reference at spec.github[name].field; "" when
+// ref is nil.
+func resolveSecret(ctx context.Context, secrets secret.Resolver, eventSource, name string, ref *corev1.SecretKeySelector, field string) (string, error) {
+	if ref == nil {
+		return "", nil
+	}
+	v, err := secrets.Resolve(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, name, field, err)
+	}
+	return v, nil
 }
 
 // handler turns the deliveries of one entry's route into events.

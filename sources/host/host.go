@@ -2,7 +2,9 @@
 // its image: it loads the EventSource through pkg/manifest/argo (strict
 // decoding, defaults, validation, as `flint validate`), builds the type with
 // a shared push receiver, runs receiver and source, stamps every event into a
-// CloudEvent and posts it to K_SINK. `flint dev` uses Stamp to wire sources to its in-process broker.
+// CloudEvent and posts it to K_SINK; with FLINT_HOOKS it only registers or
+// removes the type's managed hooks. `flint dev` uses Stamp to wire sources to
+// its in-process broker, and DevHooks to manage their hooks itself.
 package host
 
 import (
@@ -46,7 +48,9 @@ const (
 // environment and FLINT_SECRETS_DIR; for a type registered with
 // sources.NeedsCluster, and only for it, the cluster it watches is
 // --kubeconfig's (KUBECONFIG) or the pod's own; push routes bind all
-// interfaces, as Argo Events' pods do. It is the body of every sources/cmd main.
+// interfaces, as Argo Events' pods do. It never registers or removes the
+// type's managed hooks, except in the FLINT_HOOKS mode (EnvHooks), which
+// does only that and returns. It is the body of every sources/cmd main.
 func Main(ctx context.Context, typeKey string, args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet(typeKey, flag.ContinueOnError)
 	file := fs.String("eventsource", getenv(EnvEventSourceFile), "path of the EventSource YAML (env "+EnvEventSourceFile+")")
@@ -71,6 +75,15 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	}
 	defer func() { _ = logger.Sync() }()
 	log := logger.With(zap.String("eventSource", es.Name), zap.String("eventSourceType", typeKey))
+	secrets := secret.Local{Dir: getenv(EnvSecretsDir)}
+	if mode := getenv(EnvHooks); mode != "" {
+		deps := sources.Deps{Logger: log, Secrets: secrets, Now: time.Now}
+		if err := RunHooks(ctx, mode, typeKey, es, deps); err != nil {
+			return err
+		}
+		log.Info("hooks done", zap.String("mode", mode))
+		return nil
+	}
 
 	out, err := sink.FromGetenv(getenv)
 	if err != nil {
@@ -86,7 +99,6 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	if err != nil {
 		return fmt.Errorf("configuring %s: %w", EnvCEOverrides, err)
 	}
-	secrets := secret.Local{Dir: getenv(EnvSecretsDir)}
 	rcv := receiver.New(receiver.Options{Secrets: secrets, Logger: log})
 	if port := getenv(EnvPort); port != "" {
 		// Knative probes the container's port: a source without push routes
