@@ -40,7 +40,10 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 		Long: "compile reads EventSource, Sensor, Broker and Trigger documents, checks them as `flint validate` does " +
 			"(a type this build cannot run is refused), and writes to DIR one commented YAML file per object for " +
 			"`kubectl apply -f DIR`: the flint-jetstream Brokers, per EventSource and type a Knative Service with its " +
-			"EventSource in a ConfigMap, RBAC for resource sources, and one Trigger per sensor dependency; and per Sensor " +
+			"EventSource in a ConfigMap, RBAC for resource sources, a one-shot Job registering the hooks that entries " +
+			"manage (github with apiToken and webhook.url; the Service's pods never touch them), and one Trigger per " +
+			"sensor dependency; in DIR/teardown the Jobs that remove those hooks (deleteHookOnFinish), to apply before " +
+			"deleting the rest; and per Sensor " +
 			"a kn func project in DIR/functions/<sensor> for `kn func deploy`, with a ServiceAccount and RBAC when its k8s " +
 			"or argoWorkflow triggers act on the cluster. Objects of other kinds are copied as they are. A push entry that " +
 			"serves TLS itself is refused: TLS terminates at the Knative ingress.",

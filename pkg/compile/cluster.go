@@ -71,7 +71,8 @@ type ClusterOptions struct {
 // Cluster returns the objects a cluster applies to run g: its Brokers, for
 // every source a ConfigMap holding its EventSource, a Knative Service running
 // the type's image and, for `resource` sources, a ServiceAccount with the
-// rights to watch; for every sensor whose triggers act on the cluster a
+// rights to watch, and for sources whose entries manage hooks the Jobs that
+// register and (under TeardownDir) remove them; for every sensor whose triggers act on the cluster a
 // ServiceAccount with the rights they use (see SensorServiceAccount); then
 // g's Triggers. The sensors themselves are kn func projects (see Function).
 // A push source that serves TLS itself is refused (PushTLSReason). The
@@ -115,6 +116,11 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 			continue
 		}
 		out = append(out, objs...)
+		jobs, err := hookJobs(src, objs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, jobs...)
 	}
 	if errs != nil {
 		return nil, errs

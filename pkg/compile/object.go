@@ -23,6 +23,10 @@ type Object struct {
 	// Notes are comments written above the first line of the object's YAML
 	// that sets the note's key.
 	Notes []Note
+	// Dir, when set, is the directory of the output the object is written
+	// to instead of the top (e.g. TeardownDir), so that `kubectl apply -f
+	// DIR` leaves it out.
+	Dir string
 }
 
 // KubeObject is what every Kubernetes object is: metadata and a type.

@@ -20,9 +20,9 @@ type File struct {
 }
 
 // Files lays out the compiled output: one YAML file per object at the top
-// of the directory, named "<namespace>_<kind>_<name>.yaml" ("cluster_…" for
-// cluster-scoped objects), so that `kubectl apply -f DIR` applies them all
-// and nothing else; and each project under "functions/<name>/" (or
+// of the directory (or in its Dir), named "<namespace>_<kind>_<name>.yaml"
+// ("cluster_…" for cluster-scoped objects), so that `kubectl apply -f DIR`
+// applies those at the top and nothing else; and each project under "functions/<name>/" (or
 // "functions/<namespace>/<name>/" when two namespaces hold a function of
 // that name). The result depends only on its arguments.
 func Files(objs []Object, projects []*Project) ([]File, error) {
@@ -33,12 +33,15 @@ func Files(objs []Object, projects []*Project) ([]File, error) {
 		if ns == "" {
 			ns = "cluster"
 		}
-		base := fmt.Sprintf("%s_%s_%s", ns, strings.ToLower(o.Kind()), o.Value.GetName())
-		name := base + ".yaml"
+		dir := ""
+		if o.Dir != "" {
+			dir = o.Dir + "/"
+		}
+		name := fmt.Sprintf("%s%s_%s_%s.yaml", dir, ns, strings.ToLower(o.Kind()), o.Value.GetName())
 		if taken[name] {
 			// Two kinds of one name in different groups, e.g. a Knative and a core Service.
 			group := o.Value.GetObjectKind().GroupVersionKind().Group
-			name = fmt.Sprintf("%s_%s.%s_%s.yaml", ns, strings.ToLower(o.Kind()), group, o.Value.GetName())
+			name = fmt.Sprintf("%s%s_%s.%s_%s.yaml", dir, ns, strings.ToLower(o.Kind()), group, o.Value.GetName())
 		}
 		if taken[name] {
 			return nil, fmt.Errorf("writing %s %s/%s: another object has that kind, namespace and name", o.Kind(), ns, o.Value.GetName())
