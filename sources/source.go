@@ -79,8 +79,8 @@ type registration struct {
 var registered = registry.New[registration]("sources")
 
 // Register maps an Argo EventSource type key to its factory, qualified by
-// opts (NeedsCluster, ManagesHooks); it is called from the type package's init and panics
-// on a duplicate key.
+// opts (NeedsCluster, ManagesHooks); it is called from the type package's
+// init and panics on a duplicate key.
 func Register(key string, f Factory, opts ...Option) {
 	r := registration{factory: f}
 	for _, o := range opts {

@@ -22,9 +22,9 @@ type File struct {
 // Files lays out the compiled output: one YAML file per object at the top
 // of the directory (or in its Dir), named "<namespace>_<kind>_<name>.yaml"
 // ("cluster_…" for cluster-scoped objects), so that `kubectl apply -f DIR`
-// applies those at the top and nothing else; and each project under "functions/<name>/" (or
-// "functions/<namespace>/<name>/" when two namespaces hold a function of
-// that name). The result depends only on its arguments.
+// applies those at the top and nothing else; and each project under
+// "functions/<name>/" (or "functions/<namespace>/<name>/" when two
+// namespaces hold a function of that name). The result depends only on its arguments.
 func Files(objs []Object, projects []*Project) ([]File, error) {
 	var out []File
 	taken := map[string]bool{}
