@@ -249,3 +249,43 @@ func TestTriggersDoNotImportTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// functionCore are the packages a compiled Sensor's function links whatever
+// its triggers (functions/template's handle.go): its trigger types come on top.
+var functionCore = []string{
+	module + "/functions/sensor",
+	module + "/pkg/manifest/argo",
+	module + "/pkg/metrics",
+	module + "/pkg/secret",
+	module + "/pkg/sensor",
+	module + "/triggers",
+}
+
+// functionForbidden are what functionCore never links: client-go comes with a
+// trigger type that acts on a cluster (triggers.NeedsCluster), and no trigger
+// type comes with the core.
+var functionForbidden = []string{
+	"k8s.io/client-go",
+	"knative.dev/eventing",
+	module + "/pkg/kube",
+	module + "/pkg/manifest/knative",
+	module + "/triggers/builtin",
+	module + "/triggers/k8s",
+}
+
+// TestFunctionCoreDependencies holds what every function links to no
+// client-go, no Knative Eventing and no trigger type, so that a Sensor's
+// function links only what its own trigger types need.
+func TestFunctionCoreDependencies(t *testing.T) {
+	t.Parallel()
+	goCmd := goCommand(t)
+	g := loadGraph(t, goCmd, append(slices.Clone(functionCore), module+"/triggers/k8s")...)
+	if v := violations(g, module+"/triggers/k8s", []string{"k8s.io/client-go"}); len(v) == 0 {
+		t.Errorf("the check found no client-go linked by the k8s trigger, which acts on a cluster: it cannot be trusted")
+	}
+	for _, p := range functionCore {
+		for _, v := range violations(g, p, functionForbidden) {
+			t.Errorf("%s links %s:\n\t%s", p, v[len(v)-1], strings.Join(v, "\n\t-> "))
+		}
+	}
+}
