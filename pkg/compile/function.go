@@ -282,29 +282,11 @@ func triggerImports(s *v1alpha1.Sensor, types func(string) (triggers.Type, bool)
 	if types == nil {
 		return nil, "", fmt.Errorf("no trigger types to look the Sensor's triggers up in")
 	}
-	seen := map[string]bool{}
-	var keys []string
-	add := func(t *v1alpha1.TriggerTemplate) {
-		if t == nil {
-			return
-		}
-		if key := t.TypeKey(); key != "" && !seen[key] {
-			seen[key] = true
-			keys = append(keys, key)
-		}
-	}
-	for i := range s.Spec.Triggers {
-		add(s.Spec.Triggers[i].Template)
-		if d := s.Spec.Triggers[i].DlqTrigger; d != nil {
-			add(d.Template)
-		}
-	}
-	sort.Strings(keys)
 	var (
 		imports []triggerImport
 		cluster []string
 	)
-	for _, key := range keys {
+	for _, key := range triggerKeys(s) {
 		t, ok := types(key)
 		if !ok || t.Package == "" {
 			return nil, "", fmt.Errorf("trigger type %q has no runtime in this build of flint", key)
@@ -343,13 +325,25 @@ func goSum(flint []byte, own []string) []byte {
 // clusterTriggers lists the trigger types of s, dlqTriggers included, that
 // act on a cluster.
 func clusterTriggers(s *v1alpha1.Sensor) string {
+	var keys []string
+	for _, key := range triggerKeys(s) {
+		if key == v1alpha1.TriggerTypeK8s || key == v1alpha1.TriggerTypeArgoWorkflow {
+			keys = append(keys, key)
+		}
+	}
+	return strings.Join(keys, ", ")
+}
+
+// triggerKeys are the distinct type keys of the triggers of s, dlqTriggers
+// included, sorted.
+func triggerKeys(s *v1alpha1.Sensor) []string {
 	seen := map[string]bool{}
 	var keys []string
 	add := func(t *v1alpha1.TriggerTemplate) {
 		if t == nil {
 			return
 		}
-		if key := t.TypeKey(); (key == v1alpha1.TriggerTypeK8s || key == v1alpha1.TriggerTypeArgoWorkflow) && !seen[key] {
+		if key := t.TypeKey(); key != "" && !seen[key] {
 			seen[key] = true
 			keys = append(keys, key)
 		}
@@ -361,7 +355,7 @@ func clusterTriggers(s *v1alpha1.Sensor) string {
 		}
 	}
 	sort.Strings(keys)
-	return strings.Join(keys, ", ")
+	return keys
 }
 
 // testEvents is one event per distinct (event source, event name) of s's
