@@ -46,63 +46,100 @@ const (
 	RoleDispatcher = "dispatcher"
 )
 
-// Main runs the broker data plane as a process: it loads Brokers and Triggers from the
-// -f files, or with --cluster follows those of a cluster through informers, connects to
-// --nats (or starts an embedded JetStream in --data-dir), serves the ingress and the
-// /healthz and /readyz probes on --addr and dispatches until ctx is done.
+// Flags are the settings of a data-plane process, as its command line gives them.
+type Flags struct {
+	// NATSURL is the NATS server to use; empty starts an embedded JetStream.
+	NATSURL string
+	// DataDir is the store of the embedded JetStream; empty means a temporary directory.
+	DataDir string
+	// Addr is the address of the ingress and the probes.
+	Addr string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// Cluster follows the Brokers and Triggers of a cluster instead of Files.
+	Cluster bool
+	// Kubeconfig is the kubeconfig of Cluster; empty means $KUBECONFIG, else the pod's service account.
+	Kubeconfig string
+	// Namespace, with Cluster, follows one namespace only; empty means all.
+	Namespace string
+	// Role is what the process runs: RoleAll, RoleIngress or RoleDispatcher.
+	Role string
+	// Files are the YAML files of Knative Brokers and Triggers.
+	Files []string
+	// Config tunes the data plane.
+	Config Config
+}
+
+// Register adds the flags of a data-plane process to fs, bound to f and
+// with their defaults; -f takes the files.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.NATSURL, "nats", "", "NATS server URL; empty starts an embedded JetStream")
+	fs.StringVar(&f.DataDir, "data-dir", "", "JetStream store of the embedded server; empty means a temporary directory")
+	fs.StringVar(&f.Addr, "addr", DefaultAddr, "address of the ingress")
+	fs.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.Cluster, "cluster", false, "follow the Brokers (class "+dataplane.Class+") and Triggers of a cluster instead of -f files")
+	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "kubeconfig of --cluster; empty means $KUBECONFIG, else the pod's service account")
+	fs.StringVar(&f.Namespace, "namespace", "", "with --cluster, follow one namespace only; empty means all")
+	fs.StringVar(&f.Role, "role", RoleAll, "what this process runs: all, ingress or dispatcher")
+	fs.IntVar(&f.Config.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
+	fs.DurationVar(&f.Config.MaxAge, "stream-max-age", 0, "remove events older than this even if undelivered (default: keep until delivered or dead-lettered)")
+	fs.Int64Var(&f.Config.MaxBytes, "stream-max-bytes", 0, "size cap of each broker stream; when full the ingress answers 503 (default 1 GiB, -1 for none)")
+	fs.DurationVar(&f.Config.AckWait, "ack-wait", 0, "how soon events in flight in a crashed dispatcher are redelivered (default 8s)")
+	fs.DurationVar(&f.Config.MaxBackoff, "max-backoff", 0, "cap of the backoff between retries of a trigger (default 1m)")
+	fs.DurationVar(&f.Config.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
+	fs.Var((*stringList)(&f.Files), "f", "YAML file of Knative Brokers and Triggers (repeatable)")
+}
+
+// Main runs the broker data plane as a process: it parses args as Register
+// defines them and runs what they say (Run).
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	natsURL := fs.String("nats", "", "NATS server URL; empty starts an embedded JetStream")
-	dataDir := fs.String("data-dir", "", "JetStream store of the embedded server; empty means a temporary directory")
-	addr := fs.String("addr", DefaultAddr, "address of the ingress")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	fromCluster := fs.Bool("cluster", false, "follow the Brokers (class "+dataplane.Class+") and Triggers of a cluster instead of -f files")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of --cluster; empty means $KUBECONFIG, else the pod's service account")
-	namespace := fs.String("namespace", "", "with --cluster, follow one namespace only; empty means all")
-	role := fs.String("role", RoleAll, "what this process runs: all, ingress or dispatcher")
-	var cfg Config
-	fs.IntVar(&cfg.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
-	fs.DurationVar(&cfg.MaxAge, "stream-max-age", 0, "remove events older than this even if undelivered (default: keep until delivered or dead-lettered)")
-	fs.Int64Var(&cfg.MaxBytes, "stream-max-bytes", 0, "size cap of each broker stream; when full the ingress answers 503 (default 1 GiB, -1 for none)")
-	fs.DurationVar(&cfg.AckWait, "ack-wait", 0, "how soon events in flight in a crashed dispatcher are redelivered (default 8s)")
-	fs.DurationVar(&cfg.MaxBackoff, "max-backoff", 0, "cap of the backoff between retries of a trigger (default 1m)")
-	fs.DurationVar(&cfg.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
-	var files stringList
-	fs.Var(&files, "f", "YAML file of Knative Brokers and Triggers (repeatable)")
+	var f Flags
+	f.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	return Run(ctx, f, stderr)
+}
+
+// Run runs the broker data plane: it loads Brokers and Triggers from f.Files,
+// or with f.Cluster follows those of a cluster through informers, connects to
+// f.NATSURL (or starts an embedded JetStream in f.DataDir), serves the ingress
+// and the /healthz and /readyz probes on f.Addr and dispatches until ctx is
+// done. It logs to stderr.
+func Run(ctx context.Context, f Flags, stderr io.Writer) error {
 	switch {
-	case *role != RoleAll && *role != RoleIngress && *role != RoleDispatcher:
-		return fmt.Errorf("--role %q: must be all, ingress or dispatcher", *role)
-	case *fromCluster && len(files) > 0:
+	case f.Role != RoleAll && f.Role != RoleIngress && f.Role != RoleDispatcher:
+		return fmt.Errorf("--role %q: must be all, ingress or dispatcher", f.Role)
+	case f.Cluster && len(f.Files) > 0:
 		return errors.New("--cluster and -f exclude each other")
-	case !*fromCluster && len(files) == 0:
+	case !f.Cluster && len(f.Files) == 0:
 		return errors.New("no manifests: pass at least one -f file, or --cluster")
 	}
-	cfg.IngressOnly = *role == RoleIngress
+	cfg := f.Config
+	cfg.IngressOnly = f.Role == RoleIngress
 	reg := metrics.New()
 	cfg.Metrics = reg.Broker
-	logger, err := newLogger(*logLevel, stderr)
+	logger, err := newLogger(f.LogLevel, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
-	if *fromCluster {
-		return mainCluster(ctx, *kubeconfig, *namespace, *natsURL, *dataDir, *addr, *role, cfg, reg, logger)
+	if f.Cluster {
+		return mainCluster(ctx, f, cfg, reg, logger)
 	}
 
 	// Brokers and Triggers only: EventSources and Sensors are flint dev's, and
 	// the broker links no Argo Events types.
-	set, problems, err := knative.Load(ctx, document.Reader{}, files...)
+	set, problems, err := knative.Load(ctx, document.Reader{}, f.Files...)
 	if err != nil {
 		return fmt.Errorf("loading manifests: %w", err)
 	}
 	if len(problems) > 0 {
 		return problems
 	}
-	nc, stopNATS, err := connect(*natsURL, *dataDir, logger)
+	nc, stopNATS, err := connect(f.NATSURL, f.DataDir, logger)
 	if err != nil {
 		return err
 	}
@@ -116,13 +153,14 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var ready atomic.Bool
 	ready.Store(true)
-	return serve(ctx, dp, *addr, *role, &ready, reg, logger)
+	return serve(ctx, dp, f.Addr, f.Role, &ready, reg, logger)
 }
 
 // mainCluster runs the data plane on the Brokers and Triggers of a cluster, applying
 // them after every change; /readyz answers 200 once they were applied.
-func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, addr, role string, cfg Config, reg *metrics.Registry, logger *zap.Logger) error {
-	restCfg, ok, err := kube.LoadConfig(kubeconfig)
+func mainCluster(ctx context.Context, f Flags, cfg Config, reg *metrics.Registry, logger *zap.Logger) error {
+	kube.LogTo(logger.Named("kubernetes"))
+	restCfg, ok, err := kube.LoadConfig(f.Kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -133,7 +171,7 @@ func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, a
 	if err != nil {
 		return fmt.Errorf("building cluster client: %w", err)
 	}
-	nc, stopNATS, err := connect(natsURL, dataDir, logger)
+	nc, stopNATS, err := connect(f.NATSURL, f.DataDir, logger)
 	if err != nil {
 		return err
 	}
@@ -155,12 +193,12 @@ func mainCluster(ctx context.Context, kubeconfig, namespace, natsURL, dataDir, a
 	watched := make(chan error, 1)
 	go func() {
 		watched <- dataplane.Watch(watchCtx, client, apply, dataplane.Options{
-			Namespace: namespace,
+			Namespace: f.Namespace,
 			Applied:   func() { ready.Store(true) },
 			Logger:    logger.Named("watch"),
 		})
 	}()
-	serveErr := serve(ctx, dp, addr, role, &ready, reg, logger)
+	serveErr := serve(ctx, dp, f.Addr, f.Role, &ready, reg, logger)
 	stopWatch()
 	if err := <-watched; err != nil && serveErr == nil {
 		serveErr = err
@@ -261,6 +299,10 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 
 // stringList is a repeatable string flag.
 type stringList []string
+
+// Type names the kind of value in command-line help: a repeatable string,
+// which is what a stringArray flag is in the flint command.
+func (s *stringList) Type() string { return "stringArray" }
 
 // String implements flag.Value.
 func (s *stringList) String() string { return strings.Join(*s, ",") }

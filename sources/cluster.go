@@ -1,5 +1,7 @@
 package sources
 
+import "go.uber.org/zap"
+
 // Cluster is the Kubernetes cluster a source type watches or reads: the
 // *kube.Clients of it, behind an interface so that package sources, and the
 // images of the types that need no cluster (push sources), link no client-go.
@@ -9,9 +11,10 @@ type Cluster interface {
 }
 
 // Connect builds, without dialing, the clients of the cluster a kubeconfig
-// file names ("" for $KUBECONFIG, else the pod's service account); a nil
-// Cluster and a nil error mean there is none.
-type Connect func(kubeconfig string) (Cluster, error)
+// file names ("" for $KUBECONFIG, else the pod's service account), whose
+// own log lines go to logger; a nil Cluster and a nil error mean there is
+// none.
+type Connect func(kubeconfig string, logger *zap.Logger) (Cluster, error)
 
 // Option qualifies what Register records of a type.
 type Option func(*registration)

@@ -56,6 +56,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(stderr), lvl))
 	defer func() { _ = logger.Sync() }()
 	ctx = logging.WithLogger(ctx, logger.Sugar())
+	kube.LogTo(logger.Named("kubernetes"))
 
 	cfg, ok, err := kube.LoadConfig(*kubeconfig)
 	if err != nil {

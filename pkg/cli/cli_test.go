@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -187,10 +189,75 @@ func TestValidateNeedsFiles(t *testing.T) {
 	}
 }
 
+// TestVersion: `flint version` and `flint --version` print the same line.
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	code, out, _ := run(t, "", "version")
-	if code != 0 || !strings.HasPrefix(out, "flint ") {
-		t.Fatalf("exit %d, out %q", code, out)
+	line := regexp.MustCompile(`^flint \S.* ` + runtime.GOOS + `/` + runtime.GOARCH + ` go\S+\n$`)
+	var outs []string
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, errOut := run(t, "", args...)
+		if code != 0 || !line.MatchString(out) {
+			t.Errorf("flint %s: exit %d, out %q, err %q; want a line matching %s", strings.Join(args, " "), code, out, errOut, line)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("flint version printed %q, flint --version %q", outs[0], outs[1])
+	}
+}
+
+// TestBrokerHelp: `flint broker --help` is laid out like every other
+// command's help, with the broker image's flags in their long form.
+func TestBrokerHelp(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "", "broker", "--help")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, err %q", code, errOut)
+	}
+	for _, want := range []string{
+		"\n\nUsage:\n  flint broker --nats URL -f FILE... [flags]\n\nFlags:\n",
+		"  -f, --filename stringArray ",
+		"      --nats string ",
+		"      --cluster ",
+		"      --stream-max-age duration ",
+		"  -h, --help ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "(default 0s)") {
+		t.Errorf("help shows zero defaults:\n%s", out)
+	}
+	if strings.Contains(out, "Usage of broker") || strings.Contains(out, "\n  -nats ") {
+		t.Errorf("help is the Go flag package's:\n%s", out)
+	}
+	// Its layout is that of `flint dev --help`: the long text, then usage and flags.
+	_, devOut, _ := run(t, "", "dev", "--help")
+	shape := regexp.MustCompile(`(?s)^\S.*\n\nUsage:\n  flint \S+ .*\[flags\]\n\nFlags:\n.*  -h, --help `)
+	for name, help := range map[string]string{"broker": out, "dev": devOut} {
+		if !shape.MatchString(help) {
+			t.Errorf("flint %s --help does not match %s:\n%s", name, shape, help)
+		}
+	}
+}
+
+// TestBrokerFlags: the flags reach the broker: a bad --role and -f with
+// --cluster are refused with their names.
+func TestBrokerFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"broker", "-f", "x.yaml", "--role", "everything"}, `--role "everything": must be all, ingress or dispatcher`},
+		{[]string{"broker", "--filename", "x.yaml", "--cluster"}, "--cluster and -f exclude each other"},
+		{[]string{"broker"}, "no manifests: pass at least one -f file, or --cluster"},
+	}
+	for _, tc := range tests {
+		code, _, errOut := run(t, "", tc.args...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("flint %s: exit %d, err %q, want %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
 	}
 }

@@ -70,7 +70,11 @@ func NewRootCommand(streams IO, opts ...Option) *cobra.Command {
 		Long:          "flint runs Argo Events YAML (argoproj.io/v1alpha1), unchanged, on Knative: event sources as scale-to-zero services, a NATS JetStream broker, sensors as functions. `flint dev` runs all of it in one process.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Version gives the root command its --version flag, which prints
+		// what `flint version` prints.
+		Version: versionLine(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)

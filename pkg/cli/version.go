@@ -13,6 +13,12 @@ import (
 // is a release or a development build of a commit.
 func Version() string { return version.Get().String() }
 
+// versionLine is what `flint version` and `flint --version` print: the
+// version, the platform and the Go release, e.g. "flint v0.1.0 linux/amd64 go1.26.8".
+func versionLine() string {
+	return fmt.Sprintf("flint %s %s/%s %s", Version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
 func newVersionCommand(streams IO) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -21,7 +27,7 @@ func newVersionCommand(streams IO) *cobra.Command {
 			"(a pseudo-version); the function projects of `flint compile` require flint's module at that version.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(streams.Out, "flint %s %s/%s %s\n", Version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+			_, err := fmt.Fprintln(streams.Out, versionLine())
 			return err
 		},
 	}

@@ -177,8 +177,12 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 	}
 	var problems Problems
 	clients, err := kube.Connect(opts.Kubeconfig)
-	if err == nil && clients == nil && offline {
+	switch {
+	case err == nil && clients == nil && offline:
 		clients, err = kube.New(&rest.Config{Host: "https://cluster.invalid"})
+	case err == nil && clients != nil && !offline:
+		// A failing watch or request is a line of flint's log, not klog's.
+		kube.LogTo(log.Named("kubernetes"))
 	}
 	if err != nil {
 		return b, Problems{{Kind: "Options", Name: "kubeconfig", Err: &apis.FieldError{Message: err.Error(), Paths: []string{"--kubeconfig"}}}}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/host"
@@ -32,7 +34,7 @@ type fakeCluster string
 func (c fakeCluster) Server() string { return string(c) }
 
 // fakeConnect reaches no cluster without a kubeconfig and fails on one named "broken".
-func fakeConnect(kubeconfig string) (sources.Cluster, error) {
+func fakeConnect(kubeconfig string, _ *zap.Logger) (sources.Cluster, error) {
 	switch kubeconfig {
 	case "":
 		return nil, nil

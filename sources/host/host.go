@@ -109,7 +109,7 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	}
 	deps := sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Metrics: reg.Source}
 	if connect := sources.ClusterConnect(typeKey); connect != nil {
-		if deps.Cluster, err = connect(*kubeconfig); err != nil {
+		if deps.Cluster, err = connect(*kubeconfig, log.Named("kubernetes")); err != nil {
 			return fmt.Errorf("connecting %s sources to their cluster: %w", typeKey, err)
 		}
 		if deps.Cluster != nil {

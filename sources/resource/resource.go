@@ -63,12 +63,14 @@ func factory(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error
 	return src, nil
 }
 
-// connect is how a host reaches the cluster resource sources watch.
-func connect(kubeconfig string) (sources.Cluster, error) {
+// connect is how a host reaches the cluster resource sources watch; what
+// client-go logs (a failing watch) goes to logger.
+func connect(kubeconfig string, logger *zap.Logger) (sources.Cluster, error) {
 	c, err := kube.Connect(kubeconfig)
 	if c == nil { // no cluster, or an error: no Cluster rather than a nil *kube.Clients in one
 		return nil, err
 	}
+	kube.LogTo(logger)
 	return c, nil
 }
 

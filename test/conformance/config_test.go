@@ -191,6 +191,71 @@ func TestConfig(t *testing.T) {
 	if !slices.Contains(ko.DefaultEnv, "CGO_ENABLED=0") {
 		t.Errorf(".ko.yaml: defaultEnv %v does not turn CGO off", ko.DefaultEnv)
 	}
+	if slices.Contains(ko.DefaultFlags, "-trimpath") {
+		t.Errorf(".ko.yaml: defaultFlags %v repeat -trimpath, which ko passes to go build itself", ko.DefaultFlags)
+	}
+}
+
+// TestConfigNATS checks the NATS server of config/: a StatefulSet running the
+// exact nats-server release that go.mod requires (the one the tests run
+// embedded), governed by a headless Service of the same name whose selector
+// matches its pods, so that config-flint's nats-url resolves to them.
+func TestConfigNATS(t *testing.T) {
+	t.Parallel()
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/nats-io/nats-server/v2 v(\d+\.\d+\.\d+)\s*$`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod requires no release of github.com/nats-io/nats-server/v2")
+	}
+	wantImage := "nats:" + string(m[1]) + "-alpine"
+
+	var sts *appsv1.StatefulSet
+	services := map[string]*corev1.Service{}
+	var configFlint *corev1.ConfigMap
+	for _, d := range readConfig(t) {
+		switch o := d.typed.(type) {
+		case *appsv1.StatefulSet:
+			if o.Name == "nats" {
+				sts = o
+			}
+		case *corev1.Service:
+			services[o.Name] = o
+		case *corev1.ConfigMap:
+			if o.Name == "config-flint" {
+				configFlint = o
+			}
+		}
+	}
+	if sts == nil || configFlint == nil {
+		t.Fatalf("config has no nats StatefulSet (%v) or no config-flint (%v)", sts != nil, configFlint != nil)
+	}
+	for _, c := range sts.Spec.Template.Spec.Containers {
+		if c.Name == "nats" && c.Image != wantImage {
+			t.Errorf("nats image %q, want %q (the nats-server release of go.mod)", c.Image, wantImage)
+		}
+	}
+	svc := services[sts.Spec.ServiceName]
+	if svc == nil {
+		t.Fatalf("no Service %q governs the nats StatefulSet", sts.Spec.ServiceName)
+	}
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		t.Errorf("Service %s: clusterIP %q, want None (headless, for the StatefulSet)", svc.Name, svc.Spec.ClusterIP)
+	}
+	for k, v := range svc.Spec.Selector {
+		if sts.Spec.Template.Labels[k] != v {
+			t.Errorf("Service %s selects %s=%s, which the nats pods do not carry", svc.Name, k, v)
+		}
+	}
+	if len(svc.Spec.Selector) == 0 {
+		t.Errorf("Service %s has no selector: its name would resolve to nothing", svc.Name)
+	}
+	wantURL := fmt.Sprintf("nats://%s.%s.svc.cluster.local:%d", svc.Name, svc.Namespace, svc.Spec.Ports[0].Port)
+	if got := configFlint.Data["nats-url"]; got != wantURL {
+		t.Errorf("config-flint nats-url %q, want %q (the Service's DNS name)", got, wantURL)
+	}
 }
 
 // checkDeployment asks of a Deployment what config/ promises: non-root pods with a
