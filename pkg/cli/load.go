@@ -28,10 +28,15 @@ func loadWith(ctx context.Context, l manifest.Loader, paths []string) (*manifest
 // strictUsage is the help of the --strict flag.
 const strictUsage = "treat unknown fields (which Argo's CRDs drop silently) as errors instead of warnings"
 
-// warnUnknown prints the unknown fields of set as warnings.
+// warnUnknown prints as warnings what set names that is unknown: its
+// unknown fields, and the EventSources its dependencies name that are not
+// among those loaded (set.Unmatched).
 func warnUnknown(w io.Writer, set *manifest.Set) {
 	for _, p := range set.Warnings {
 		fmt.Fprintln(w, "warning: "+p.String()+" (ignored, as Argo Events ignores it; --strict makes it an error)")
+	}
+	for _, p := range set.Unmatched {
+		fmt.Fprintln(w, "warning: "+p.String())
 	}
 }
 

@@ -150,6 +150,7 @@ func runTest(cmd *cobra.Command, streams IO, fl *testFlags) (int, error) {
 	}
 
 	set, problems := loadManifests(cmd.Context(), fl.files, streams.In)
+	warnUnknown(streams.Err, set)
 	if len(problems) == 0 {
 		problems, _ = dev.Validate(cmd.Context(), set, problems, dev.Options{})
 	}

@@ -15,12 +15,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
@@ -99,7 +101,9 @@ type Endpoints struct {
 // Run starts everything, blocks until ctx ends or a component fails, then
 // stops accepting events, drains what is in flight and returns. It builds
 // every component before anything listens, as Check does, and refuses to
-// start with a Problems error when something cannot run.
+// start with a Problems error when something cannot run; a port an event
+// source cannot bind is such a problem too, at the field that set it. A
+// start that fails leaves no temporary store behind.
 func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	log := opts.logger()
 	if opts.BrokerAddr == "" {
@@ -140,10 +144,13 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	}
 	nc, srv, err := connect(opts, st.dir, log)
 	if err != nil {
-		st.release(log, -1)
+		st.release(log, 0) // nothing was accepted: a temporary store goes
 		return err
 	}
-	undelivered := -1 // unknown until counted
+	// Until the ingress and the sources serve, nothing can have been accepted,
+	// so a start that fails removes its temporary store; from then on the
+	// count is unknown until counted.
+	undelivered := 0
 	defer func() {
 		// Acknowledgements and hand-backs (Nak) of the stop are still in the
 		// connection's buffer: send them before closing.
@@ -171,6 +178,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	}
 
 	ingressLn, err := net.Listen("tcp", opts.BrokerAddr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listening for the broker ingress on %s: %w; another flint dev may be running there: choose another address with --broker-addr", opts.BrokerAddr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("listening for the broker ingress on %s: %w", opts.BrokerAddr, err)
 	}
@@ -227,6 +237,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 
 	errc := make(chan error, 4)
 	var dpWG, srvWG, srcWG sync.WaitGroup
+	undelivered = -1 // events may be accepted from here on
 	dpWG.Go(func() {
 		if err := dp.Run(dpCtx); err != nil {
 			errc <- fmt.Errorf("broker dispatcher: %w", err)
@@ -259,6 +270,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 
 	if err = waitReady(ctx, b.receiver, errc); err != nil {
 		log.Error("event source failed to start, shutting down", zap.Error(err))
+		err = b.portProblem(err, opts.BrokerAddr)
 	} else {
 		ep := Endpoints{Ingress: ingressBase + "/default/default", IngressAddr: ingressLn.Addr().String()}
 		if srv != nil {
@@ -312,6 +324,33 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// portProblem turns a port an event source could not bind into the problem
+// of the EventSource field that set it, with what to do about it; other
+// errors are returned as they are. brokerAddr is where the broker ingress
+// listens: a port it holds is named as such.
+func (b *built) portProblem(err error, brokerAddr string) error {
+	var pe *receiver.PortError
+	if !errors.As(err, &pe) || pe.Field == "" {
+		return err
+	}
+	msg := pe.Reason()
+	if pe.InUse() {
+		if _, port, _ := net.SplitHostPort(brokerAddr); port == pe.Port {
+			msg += "; the broker ingress listens there: move it with --broker-addr, or give the entry another port"
+		} else {
+			msg += "; something else listens there: stop it, give the entry another port, or bind another interface with --listen-host"
+		}
+	}
+	p := Problem{Kind: "EventSource", Name: pe.EventSource, Err: &apis.FieldError{Message: msg, Paths: []string{pe.Field + ".port"}}}
+	for _, s := range b.sources {
+		if s.unit.EventSource.Name == pe.EventSource {
+			p.Namespace = s.unit.Namespace // the first of that name: the receiver knows no namespaces
+			break
+		}
+	}
+	return Problems{p}
 }
 
 // newServer is an HTTP server of the dev process with its timeouts and limits.

@@ -3,6 +3,7 @@ package manifest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"knative.dev/pkg/apis"
@@ -22,6 +23,7 @@ import (
 // object that needs exactly one of several type keys and has none (a trigger
 // template with `openwhisk:` for `openWhisk:`) is a problem that names its
 // unknown fields and what they probably meant; those leave s.Warnings.
+// Check also sets s.Unmatched.
 func (s *Set) Check(ctx context.Context) Problems {
 	var problems Problems
 	for i := range s.Objects {
@@ -33,6 +35,7 @@ func (s *Set) Check(ctx context.Context) Problems {
 	problems = append(problems, s.sharedRoutes()...)
 	problems = append(problems, s.unknownEvents()...)
 	problems.Sort()
+	s.Unmatched = s.unmatchedSources()
 	return problems
 }
 
@@ -118,11 +121,53 @@ func (s *Set) unknownEvents() Problems {
 			for _, k := range es.Spec.TypeKeys() {
 				names = append(names, es.Spec.EventNames(k)...)
 			}
-			problems = append(problems, o.Origin.Problem(fmt.Sprintf("spec.dependencies[%d].eventName", j),
-				fmt.Sprintf("EventSource %q has no event %q (it has %s)", es.Name, d.EventName, strings.Join(names, ", "))))
+			reason := fmt.Sprintf("EventSource %q has no event %q (it has %s)", es.Name, d.EventName, strings.Join(names, ", "))
+			if best := document.DidYouMean(d.EventName, names); best != "" {
+				reason += fmt.Sprintf("; did you mean %q?", best)
+			}
+			problems = append(problems, o.Origin.Problem(fmt.Sprintf("spec.dependencies[%d].eventName", j), reason))
 		}
 	}
 	return problems
+}
+
+// unmatchedSources reports a dependency whose eventSourceName is none of the
+// EventSources of the set in the Sensor's namespace, when there are some,
+// with the closest of their names.
+func (s *Set) unmatchedSources() Problems {
+	names := map[string][]string{} // namespace → EventSource names, in input order
+	for i := range s.Objects {
+		if es := s.Objects[i].EventSource; es != nil {
+			ns := s.Objects[i].Namespace()
+			if !slices.Contains(names[ns], es.Name) { // a duplicate is a problem of its own
+				names[ns] = append(names[ns], es.Name)
+			}
+		}
+	}
+	var unmatched Problems
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if o.Sensor == nil {
+			continue
+		}
+		ns := o.Namespace()
+		loaded := names[ns]
+		if len(loaded) == 0 {
+			continue
+		}
+		for j, d := range o.Sensor.Spec.Dependencies {
+			if d.EventSourceName == "" || slices.Contains(loaded, d.EventSourceName) {
+				continue
+			}
+			reason := fmt.Sprintf("EventSource %q is not among those loaded in namespace %q (%s): none of their events fires this dependency",
+				d.EventSourceName, ns, strings.Join(loaded, ", "))
+			if best := document.DidYouMean(d.EventSourceName, loaded); best != "" {
+				reason += fmt.Sprintf("; did you mean %q?", best)
+			}
+			unmatched = append(unmatched, o.Origin.Problem(fmt.Sprintf("spec.dependencies[%d].eventSourceName", j), reason))
+		}
+	}
+	return unmatched
 }
 
 // explainMissingType adds to each "expected exactly one of …, got none"

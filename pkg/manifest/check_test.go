@@ -10,12 +10,13 @@ import (
 func TestCheckReportsProblems(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		paths    []string
-		strict   bool
-		want     []string
-		warnings []string
-		skipped  []string
+		name      string
+		paths     []string
+		strict    bool
+		want      []string
+		warnings  []string
+		skipped   []string
+		unmatched []string
 	}{
 		{
 			name:  "unknown fields are warnings that name the full path and a close match",
@@ -115,9 +116,23 @@ func TestCheckReportsProblems(t *testing.T) {
 			name:  "checks across objects and files",
 			paths: []string{"testdata/cases/cross-1.yaml", "testdata/cases/cross-2.yaml"},
 			want: []string{
-				`testdata/cases/cross-1.yaml#2: spec.dependencies[0].eventName: EventSource "second" has no event "exmaple" (it has example, other)`,
+				`testdata/cases/cross-1.yaml#2: spec.dependencies[0].eventName: EventSource "second" has no event "exmaple" (it has example, other); did you mean "example"?`,
 				`testdata/cases/cross-2.yaml#1: spec.webhook[example].endpoint: port 12000 and endpoint /example are already served by EventSource "first" (webhook[example], testdata/cases/cross-1.yaml#1)`,
 				`testdata/cases/cross-2.yaml#2: metadata.name: duplicate EventSource "first" in namespace "default" (also testdata/cases/cross-1.yaml#1)`,
+			},
+			unmatched: []string{
+				`testdata/cases/cross-1.yaml#2: spec.dependencies[1].eventSourceName: EventSource "not-in-set" is not among those loaded in namespace "default" (first, second): none of their events fires this dependency`,
+			},
+		},
+		{
+			name:  "a dependency on an EventSource that is not loaded is a warning when others are loaded in its namespace",
+			paths: []string{"testdata/cases/unmatched.yaml"},
+			want: []string{
+				`testdata/cases/unmatched.yaml#3: spec.dependencies[2].eventName: EventSource "webhook" has no event "exampel" (it has example); did you mean "example"?`,
+			},
+			unmatched: []string{
+				`testdata/cases/unmatched.yaml#3: spec.dependencies[0].eventSourceName: EventSource "webhok" is not among those loaded in namespace "default" (webhook): none of their events fires this dependency; did you mean "webhook"?`,
+				`testdata/cases/unmatched.yaml#3: spec.dependencies[1].eventSourceName: EventSource "calendar" is not among those loaded in namespace "default" (webhook): none of their events fires this dependency`,
 			},
 		},
 		{
@@ -152,6 +167,13 @@ func TestCheckReportsProblems(t *testing.T) {
 			}
 			for _, s := range set.Skipped {
 				skipped = append(skipped, s.Note())
+			}
+			var unmatched []string
+			for _, p := range set.Unmatched {
+				unmatched = append(unmatched, p.String())
+			}
+			if !slices.Equal(unmatched, tc.unmatched) {
+				t.Errorf("Check() unmatched =\n  %s\nwant\n  %s", strings.Join(unmatched, "\n  "), strings.Join(tc.unmatched, "\n  "))
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("Check() problems =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))

@@ -92,6 +92,13 @@ type Set struct {
 	// Skipped are the documents of other kinds (a WorkflowTemplate, an
 	// EventBus, a ConfigMap) that flint does not read.
 	Skipped []Skipped
+	// Unmatched are the Sensor dependencies whose eventSourceName names none
+	// of the EventSources the set holds in the Sensor's namespace, when it
+	// holds some there: no event of theirs fires the dependency (in `flint
+	// dev` none at all). Each names the EventSource probably meant. A set
+	// without EventSources in that namespace has none: its Sensors wait for
+	// events of EventSources deployed apart.
+	Unmatched Problems
 }
 
 // EventSources returns the EventSources of the set, in order.

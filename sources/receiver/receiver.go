@@ -317,7 +317,8 @@ func (r *Receiver) Ports() []Port {
 // Run resolves the routes' secrets, binds every port and serves until ctx
 // ends; then it stops accepting, lets in-flight requests finish (bounded by
 // the shutdown timeout, after which their connections are closed) and returns
-// nil. A Receiver runs once; with no routes it binds nothing and waits.
+// nil. A port it cannot bind is a *PortError. A Receiver runs once; with no
+// routes it binds nothing and waits.
 func (r *Receiver) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.started {
@@ -346,10 +347,16 @@ func (r *Receiver) Run(ctx context.Context) error {
 			closeAll()
 			return err
 		}
-		bound, err := net.Listen("tcp", net.JoinHostPort(r.opts.Host, p.number))
+		addr := net.JoinHostPort(r.opts.Host, p.number)
+		bound, err := net.Listen("tcp", addr)
 		if err != nil {
 			closeAll()
-			return fmt.Errorf("listening on port %s: %w", p.number, err)
+			pe := &PortError{Port: p.number, Addr: addr, Err: err}
+			if endpoints := slices.Sorted(maps.Keys(p.routes)); len(endpoints) > 0 {
+				first := p.routes[endpoints[0]].spec
+				pe.EventSource, pe.Field = first.EventSource, first.Field
+			}
+			return pe
 		}
 		ln := netutil.LimitListener(bound, r.opts.MaxConns)
 		listeners = append(listeners, ln)

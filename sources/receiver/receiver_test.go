@@ -2,6 +2,7 @@ package receiver_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -255,7 +256,8 @@ func TestRunFails(t *testing.T) {
 		spec    receiver.RouteSpec
 		wantErr string
 	}{
-		{name: "port in use", spec: receiver.RouteSpec{Field: "spec.webhook[e]", Port: busyPort, Endpoint: "/e"}, wantErr: "listening on port " + busyPort},
+		{name: "port in use", spec: receiver.RouteSpec{EventSource: "es", Field: "spec.webhook[e]", Port: busyPort, Endpoint: "/e"},
+			wantErr: "spec.webhook[e].port of EventSource es: port " + busyPort + " is in use (127.0.0.1:" + busyPort + ")"},
 		{name: "missing secret", spec: receiver.RouteSpec{EventSource: "es", Field: "spec.webhook[s]", Port: "0", Endpoint: "/s", Auth: receiver.Auth{Token: ref("missing", "t")}},
 			wantErr: "eventsource es: spec.webhook[s].authSecret: resolving secret"},
 	}
@@ -267,8 +269,13 @@ func TestRunFails(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := r.Run(ctx); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			err := r.Run(ctx)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Run = %v, want error containing %q", err, tc.wantErr)
+			}
+			var pe *receiver.PortError
+			if errors.As(err, &pe) != (tc.name == "port in use") || (pe != nil && (!pe.InUse() || pe.Field != tc.spec.Field || pe.EventSource != tc.spec.EventSource)) {
+				t.Errorf("Run = %#v: a *receiver.PortError naming the route's owner only when the port is in use", err)
 			}
 			if err := r.Run(ctx); err == nil {
 				t.Error("second Run succeeded")

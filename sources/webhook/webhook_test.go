@@ -792,7 +792,7 @@ func TestRunFails(t *testing.T) {
 		wantErr string
 	}{
 		{name: "missing secret", entries: map[string]v1alpha1.WebhookEventSource{"s": secured}, wantErr: "eventsource webhook-es: spec.webhook[s].authSecret: resolving secret"},
-		{name: "port in use", entries: map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", busyPort)}, wantErr: "listening on port " + busyPort},
+		{name: "port in use", entries: map[string]v1alpha1.WebhookEventSource{"e": entry("/e", "POST", busyPort)}, wantErr: "spec.webhook[e].port of EventSource webhook-es: port " + busyPort + " is in use"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
