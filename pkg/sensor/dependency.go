@@ -49,8 +49,8 @@ func (d *dependency) matches(ev *event.Event) bool {
 // not, a human-readable reason (e.g. `data filter body.message: "goodbye" does
 // not match [hello hey]`). err is non-nil when the event could not be
 // evaluated (transform failure, missing path, data that is not JSON, script
-// error), and the event then does not pass; an event that passes under
-// filtersLogicalOperator "or" despite errors has them in reason and a nil err.
+// error), and the event then does not pass, under filtersLogicalOperator "or"
+// too, even when another kind of filter passed (as Argo Events discards it).
 func (d *dependency) filter(ctx context.Context, ev *event.Event) (out *event.Event, pass bool, reason string, err error) {
 	return d.explainFilter(ctx, ev, nil)
 }
@@ -78,8 +78,6 @@ func (d *dependency) explainFilter(ctx context.Context, ev *event.Event, checks 
 	}
 	v := d.filters.evalInput(ctx, &input{ev: out, checks: checks})
 	switch {
-	case v.pass && v.err != nil:
-		return out, true, "passed with filter errors: " + v.err.Error(), nil
 	case v.err != nil:
 		return out, false, v.err.Error(), v.err
 	default:

@@ -159,8 +159,7 @@ type DependencyExplanation struct {
 	// Passed is true when the event is for the dependency and passed its
 	// transform and filters.
 	Passed bool `json:"passed"`
-	// Reason says why the event did not pass, or which filter errors an
-	// `or` let it pass despite.
+	// Reason says why the event did not pass.
 	Reason string `json:"reason,omitempty"`
 	// Error is set when the event could not be evaluated (transform or
 	// filter error).
@@ -188,8 +187,6 @@ func explainDependency(ctx context.Context, d *dependency, ev *event.Event) (x D
 	case err != nil:
 		x.Error = err.Error()
 	case !pass:
-		x.Reason = reason
-	case reason != "":
 		x.Reason = reason
 	}
 	if d.transform != nil && out != nil && out != ev {

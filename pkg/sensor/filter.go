@@ -102,11 +102,13 @@ func newFilterSet(f *v1alpha1.EventDependencyFilter, op v1alpha1.LogicalOperator
 }
 
 // eval runs the filter kinds in Argo Events' order (exprs, data, context,
-// time, script) and combines them as it does. With "and" (the default) an
-// error stops evaluation and every kind must pass. With "or" one defined kind
-// passing is enough; the errors of the exprs, data and time kinds are
-// collected (the event still passes when another kind did), while a script
-// error always fails the event.
+// time, script) and combines them as its code does. With "and" (the default)
+// an error stops evaluation and every kind must pass. With "or" one defined
+// kind passing is enough, but an error fails the event all the same: the
+// errors of the exprs, data and time kinds are collected while the other
+// kinds run, and a script error stops at once. (Argo's filterEvent returns
+// "passed" together with the collected errors, and its exported Filter turns
+// any error into "not passed", so its sensor discards the event.)
 func (f *filterSet) eval(ctx context.Context, ev *event.Event) verdict {
 	return f.evalInput(ctx, &input{ev: ev})
 }
@@ -138,7 +140,7 @@ func (f *filterSet) evalInput(ctx context.Context, in *input) verdict {
 	}
 	switch {
 	case len(errs) > 0:
-		return verdict{pass: pass, err: joinErrors(errs)}
+		return verdict{err: joinErrors(errs)}
 	case pass:
 		return verdict{pass: true}
 	case len(reasons) == 0:

@@ -53,7 +53,10 @@ func TestFilterSet(t *testing.T) {
 		{name: "argo: and, context true, data error", op: "and", data: kv,
 			filter:  v1alpha1.EventDependencyFilter{Context: webhookCtx, Data: []v1alpha1.DataFilter{str("z", "v")}},
 			wantErr: "data filter z: path does not exist"},
-		{name: "argo: or, context true, data error passes with the error", op: "or", data: kv, wantPass: true,
+		// Argo's filter_test.go has this case pass with the error: it tests
+		// filterEvent, but its sensor calls Filter, which turns any error
+		// into "not passed", so the event is discarded.
+		{name: "argo's code: or, context true, data error discards the event", op: "or", data: kv,
 			filter:  v1alpha1.EventDependencyFilter{Context: webhookCtx, Data: []v1alpha1.DataFilter{str("z", "v")}},
 			wantErr: "data filter z: path does not exist"},
 		{name: "argo: (A && B) && (C && D)", data: abc, wantPass: true,
@@ -127,6 +130,18 @@ func TestFilterSet(t *testing.T) {
 		{name: "time kind fails", data: kv,
 			filter:     v1alpha1.EventDependencyFilter{Time: &v1alpha1.TimeFilter{Start: "09:00:00", Stop: "10:00:00"}},
 			wantReason: "time filter: 16:36:34 UTC is not in [09:00:00, 10:00:00)"},
+		{name: "or: an expr error fails even when the data kind passes", op: "or", data: kv,
+			filter: v1alpha1.EventDependencyFilter{
+				Exprs: []v1alpha1.ExprFilter{expr(`y == 1`, "y", "y")},
+				Data:  []v1alpha1.DataFilter{str("k", "v")},
+			},
+			wantErr: "expr filter (y == 1): y: path does not exist"},
+		{name: "or: a data error fails even when the script kind passes", op: "or", data: kv,
+			filter: v1alpha1.EventDependencyFilter{
+				Data:   []v1alpha1.DataFilter{str("z", "v")},
+				Script: `return true`,
+			},
+			wantErr: "data filter z: path does not exist"},
 		{name: "or: a script error fails even after a passing kind", op: "or", data: kv,
 			filter: v1alpha1.EventDependencyFilter{
 				Context: webhookCtx,

@@ -2,13 +2,19 @@ package sensor
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/triggers"
 )
 
 // The tests in this file pin behaviours where flint follows Argo Events
@@ -53,28 +59,46 @@ func TestParityExprs(t *testing.T) {
 	}
 }
 
+// TestParityFiltersOrWithErrors: with filtersLogicalOperator or, a filter
+// error discards the event even when another kind of filter passed, as
+// Argo's sensor does (its Filter answers "not passed" for any error), and
+// the error is logged as a warning naming the dependency; the event is
+// handled (acknowledged), not failed.
 func TestParityFiltersOrWithErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
 		eventType string
+		body      string
 		wantFired int
+		wantError string // of the warning; empty: none
 	}{
-		{name: "another kind passes: the event passes despite the error", eventType: "webhook", wantFired: 1},
-		{name: "no kind passes: the event is dropped", eventType: "other"},
+		{name: "another kind passes: the event is discarded all the same", eventType: "webhook", body: `{"kind":"order"}`,
+			wantError: "data filter body.missing: path does not exist"},
+		{name: "no kind passes: the event is discarded", eventType: "other", body: `{"kind":"order"}`,
+			wantError: "data filter body.missing: path does not exist"},
+		{name: "no error and a passing kind: the trigger fires", eventType: "webhook", body: `{"missing":"x"}`, wantFired: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg, url := serve(t, http.StatusOK)
-			s := mustNew(t, loadSensor(t, "parity-filters-or", url))
-			ev := webhookEvent("e1", `{}`, `{"kind":"order"}`)
+			core, logs := observer.New(zapcore.DebugLevel)
+			s := mustNewWith(t, loadSensor(t, "parity-filters-or", url), Options{Deps: triggers.Deps{Logger: zap.New(core)}})
+			ev := webhookEvent("e1", `{}`, tc.body)
 			ev.Context.Type = tc.eventType
 			if err := s.Handle(context.Background(), ev); err != nil {
 				t.Fatalf("Handle = %v", err)
 			}
 			if got := len(tg.got()); got != tc.wantFired {
 				t.Errorf("trigger fired %d times, want %d", got, tc.wantFired)
+			}
+			warned := logs.FilterLevelExact(zapcore.WarnLevel).FilterField(zap.String("dependency", "dep")).All()
+			switch {
+			case tc.wantError == "" && len(warned) > 0:
+				t.Errorf("warned %q, want no warning", warned[0].Message)
+			case tc.wantError != "" && (len(warned) != 1 || !strings.Contains(fmt.Sprint(warned[0].ContextMap()["error"]), tc.wantError)):
+				t.Errorf("warnings %v, want one whose error contains %q", warned, tc.wantError)
 			}
 		})
 	}

@@ -347,13 +347,13 @@ func TestFilter(t *testing.T) {
 			wantErr: "data filter body.message: path does not exist", wantReason: "data filter body.message: path does not exist",
 		},
 		{
-			name: "or passes with errors as a warning",
+			name: "or: an error fails although the context passed",
 			dep: depWith(&v1alpha1.EventDependencyFilter{
 				Context: &v1alpha1.EventContext{Type: "webhook"},
 				Data:    messageIs.Data,
 			}, "or"),
-			ev: testEvent(`{}`), wantPass: true,
-			wantReason: "passed with filter errors: data filter body.message: path does not exist",
+			ev:      testEvent(`{}`),
+			wantErr: "data filter body.message: path does not exist", wantReason: "data filter body.message: path does not exist",
 		},
 		{
 			name: "nil event", dep: depWith(messageIs, ""),
