@@ -305,6 +305,10 @@ func TestEventData(t *testing.T) {
 		{name: "JSON scalar", method: "POST", path: "/post", header: http.Header{"Content-Type": {"application/json"}}, body: `42`, wantBody: `42`},
 		{name: "form", method: "POST", path: "/post", header: http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}, body: "a=1&a=2&b=x+y", wantBody: `{"a":["1","2"],"b":["x y"]}`},
 		{name: "form body that is JSON stays JSON", method: "POST", path: "/post", header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, body: `{"a":1}`, wantBody: `{"a":1}`},
+		// curl -d sends this content type unless told otherwise; Argo parses
+		// the JSON as a form: {"{\"message\":\"x y\"}":[""]}.
+		{name: "curl -d with JSON and no content type", method: "POST", path: "/post", header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+			body: `{"message":"x+y"}`, wantBody: `{"message":"x+y"}`},
 		{name: "GET query", method: "GET", path: "/get?repo=flint&tag=a&tag=b", wantBody: `{"repo":["flint"],"tag":["a","b"]}`},
 		{name: "GET without query", method: "GET", path: "/get", wantBody: `{}`},
 		{name: "plain text", method: "POST", path: "/post", header: http.Header{"Content-Type": {"text/plain"}}, body: "hello \"world\"\n", wantBody: `"hello \"world\"\n"`},
