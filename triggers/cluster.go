@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+
+	"go.uber.org/zap"
 )
 
 // Cluster is the Kubernetes cluster that a trigger type acts on: the
@@ -15,9 +17,10 @@ type Cluster interface {
 }
 
 // Connect builds, without dialing, the clients of the cluster a kubeconfig
-// file names ("" for $KUBECONFIG, else the pod's service account); a nil
-// Cluster and a nil error mean there is none.
-type Connect func(kubeconfig string) (Cluster, error)
+// file names ("" for $KUBECONFIG, else the pod's service account), whose
+// own logs (client-go's) go to logger; a nil Cluster and a nil error mean
+// there is none.
+type Connect func(kubeconfig string, logger *zap.Logger) (Cluster, error)
 
 // NeedsCluster marks a type that acts on a Kubernetes cluster: a host that
 // builds it calls connect (ConnectCluster) and hands what it returns to the
@@ -28,12 +31,13 @@ func NeedsCluster(connect Connect) Option {
 
 // ConnectCluster connects to the cluster of kubeconfig through the first of
 // the registered types that acts on one, so that a host links client-go only
-// when it links such a type. A nil Cluster and a nil error mean that no
-// registered type needs a cluster, or that there is none.
-func ConnectCluster(kubeconfig string) (Cluster, error) {
+// when it links such a type; client-go logs to logger. A nil Cluster and a
+// nil error mean that no registered type needs a cluster, or that there is
+// none.
+func ConnectCluster(kubeconfig string, logger *zap.Logger) (Cluster, error) {
 	for _, key := range Keys() {
 		if t, _ := Lookup(key); t.Connect != nil {
-			return t.Connect(kubeconfig)
+			return t.Connect(kubeconfig, logger)
 		}
 	}
 	return nil, nil

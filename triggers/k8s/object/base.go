@@ -41,8 +41,11 @@ func CheckDeps(deps triggers.Deps, src *v1alpha1.ArtifactLocation) *apis.FieldEr
 }
 
 // Connect is how a host reaches the cluster the k8s and argoWorkflow
-// triggers act on (triggers.NeedsCluster).
-func Connect(kubeconfig string) (triggers.Cluster, error) {
+// triggers act on (triggers.NeedsCluster); client-go logs to logger.
+func Connect(kubeconfig string, logger *zap.Logger) (triggers.Cluster, error) {
+	if logger != nil {
+		kube.LogTo(logger)
+	}
 	c, err := kube.Connect(kubeconfig)
 	if c == nil { // no cluster, or an error: no Cluster rather than a nil *kube.Clients in one
 		return nil, err
