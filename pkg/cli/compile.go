@@ -100,6 +100,7 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 		}
 		return exitError{code: 1}
 	}
+	warnTimeouts(streams.Err, set)
 	objs := dev.ObjectsOf(set, nil)
 	graph, err := compile.Compile(compile.Input{
 		EventSources: objs.EventSources, Sensors: objs.Sensors, Brokers: objs.Brokers, Triggers: objs.Triggers,
@@ -145,6 +146,25 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 		}
 	}
 	return nil
+}
+
+// warnTimeouts prints, for every Sensor whose triggers may outlast the
+// request timeout of its function's revision, a warning naming the field.
+func warnTimeouts(w io.Writer, set *manifest.Set) {
+	for _, o := range set.Objects {
+		if o.Sensor == nil {
+			continue
+		}
+		fe := compile.TimeoutWarnings(o.Sensor)
+		if fe == nil {
+			continue
+		}
+		for _, e := range fe.WrappedErrors() {
+			for _, path := range e.Paths {
+				fmt.Fprintln(w, "warning: "+o.Origin.Problem(path, e.Message).String())
+			}
+		}
+	}
 }
 
 // readStdin reads standard input once when a path is "-", so that both

@@ -14,6 +14,7 @@ import (
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/compile"
 	"github.com/flintevents/flint/pkg/manifest"
 )
@@ -198,21 +199,81 @@ func TestCompileIsDeterministic(t *testing.T) {
 	}
 }
 
+// TestDelivery is the delivery spec of each Sensor of testdata/retry.yaml and
+// the warnings `flint compile` prints for it: a delivery timeout never longer
+// than the sensor revision's request timeout, and a warning naming the field
+// that makes the triggers take longer.
 func TestDelivery(t *testing.T) {
 	t.Parallel()
-	g := mustCompile(t, load(t, "retry.yaml"))
-	want := map[string]string{
+	in := load(t, "retry.yaml")
+	g := mustCompile(t, in)
+	tests := []struct {
+		sensor  string
+		timeout string
+		// warnings are the paths of TimeoutWarnings, each with a word of its message.
+		warnings map[string]string
+	}{
 		// 3 attempts of 60 s and two 1 s waits fit in the default.
-		"quick-d": "timeout=PT5M retry=1448 policy=exponential delay=PT0.2S",
+		{sensor: "quick", timeout: "PT5M"},
 		// 4 attempts of 120 s, waits of 10, 20 and 40 s: 550 s.
-		"patient-d": "timeout=PT550S retry=1448 policy=exponential delay=PT0.2S",
+		{sensor: "patient", timeout: "PT5M", warnings: map[string]string{"spec.triggers[0].retryStrategy": "9m10s"}},
+		{sensor: "slow-http", timeout: "PT5M", warnings: map[string]string{"spec.triggers[0].template.http.timeout": "10m0s"}},
+		{sensor: "at-limit", timeout: "PT5M"},
+		// 120 s each, 360 s one after the other.
+		{sensor: "many", timeout: "PT5M", warnings: map[string]string{"spec.triggers": "6m0s"}},
+		{sensor: "slow-dlq", timeout: "PT5M", warnings: map[string]string{"spec.triggers[0].dlqTrigger.template.http.timeout": "6m40s"}},
 	}
-	for _, tr := range g.Triggers {
-		d := tr.Spec.Delivery
-		got := fmt.Sprintf("timeout=%s retry=%d policy=%s delay=%s", *d.Timeout, *d.Retry, *d.BackoffPolicy, *d.BackoffDelay)
-		if got != want[tr.Name] {
-			t.Errorf("trigger %s delivery = %s, want %s", tr.Name, got, want[tr.Name])
-		}
+	sensors := map[string]*v1alpha1.Sensor{}
+	for _, s := range in.Sensors {
+		sensors[s.Name] = s
+	}
+	for _, tc := range tests {
+		t.Run(tc.sensor, func(t *testing.T) {
+			t.Parallel()
+			found := false
+			for _, tr := range g.Triggers {
+				if tr.Name != tc.sensor+"-d" {
+					continue
+				}
+				found = true
+				d := tr.Spec.Delivery
+				got := fmt.Sprintf("timeout=%s retry=%d policy=%s delay=%s", *d.Timeout, *d.Retry, *d.BackoffPolicy, *d.BackoffDelay)
+				want := "timeout=" + tc.timeout + " retry=1448 policy=exponential delay=PT0.2S"
+				if got != want {
+					t.Errorf("delivery = %s, want %s", got, want)
+				}
+			}
+			if !found {
+				t.Fatalf("no Trigger %s-d", tc.sensor)
+			}
+			fe := compile.TimeoutWarnings(sensors[tc.sensor])
+			got := map[string]string{}
+			if fe != nil {
+				if errs := fe.Filter(apis.ErrorLevel); errs != nil {
+					t.Errorf("errors where warnings were due: %v", errs)
+				}
+				for _, w := range fe.WrappedErrors() {
+					for _, p := range w.Paths {
+						got[p] = w.Message
+					}
+				}
+			}
+			if len(got) != len(tc.warnings) {
+				t.Fatalf("warnings %v, want paths %v", got, tc.warnings)
+			}
+			for path, word := range tc.warnings {
+				msg, ok := got[path]
+				if !ok {
+					t.Errorf("no warning at %s; got %v", path, got)
+					continue
+				}
+				for _, w := range []string{word, "5m0s", "PT5M"} {
+					if !strings.Contains(msg, w) {
+						t.Errorf("warning at %s = %q, want it to say %q", path, msg, w)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	eventingduckv1 "knative.dev/eventing/pkg/apis/duck/v1"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
@@ -16,6 +17,12 @@ const (
 	// answers only after its triggers ran (an http trigger waits 60 s by
 	// default), so an attempt may take as long as a Knative revision allows.
 	DefaultSensorTimeout = 5 * time.Minute
+	// RevisionTimeout is how long Knative lets one request to a sensor's
+	// function run: the cluster's default revision timeout (config-defaults
+	// revision-timeout-seconds, 300 s), which is what `kn func deploy` gives
+	// the function, as func.yaml sets no timeoutSeconds. Knative cuts a
+	// request at this time, so no delivery to a sensor may be given longer.
+	RevisionTimeout = 5 * time.Minute
 	// DefaultDeliveryHorizon is how long a delivery to a sensor is retried before the
 	// event is dead-lettered: long enough to outlast the outage of a trigger target.
 	DefaultDeliveryHorizon = 24 * time.Hour
@@ -37,8 +44,8 @@ const (
 	// defaultAttempt is how long one firing of a trigger type without its own
 	// timeout is assumed to take.
 	defaultAttempt = time.Duration(v1alpha1.DefaultHTTPTriggerTimeout) * time.Second
-	// maxSensorTimeout caps the derived timeout (Knative's longest revision timeout is 60 min by default).
-	maxSensorTimeout = time.Hour
+	// maxFiringTime is where the time a sensor may take to fire stops being counted.
+	maxFiringTime = time.Hour
 )
 
 // Delivery is the delivery spec of the Triggers that feed sensor s: retries for
@@ -46,9 +53,11 @@ const (
 // from 0.2 s capped at a minute), then the broker keeps the event in its
 // dead-letter stream, where `flint dlq` lists and replays it. Each attempt is
 // bounded by 5 min, or by the longest time the sensor's triggers may take to
-// fire, when that is longer: every trigger (and dlqTrigger) in turn, each for
-// all attempts of its retryStrategy (its timeout, 60 s for types without one)
-// and the waits between them, up to one hour.
+// fire, when that is longer (every trigger and dlqTrigger in turn, each for
+// all attempts of its retryStrategy, its timeout, 60 s for types without one,
+// and the waits between them), but never by more than RevisionTimeout: Knative
+// would cut a longer attempt and the broker deliver the event again while its
+// triggers may have fired. TimeoutWarnings names the triggers that may take longer.
 func Delivery(s *v1alpha1.Sensor) *eventingduckv1.DeliverySpec {
 	return DeliveryWithin(s, DefaultDeliveryHorizon)
 }
@@ -56,10 +65,7 @@ func Delivery(s *v1alpha1.Sensor) *eventingduckv1.DeliverySpec {
 // DeliveryWithin is Delivery retrying for horizon instead of
 // DefaultDeliveryHorizon (at least one retry).
 func DeliveryWithin(s *v1alpha1.Sensor, horizon time.Duration) *eventingduckv1.DeliverySpec {
-	timeout := DefaultSensorTimeout
-	if need := sensorFiringTime(s); need > timeout {
-		timeout = min(need, maxSensorTimeout)
-	}
+	timeout := min(max(DefaultSensorTimeout, sensorFiringTime(s)), RevisionTimeout)
 	retry := RetriesFor(horizon, firstBackoff, MaxBackoff)
 	policy := eventingduckv1.BackoffPolicyExponential
 	delay := DefaultSensorBackoffDelay
@@ -110,13 +116,18 @@ func sensorFiringTime(s *v1alpha1.Sensor) time.Duration {
 	return total
 }
 
+// attemptTime is how long one attempt of a trigger may take.
+func attemptTime(t *v1alpha1.Trigger) time.Duration {
+	if t.Template != nil && t.Template.HTTP != nil && t.Template.HTTP.Timeout > 0 {
+		return time.Duration(t.Template.HTTP.Timeout) * time.Second
+	}
+	return defaultAttempt
+}
+
 // triggerTime is the time all attempts of one trigger may take: attempts
 // times the attempt timeout plus the waits between attempts, jitter included.
 func triggerTime(t *v1alpha1.Trigger) time.Duration {
-	attempt := defaultAttempt
-	if t.Template != nil && t.Template.HTTP != nil && t.Template.HTTP.Timeout > 0 {
-		attempt = time.Duration(t.Template.HTTP.Timeout) * time.Second
-	}
+	attempt := attemptTime(t)
 	b := t.RetryStrategy
 	if b == nil || b.Steps <= 1 {
 		return attempt
@@ -142,9 +153,50 @@ func triggerTime(t *v1alpha1.Trigger) time.Duration {
 	for range b.Steps - 1 {
 		total += attempt + time.Duration(w*(1+jitter))
 		w *= factor
-		if total > maxSensorTimeout {
-			return maxSensorTimeout
+		if total > maxFiringTime {
+			return maxFiringTime
 		}
 	}
 	return total
+}
+
+// TimeoutWarnings are warning-level field errors, with paths in s, for a
+// Sensor whose triggers may take longer to fire than RevisionTimeout, the
+// most its Triggers' delivery.timeout is given (see Delivery): each trigger
+// or dlqTrigger whose http.timeout alone is longer, else each whose
+// retryStrategy makes it longer, else spec.triggers when only all together
+// are. It is nil when the triggers fit.
+func TimeoutWarnings(s *v1alpha1.Sensor) *apis.FieldError {
+	total := sensorFiringTime(s)
+	if total <= RevisionTimeout {
+		return nil
+	}
+	limit := fmt.Sprintf("longer than the %s that Knative lets a request to the sensor's function run "+
+		"(its revision timeout, which func.yaml cannot raise): the Triggers' delivery.timeout is capped at %s, "+
+		"and a firing still running then is cut and the event delivered again",
+		RevisionTimeout, isoSeconds(RevisionTimeout))
+	var errs *apis.FieldError
+	check := func(t *v1alpha1.Trigger, path string) {
+		switch {
+		case attemptTime(t) > RevisionTimeout:
+			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("one attempt may take %s, %s", attemptTime(t), limit),
+				path+".template.http.timeout").At(apis.WarningLevel))
+		case triggerTime(t) > RevisionTimeout:
+			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("its attempts and the waits between them may take %s, %s", triggerTime(t), limit),
+				path+".retryStrategy").At(apis.WarningLevel))
+		}
+	}
+	for i := range s.Spec.Triggers {
+		t := &s.Spec.Triggers[i]
+		path := fmt.Sprintf("spec.triggers[%d]", i)
+		check(t, path)
+		if t.DlqTrigger != nil {
+			check(t.DlqTrigger, path+".dlqTrigger")
+		}
+	}
+	if errs == nil {
+		errs = apis.ErrGeneric(fmt.Sprintf("the triggers, one after the other, may take %s, %s", total, limit),
+			"spec.triggers").At(apis.WarningLevel)
+	}
+	return errs
 }
