@@ -57,6 +57,7 @@ const (
 	envSecretsDir      = "FLINT_SECRETS_DIR"
 	envNATSURL         = "FLINT_NATS_URL"
 	envSink            = "K_SINK"
+	envEventNames      = "FLINT_EVENT_NAMES"
 )
 
 // ClusterOptions tune the objects Cluster writes.
@@ -69,10 +70,12 @@ type ClusterOptions struct {
 }
 
 // Cluster returns the objects a cluster applies to run g: its Brokers, for
-// every source a ConfigMap holding its EventSource, a Knative Service running
-// the type's image and, for `resource` sources, a ServiceAccount with the
-// rights to watch, and for sources whose entries manage hooks the Jobs that
-// register and (under TeardownDir) remove them; for every sensor whose triggers act on the cluster a
+// every source a ConfigMap holding its EventSource, Knative Services running
+// the type's image (one, or more when entries share an endpoint on different
+// ports; see sourceServices) and, for `resource` sources, a ServiceAccount
+// with the rights to watch, and for sources whose entries manage hooks the
+// Jobs that register and (under TeardownDir) remove them; for every sensor
+// whose triggers act on the cluster a
 // ServiceAccount with the rights they use (see SensorServiceAccount); then
 // g's Triggers. The sensors themselves are kn func projects (see Function).
 // A push source that serves TLS itself is refused (PushTLSReason). The
@@ -94,13 +97,23 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 	configMaps := map[string]bool{}
 	var errs *apis.FieldError
 	for _, src := range g.Sources {
-		name := SourceServiceName(src.EventSource.Name, src.Key)
-		key := src.Namespace + "/" + name
-		if other, taken := services[key]; taken {
-			return nil, fmt.Errorf("compiling eventsource %s/%s: its %s Knative Service %s has the name of the one of %s",
-				src.Namespace, src.EventSource.Name, src.Key, name, other)
+		if tls := pushTLS(src.EventSource, src.Key); tls != nil {
+			errs = errs.Also(tls.ViaField("spec"))
+			continue
 		}
-		services[key] = "eventsource " + src.EventSource.Name
+		svcs, err := sourceServices(src)
+		if err != nil {
+			errs = errs.Also(fieldError(err).ViaField("spec"))
+			continue
+		}
+		for _, svc := range svcs {
+			key := src.Namespace + "/" + svc.name
+			if other, taken := services[key]; taken {
+				return nil, fmt.Errorf("compiling eventsource %s/%s: its %s Knative Service %s has the name of the one of %s",
+					src.Namespace, src.EventSource.Name, src.Key, svc.name, other)
+			}
+			services[key] = "eventsource " + src.EventSource.Name
+		}
 		cm := configMapName(src.EventSource.Name)
 		if !configMaps[src.Namespace+"/"+cm] {
 			configMaps[src.Namespace+"/"+cm] = true
@@ -110,10 +123,9 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 			}
 			out = append(out, obj)
 		}
-		objs, err := sourceObjects(src, name, cm, opts)
-		if err != nil {
-			errs = errs.Also(fieldError(err).ViaField("spec"))
-			continue
+		var objs []Object
+		for _, svc := range svcs {
+			objs = append(objs, sourceObjects(src, svc, cm, opts)...)
 		}
 		out = append(out, objs...)
 		jobs, err := hookJobs(src, objs)
@@ -203,10 +215,11 @@ func objectMeta(name, ns string, labels map[string]string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}
 }
 
-// sourceObjects are the Knative Service of one source and, for types that
+// sourceObjects are one Knative Service of a source and, for types that
 // read the cluster, its ServiceAccount and RBAC.
-func sourceObjects(src Source, name, configMap string, opts ClusterOptions) ([]Object, error) {
+func sourceObjects(src Source, svc sourceService, configMap string, opts ClusterOptions) []Object {
 	es := src.EventSource
+	name := svc.name
 	labels := map[string]string{LabelEventSource: es.Name, LabelSourceType: src.Key}
 	image := SourceImagePrefix + "/" + src.Key
 	if opts.ImageRepo != "" {
@@ -222,6 +235,13 @@ func sourceObjects(src Source, name, configMap string, opts ClusterOptions) ([]O
 		},
 		VolumeMounts: []corev1.VolumeMount{{Name: "eventsource", MountPath: EventSourceDir, ReadOnly: true}},
 	}
+	var notes []Note
+	if len(svc.entries) > 0 {
+		container.Env = append(container.Env, corev1.EnvVar{Name: envEventNames, Value: strings.Join(svc.entries, ",")})
+		notes = append(notes, Note{Key: "name: " + envEventNames, Text: "" +
+			"The entries this Service runs: others of the EventSource serve the same endpoint on another\n" +
+			"port, and one port serves an endpoint once, so they run in a Service of their own."})
+	}
 	volumes := []corev1.Volume{{Name: "eventsource", VolumeSource: corev1.VolumeSource{
 		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: configMap}},
 	}}}
@@ -236,27 +256,14 @@ func sourceObjects(src Source, name, configMap string, opts ClusterOptions) ([]O
 		}
 	}
 	annotations := map[string]string{}
-	var notes []Note
-	ports, err := pushPorts(es, src.Key)
-	if tls := pushTLS(es, src.Key); tls != nil {
-		if err != nil {
-			return nil, tls.Also(fieldError(err))
-		}
-		return nil, tls
-	}
-	if err != nil {
-		return nil, err
-	}
-	push := len(ports) > 0
-	if push {
-		port, _ := strconv.Atoi(ports[0])
-		container.Ports = []corev1.ContainerPort{{ContainerPort: int32(port)}}
+	if svc.push() {
+		container.Ports = []corev1.ContainerPort{{ContainerPort: int32(svc.port)}}
 		annotations[annotationMinScale] = "0"
 		annotations[annotationTarget] = strconv.Itoa(PushSourceTarget)
 		notes = append(notes,
 			Note{Key: annotationMinScale, Text: "A push source scales to zero: Knative holds the first request while a pod starts."},
 			Note{Key: annotationTarget, Text: "Requests end once the broker stored the event, so one pod takes many at once."},
-			Note{Key: "containerPort", Text: "The port of the EventSource's entries; Knative routes the Service's URL to it."})
+			Note{Key: "containerPort", Text: svc.portNote()})
 	} else {
 		annotations[annotationMinScale] = "1"
 		annotations[annotationMaxScale] = "1"
@@ -283,14 +290,18 @@ func sourceObjects(src Source, name, configMap string, opts ClusterOptions) ([]O
 		out = append(out, resourceRBAC(src, name, labels)...)
 	}
 	kind := "pull"
-	if push {
+	if svc.push() {
 		kind = "push"
 	}
+	which := "the " + src.Key + " entries"
+	if len(svc.entries) > 0 {
+		which = fmt.Sprintf("the %s entries %s", src.Key, strings.Join(svc.entries, ", "))
+	}
 	out = append(out, Object{Value: ksvc, Comment: fmt.Sprintf(
-		"Knative Service running the %s entries of EventSource %s (a %s source),\n"+
-			"emitting each event as a CloudEvent to broker %s/%s.", src.Key, es.Name, kind, src.Namespace, src.Broker),
+		"Knative Service running %s of EventSource %s (a %s source),\n"+
+			"emitting each event as a CloudEvent to broker %s/%s.", which, es.Name, kind, src.Namespace, src.Broker),
 		Notes: notes})
-	return out, nil
+	return out
 }
 
 func optional(b bool) *bool {
@@ -298,33 +309,6 @@ func optional(b bool) *bool {
 		return nil
 	}
 	return &b
-}
-
-// pushPorts returns the distinct ports of the push entries of a type key,
-// none for a type that is not pushed to. A Knative Service routes one port,
-// so entries on different ports are a problem at the second port.
-func pushPorts(es *v1alpha1.EventSource, key string) ([]string, error) {
-	var (
-		ports []string
-		first v1alpha1.WebhookBinding
-	)
-	for _, b := range es.Spec.WebhookBindings() {
-		if b.TypeKey != key {
-			continue
-		}
-		if len(ports) == 0 {
-			ports, first = []string{b.Port}, b
-			continue
-		}
-		if b.Port != ports[0] {
-			return nil, &apis.FieldError{
-				Message: fmt.Sprintf("a Knative Service serves one port: %s[%s] uses port %s and %s[%s] port %s",
-					first.TypeKey, first.EventName, first.Port, b.TypeKey, b.EventName, b.Port),
-				Paths: []string{strings.TrimPrefix(b.Path, "spec.") + ".port"},
-			}
-		}
-	}
-	return ports, nil
 }
 
 // resourceRBAC is the ServiceAccount of a resource source and the rights to

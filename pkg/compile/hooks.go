@@ -45,8 +45,8 @@ const (
 // (sources.HooksOf) and whose entries ask for one: the Job that registers
 // them, applied with the rest, and, when an entry asks for its hook to go
 // with the source, the Job that removes them, written under TeardownDir.
-// Both run the image of the source's Knative Service, found in objs, with
-// its environment and mounts. None for any other source.
+// Both run the image of the source's first Knative Service, found in objs,
+// with its environment and mounts, for every entry. None for any other source.
 func hookJobs(src Source, objs []Object) ([]Object, error) {
 	m := sources.HooksOf(src.Key)
 	if m == nil {
@@ -60,6 +60,7 @@ func hookJobs(src Source, objs []Object) ([]Object, error) {
 	for _, o := range objs {
 		if s, ok := o.Value.(*servingv1.Service); ok {
 			ksvc = s
+			break
 		}
 	}
 	if ksvc == nil || len(ksvc.Spec.Template.Spec.Containers) == 0 {
@@ -116,7 +117,7 @@ func hookJob(src Source, ksvc *servingv1.Service, name, mode, hash string) *batc
 	svc := pod.Containers[0]
 	env := make([]corev1.EnvVar, 0, len(svc.Env)+1)
 	for _, e := range svc.Env {
-		if e.Name != envSink {
+		if e.Name != envSink && e.Name != envEventNames { // the hooks of every entry
 			env = append(env, e)
 		}
 	}

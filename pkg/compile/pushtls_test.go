@@ -75,8 +75,7 @@ spec:
       endpoint: /a
       method: POST` + tlsSecrets + `
     b: {port: "12001", endpoint: /b, method: POST}`,
-			want: compile.PushTLSReason + ": spec.webhook[a].serverCertSecret\nEventSource default/hooks\n" +
-				"a Knative Service serves one port: webhook[a] uses port 12000 and webhook[b] port 12001: spec.webhook[b].port"},
+			want: compile.PushTLSReason + ": spec.webhook[a].serverCertSecret\nEventSource default/hooks"},
 		{name: "no TLS", yaml: `
 apiVersion: argoproj.io/v1alpha1
 kind: EventSource

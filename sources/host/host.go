@@ -38,7 +38,8 @@ const (
 	EnvSecretsDir        = "FLINT_SECRETS_DIR"  // <dir>/<secret>/<key> files for secret refs
 	EnvLogLevel          = "LOG_LEVEL"          // debug, info (default), warn, error
 	EnvCEOverrides       = "K_CE_OVERRIDES"     // {"extensions":{…}} added to every event
-	EnvPort              = "PORT"               // the port Knative routes to and probes
+	EnvPort              = "PORT"               // the port Knative routes to and probes; every push route is served there
+	EnvEventNames        = "FLINT_EVENT_NAMES"  // comma-separated entries of the type to run; all when empty
 	EnvKubeconfig        = "KUBECONFIG"         // kubeconfig of the cluster sources watch
 )
 
@@ -48,7 +49,10 @@ const (
 // environment and FLINT_SECRETS_DIR; for a type registered with
 // sources.NeedsCluster, and only for it, the cluster it watches is
 // --kubeconfig's (KUBECONFIG) or the pod's own; push routes bind all
-// interfaces, as Argo Events' pods do. It never registers or removes the
+// interfaces, as Argo Events' pods do. With PORT set, as Knative sets it to
+// the one container port it routes, every push route is served on PORT
+// whatever port its entry names, keeping its endpoint; FLINT_EVENT_NAMES
+// limits the entries run to those it names. It never registers or removes the
 // type's managed hooks, except in the FLINT_HOOKS mode (EnvHooks), which
 // does only that and returns. It is the body of every sources/cmd main.
 func Main(ctx context.Context, typeKey string, args []string, getenv func(string) string) error {
@@ -65,6 +69,17 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	es, err := LoadEventSource(ctx, *file, getenv(EnvEventSourceObject))
 	if err != nil {
 		return err
+	}
+	if list := getenv(EnvEventNames); list != "" {
+		var names []string
+		for _, n := range strings.Split(list, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				names = append(names, n)
+			}
+		}
+		if missing := es.Spec.KeepEntries(typeKey, names); len(missing) > 0 {
+			return fmt.Errorf("%s: eventsource %s has no spec.%s entries named %s", EnvEventNames, es.Name, typeKey, strings.Join(missing, ", "))
+		}
 	}
 	if len(es.Spec.EventNames(typeKey)) == 0 {
 		return fmt.Errorf("eventsource %s has no spec.%s entries", es.Name, typeKey)
@@ -99,7 +114,7 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	if err != nil {
 		return fmt.Errorf("configuring %s: %w", EnvCEOverrides, err)
 	}
-	rcv := receiver.New(receiver.Options{Secrets: secrets, Logger: log})
+	rcv := receiver.New(receiver.Options{Secrets: secrets, Logger: log, Port: getenv(EnvPort)})
 	if port := getenv(EnvPort); port != "" {
 		// Knative probes the container's port: a source without push routes
 		// (pull, watch) still answers there.

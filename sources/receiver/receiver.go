@@ -71,6 +71,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// MaxConns caps the connections each port serves at once; DefaultMaxConns when zero.
 	MaxConns int
+	// Port, when set, is the one port every route is served on, whatever
+	// port it names: a Knative Service routes one container port, so a
+	// source image serves all its entries on $PORT. Routes then share it,
+	// and two routes of one endpoint conflict.
+	Port string
 }
 
 // Receiver serves the routes registered on it. Route is called while sources
@@ -225,6 +230,13 @@ func (r *Receiver) Route(spec RouteSpec) (*Route, *apis.FieldError) {
 	}
 	if b := spec.Auth.Basic; b != nil && (b.Username == nil || b.Password == nil) {
 		errs = errs.Also(apis.ErrGeneric("username and password are both required", "basicAuth"))
+	}
+	if r.opts.Port != "" {
+		spec.Port = r.opts.Port
+		n, err = strconv.Atoi(spec.Port)
+		if err != nil || n < 0 || n > 65535 {
+			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("the receiver's port %q is not a port number", r.opts.Port)))
+		}
 	}
 	if (spec.TLS != nil || spec.Auth.Token != nil || spec.Auth.Basic != nil) && r.opts.Secrets == nil {
 		errs = errs.Also(apis.ErrGeneric("names a secret but the receiver has no secret resolver"))

@@ -393,3 +393,42 @@ func TestReadyWaitsForHandlers(t *testing.T) {
 		t.Fatalf("POST /a = %d %q, want 200", code, body)
 	}
 }
+
+// TestOnePortForAll serves routes that name different ports on the one port
+// of Options.Port, as a source image behind Knative does; two routes of one
+// endpoint then conflict.
+func TestOnePortForAll(t *testing.T) {
+	t.Parallel()
+	r := receiver.New(receiver.Options{Host: "127.0.0.1", Port: "0"})
+	for _, spec := range []receiver.RouteSpec{
+		{Field: "spec.webhook[a]", Port: "12000", Endpoint: "/a", Method: "POST"},
+		{Field: "spec.webhook[b]", Port: "13000", Endpoint: "/b", Method: "POST"},
+		{Field: "spec.webhook[c]", Port: "9090", Endpoint: "/c", Method: "GET"},
+	} {
+		rt, fe := r.Route(spec)
+		if fe != nil {
+			t.Fatalf("Route(%s) = %v", spec.Field, fe)
+		}
+		if _, err := rt.Attach(named(spec.Field)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, fe := r.Route(receiver.RouteSpec{Field: "spec.webhook[d]", Port: "14000", Endpoint: "/a", Method: "GET"})
+	if fe == nil || !strings.Contains(fe.Error(), "endpoint /a is already served by spec.webhook[a]") {
+		t.Errorf("a second route of /a on another port: %v, want a conflict", fe)
+	}
+	run(t, r)
+	if ports := r.Ports(); len(ports) != 1 || ports[0].Number != "0" || strings.Join(ports[0].Endpoints, " ") != "/a /b /c" {
+		t.Fatalf("ports %+v, want one serving /a /b /c", ports)
+	}
+	base := "http://" + r.Addr("0").String()
+	for _, c := range []struct{ method, endpoint, want string }{
+		{http.MethodPost, "/a", "spec.webhook[a]"},
+		{http.MethodPost, "/b", "spec.webhook[b]"},
+		{http.MethodGet, "/c", "spec.webhook[c]"},
+	} {
+		if code, body := get(t, c.method, base+c.endpoint); code != http.StatusOK || !strings.HasPrefix(body, c.want) {
+			t.Errorf("%s %s = %d %q, want 200 from %s", c.method, c.endpoint, code, body, c.want)
+		}
+	}
+}

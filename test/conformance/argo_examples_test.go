@@ -2,11 +2,17 @@ package conformance
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"knative.dev/pkg/apis"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+
+	"github.com/flintevents/flint/pkg/compile"
 )
 
 // argoExamplesEnv names the directory holding a copy of Argo Events'
@@ -113,5 +119,68 @@ func TestArgoExamples(t *testing.T) {
 	t.Logf("%d of %d Argo examples of %s load; %d refused as expected", loaded, len(files), argoExamplesRevision, refused)
 	if loaded+refused < len(files) {
 		t.Errorf("%d of %d Argo examples load and %d are refused as expected; want all accounted for", loaded, len(files), refused)
+	}
+}
+
+// TestArgoExampleEventSourcesCompile compiles, as `flint compile` does,
+// every Argo example EventSource whose types this build runs: each becomes
+// Knative Services of one container port, never one Knative reserves, that
+// Knative's own validation accepts. Argo's webhook, github (entries on 12000
+// and 13000) and resource examples must be among them.
+func TestArgoExampleEventSourcesCompile(t *testing.T) {
+	dir := os.Getenv(argoExamplesEnv)
+	if dir == "" {
+		t.Skipf("$%s is not set; set it to a copy of Argo Events v1.9's examples/ directory to run this test", argoExamplesEnv)
+	}
+	t.Parallel()
+	ctx := apis.WithinCreate(context.Background())
+	var compiled []string
+	for _, name := range argoExampleList(t) {
+		if !strings.HasPrefix(name, "event-sources/") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		set, problems, notRunnable := checkRunnable(t, path)
+		if len(problems) > 0 || len(notRunnable) > 0 || len(set.EventSources()) == 0 {
+			continue // TestArgoExamples tells why
+		}
+		g, err := compile.Compile(compile.Input{EventSources: set.EventSources()}, compile.Options{SensorRef: compile.ServiceRef})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		objs, err := compile.Cluster(g, compile.ClusterOptions{})
+		if err != nil {
+			t.Errorf("%s: flint compile refuses it: %v", name, err)
+			continue
+		}
+		services := 0
+		for _, o := range objs {
+			ksvc, ok := o.Value.(*servingv1.Service)
+			if !ok {
+				continue
+			}
+			services++
+			v := ksvc.DeepCopy()
+			v.SetDefaults(ctx)
+			if fe := v.Validate(ctx).Filter(apis.ErrorLevel); fe != nil {
+				t.Errorf("%s: Service %s is invalid for Knative: %v", name, ksvc.Name, fe)
+			}
+		}
+		if services == 0 {
+			t.Errorf("%s: no Knative Service compiled", name)
+			continue
+		}
+		compiled = append(compiled, name)
+	}
+	t.Logf("compiled: %v", compiled)
+	for _, want := range []string{"event-sources/github.yaml", "event-sources/resource.yaml", "event-sources/webhook.yaml"} {
+		if !slices.Contains(compiled, want) {
+			t.Errorf("%s did not compile", want)
+		}
 	}
 }

@@ -14,6 +14,8 @@ type eventSourceType struct {
 	key string
 	// names lists the entry names, unsorted.
 	names func(*EventSourceSpec) []string
+	// drop removes one entry.
+	drop func(*EventSourceSpec, string)
 	// validate checks every entry; paths are relative to the spec.
 	validate func(*EventSourceSpec) *apis.FieldError
 	// webhook returns the webhook context of the entry, nil when the type or
@@ -97,6 +99,7 @@ func pushType[V any](key string, field func(*EventSourceSpec) map[string]V, vali
 			}
 			return names
 		},
+		drop: func(s *EventSourceSpec, name string) { delete(field(s), name) },
 		validate: func(s *EventSourceSpec) *apis.FieldError {
 			return validateEntries(key, field(s), validate)
 		},
@@ -154,6 +157,32 @@ func (s *EventSourceSpec) EventNames(typeKey string) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// KeepEntries removes, in place, the entries under typeKey whose names are
+// not in names; it returns the names of names that typeKey holds no entry of.
+func (s *EventSourceSpec) KeepEntries(typeKey string, names []string) (missing []string) {
+	t, ok := findRow(eventSourceTypes, typeKey)
+	if !ok {
+		return names
+	}
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	have := map[string]bool{}
+	for _, n := range t.names(s) {
+		have[n] = true
+		if !keep[n] {
+			t.drop(s, n)
+		}
+	}
+	for _, n := range names {
+		if !have[n] {
+			missing = append(missing, n)
+		}
+	}
+	return missing
 }
 
 // TypeOf returns the type key under which an event name is defined, or "" if none.

@@ -137,3 +137,37 @@ func TestWebhookBindings(t *testing.T) {
 		t.Errorf("WebhookBindings() =\n  %+v\nwant\n  %+v", got, want)
 	}
 }
+
+func TestKeepEntries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		typeKey     string
+		keep        []string
+		wantWebhook []string
+		wantGithub  []string
+		wantMissing []string
+	}{
+		{name: "one of two", typeKey: "webhook", keep: []string{"other"}, wantWebhook: []string{"other"}, wantGithub: []string{"push"}},
+		{name: "all", typeKey: "webhook", keep: []string{"example", "other"}, wantWebhook: []string{"example", "other"}, wantGithub: []string{"push"}},
+		{name: "an unknown name", typeKey: "webhook", keep: []string{"example", "nope"}, wantWebhook: []string{"example"}, wantGithub: []string{"push"}, wantMissing: []string{"nope"}},
+		{name: "another type is left alone", typeKey: "github", keep: nil, wantWebhook: []string{"example", "other"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var es EventSource
+			decodeFile(t, "eventsource/valid.yaml", &es)
+			missing := es.Spec.KeepEntries(tc.typeKey, tc.keep)
+			if !slices.Equal(missing, tc.wantMissing) {
+				t.Errorf("missing = %v, want %v", missing, tc.wantMissing)
+			}
+			if got := es.Spec.EventNames("webhook"); !slices.Equal(got, tc.wantWebhook) {
+				t.Errorf("webhook entries = %v, want %v", got, tc.wantWebhook)
+			}
+			if got := es.Spec.EventNames("github"); !slices.Equal(got, tc.wantGithub) {
+				t.Errorf("github entries = %v, want %v", got, tc.wantGithub)
+			}
+		})
+	}
+}
