@@ -233,9 +233,10 @@ func sourceObjects(src Source, svc sourceService, configMap string, opts Cluster
 			{Name: envEventSourceFile, Value: path.Join(EventSourceDir, EventSourceKey)},
 			{Name: envSink, Value: sink},
 		},
-		VolumeMounts: []corev1.VolumeMount{{Name: "eventsource", MountPath: EventSourceDir, ReadOnly: true}},
+		VolumeMounts:    []corev1.VolumeMount{{Name: "eventsource", MountPath: EventSourceDir, ReadOnly: true}},
+		SecurityContext: restrictedSecurityContext(),
 	}
-	var notes []Note
+	notes := []Note{{Key: "securityContext", Text: securityNote}}
 	if len(svc.entries) > 0 {
 		container.Env = append(container.Env, corev1.EnvVar{Name: envEventNames, Value: strings.Join(svc.entries, ",")})
 		notes = append(notes, Note{Key: "name: " + envEventNames, Text: "" +
