@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/flintevents/flint/pkg/compile"
@@ -33,6 +34,8 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 		imageRepo   string
 		flintSource string
 		strict      bool
+		force       bool
+		domain      string
 	)
 	cmd := &cobra.Command{
 		Use:   "compile -f PATH... -o DIR",
@@ -46,7 +49,10 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 			"deleting the rest; and per Sensor " +
 			"a kn func project in DIR/functions/<sensor> for `kn func deploy`, with a ServiceAccount and RBAC when its k8s " +
 			"or argoWorkflow triggers act on the cluster. Objects of other kinds are copied as they are. A push entry that " +
-			"serves TLS itself is refused: TLS terminates at the Knative ingress.",
+			"serves TLS itself is refused: TLS terminates at the Knative ingress. DIR/" + compile.ManifestFile + " lists the " +
+			"files written: compiling into DIR again replaces that output and removes what it no longer has, and a DIR " +
+			"holding other files is refused unless --force (which leaves them alone). It ends with what it wrote and the " +
+			"commands that deploy it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -55,12 +61,15 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 			if outDir == "" {
 				return fmt.Errorf("-o: an output directory is required")
 			}
+			if errs := validation.IsDNS1123Subdomain(domain); len(errs) > 0 {
+				return fmt.Errorf("--cluster-domain %q: %s", domain, strings.Join(errs, "; "))
+			}
 			fn, err := functionOptions(flintSource, o.goSum)
 			if err != nil {
 				return err
 			}
 			return runCompile(cmd.Context(), streams, files, outDir, namespace, strict,
-				compile.ClusterOptions{ImageRepo: imageRepo}, fn)
+				compile.ClusterOptions{ImageRepo: imageRepo, ClusterDomain: domain}, fn, compile.WriteOptions{Force: force})
 		},
 	}
 	f := cmd.Flags()
@@ -70,11 +79,16 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 	f.StringVar(&imageRepo, "image-repo", "", "image repository of the source images (<repo>/<type>) instead of ko:// paths")
 	f.StringVar(&flintSource, "flint-source", "", "flint checkout the kn func projects build against (a go.mod replace), so they build offline")
 	f.BoolVar(&strict, "strict", false, strictUsage)
+	f.BoolVar(&force, "force", false, "write into a directory that holds files flint compile did not write, leaving them there")
+	f.StringVar(&domain, "cluster-domain", compile.DefaultClusterDomain, "DNS domain of the cluster's Services, in the addresses of flint's broker ingress (K_SINK) and NATS")
 	return cmd
 }
 
 func runCompile(ctx context.Context, streams IO, files []string, outDir, namespace string, strict bool,
-	copts compile.ClusterOptions, fn functionSetup) error {
+	copts compile.ClusterOptions, fn functionSetup, wopts compile.WriteOptions) error {
+	if fn.opts.NATSURL == "" && copts.ClusterDomain != "" {
+		fn.opts.NATSURL = compile.NATSURLIn(copts.ClusterDomain)
+	}
 	stdin, err := readStdin(files, streams.In)
 	if err != nil {
 		return err
@@ -100,7 +114,7 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 		}
 		return exitError{code: 1}
 	}
-	warnTimeouts(streams.Err, set)
+	warnSensors(streams.Err, set)
 	objs := dev.ObjectsOf(set, nil)
 	graph, err := compile.Compile(compile.Input{
 		EventSources: objs.EventSources, Sensors: objs.Sensors, Brokers: objs.Brokers, Triggers: objs.Triggers,
@@ -129,17 +143,11 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 	if err != nil {
 		return err
 	}
-	if err := compile.Write(outDir, written); err != nil {
+	did, err := compile.Write(outDir, written, wopts)
+	if err != nil {
 		return err
 	}
-	for _, f := range written {
-		if !strings.HasPrefix(f.Path, compile.FunctionsDir+"/") {
-			fmt.Fprintln(streams.Out, "wrote", f.Path)
-		}
-	}
-	for _, p := range projects {
-		fmt.Fprintf(streams.Out, "wrote function %s/%s (sensor %s)\n", compile.FunctionsDir, p.Name, p.Sensor)
-	}
+	printSummary(streams.Out, outDir, copts, out, projects, did)
 	if len(projects) > 0 {
 		for _, n := range fn.notes {
 			fmt.Fprintln(streams.Err, n)
@@ -148,14 +156,15 @@ func runCompile(ctx context.Context, streams IO, files []string, outDir, namespa
 	return nil
 }
 
-// warnTimeouts prints, for every Sensor whose triggers may outlast the
-// request timeout of its function's revision, a warning naming the field.
-func warnTimeouts(w io.Writer, set *manifest.Set) {
+// warnSensors prints the warnings of every Sensor's compiled form, each
+// naming its field: triggers that may outlast the request timeout of the
+// function's revision, a serviceAccountName the function does not run as.
+func warnSensors(w io.Writer, set *manifest.Set) {
 	for _, o := range set.Objects {
 		if o.Sensor == nil {
 			continue
 		}
-		fe := compile.TimeoutWarnings(o.Sensor)
+		fe := compile.SensorWarnings(o.Sensor)
 		if fe == nil {
 			continue
 		}

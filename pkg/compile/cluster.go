@@ -21,9 +21,12 @@ import (
 
 // Defaults of the cluster objects Cluster writes.
 const (
+	// DefaultClusterDomain is the DNS domain of a cluster's Services unless
+	// ClusterOptions say otherwise.
+	DefaultClusterDomain = "cluster.local"
 	// DefaultBrokerIngress is the base URL of flint's broker ingress as
 	// config/ installs it; a broker is reached at "<base>/<namespace>/<broker>".
-	DefaultBrokerIngress = "http://broker-ingress.flint-system.svc.cluster.local"
+	DefaultBrokerIngress = "http://broker-ingress.flint-system.svc." + DefaultClusterDomain
 	// SourceImagePrefix is the ko import path of the source images; the
 	// image of a type is "<SourceImagePrefix>/<type>".
 	SourceImagePrefix = "ko://github.com/flintevents/flint/sources/cmd"
@@ -41,7 +44,7 @@ const (
 	SecretsDir = "/var/run/flint/secrets"
 	// DefaultNATSURL is the NATS that config/ installs, whose JetStream
 	// keeps every sensor function's condition state and idempotency keys.
-	DefaultNATSURL = "nats://nats.flint-system.svc.cluster.local:4222"
+	DefaultNATSURL = "nats://nats.flint-system.svc." + DefaultClusterDomain + ":4222"
 
 	// Labels set on every object Cluster writes.
 	LabelPartOf      = "app.kubernetes.io/part-of"
@@ -65,8 +68,24 @@ type ClusterOptions struct {
 	// ImageRepo, when set, names a source type's image "<ImageRepo>/<type>"
 	// instead of its ko:// import path.
 	ImageRepo string
-	// BrokerIngress is the broker ingress base URL; DefaultBrokerIngress when empty.
+	// BrokerIngress is the broker ingress base URL; when empty, that of
+	// config/ in ClusterDomain (DefaultBrokerIngress in cluster.local).
 	BrokerIngress string
+	// ClusterDomain is the DNS domain of the cluster's Services, in the
+	// address of the broker ingress; DefaultClusterDomain when empty.
+	ClusterDomain string
+}
+
+// BrokerIngressIn is the base URL of the broker ingress config/ installs,
+// in a cluster whose Services' DNS domain is domain.
+func BrokerIngressIn(domain string) string {
+	return "http://broker-ingress.flint-system.svc." + strings.Trim(domain, ".")
+}
+
+// NATSURLIn is the URL of the NATS config/ installs, in a cluster whose
+// Services' DNS domain is domain.
+func NATSURLIn(domain string) string {
+	return "nats://nats.flint-system.svc." + strings.Trim(domain, ".") + ":4222"
 }
 
 // Cluster returns the objects a cluster applies to run g: its Brokers, for
@@ -81,8 +100,11 @@ type ClusterOptions struct {
 // A push source that serves TLS itself is refused (PushTLSReason). The
 // objects come in a fixed order that depends only on g and opts.
 func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
+	if opts.ClusterDomain == "" {
+		opts.ClusterDomain = DefaultClusterDomain
+	}
 	if opts.BrokerIngress == "" {
-		opts.BrokerIngress = DefaultBrokerIngress
+		opts.BrokerIngress = BrokerIngressIn(opts.ClusterDomain)
 	}
 	var out []Object
 	for _, b := range g.Brokers {

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 )
@@ -17,12 +18,34 @@ const rbacAPIVersion = "rbac.authorization.k8s.io/v1"
 // SensorServiceAccount is the ServiceAccount the function of Sensor s runs
 // as (func.yaml's deploy.serviceAccountName): its function's name when one
 // of its triggers (dlqTriggers included) acts on the cluster (k8s,
-// argoWorkflow), otherwise "" — such a sensor gets no ServiceAccount.
+// argoWorkflow), an account Cluster writes with exactly the rights they use
+// (the Sensor's spec.template.serviceAccountName is then not used; see
+// ServiceAccountWarnings); otherwise the Sensor's own
+// spec.template.serviceAccountName, an account of the user's that carries,
+// say, a cloud identity for its triggers; otherwise "", the namespace's default.
 func SensorServiceAccount(s *v1alpha1.Sensor) string {
-	if clusterTriggers(s) == "" {
-		return ""
+	if clusterTriggers(s) != "" {
+		return SensorServiceName(s.Name)
 	}
-	return SensorServiceName(s.Name)
+	if t := s.Spec.Template; t != nil {
+		return t.ServiceAccountName
+	}
+	return ""
+}
+
+// ServiceAccountWarnings is a warning at spec.template.serviceAccountName
+// when the function of s runs as another account than the one it names:
+// the one Cluster writes for its triggers that act on the cluster. It is
+// nil otherwise.
+func ServiceAccountWarnings(s *v1alpha1.Sensor) *apis.FieldError {
+	t := s.Spec.Template
+	if t == nil || t.ServiceAccountName == "" || clusterTriggers(s) == "" {
+		return nil
+	}
+	return apis.ErrGeneric(fmt.Sprintf("the function runs as ServiceAccount %s, which flint compile writes with exactly the rights "+
+		"its %s triggers use, instead of %s: what %s holds beyond them (other rights, a cloud identity) does not apply",
+		SensorServiceName(s.Name), clusterTriggers(s), t.ServiceAccountName, t.ServiceAccountName),
+		"spec.template.serviceAccountName").At(apis.WarningLevel)
 }
 
 // sensorRBAC is the ServiceAccount of a sensor whose triggers act on the
@@ -31,10 +54,10 @@ func SensorServiceAccount(s *v1alpha1.Sensor) string {
 // cluster-scoped objects and objects whose namespace only a firing tells.
 // It is nil for other sensors.
 func sensorRBAC(s Sensor) []Object {
-	sa := SensorServiceAccount(s.Sensor)
-	if sa == "" {
+	if clusterTriggers(s.Sensor) == "" {
 		return nil
 	}
+	sa := SensorServiceAccount(s.Sensor)
 	labels := map[string]string{LabelSensor: s.Sensor.Name}
 	a := accessOf(s.Sensor, s.Namespace)
 	comment := fmt.Sprintf("The identity of the function of Sensor %s/%s (func.yaml deploy.serviceAccountName):\n"+

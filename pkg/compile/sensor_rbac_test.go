@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/compile"
 	"github.com/flintevents/flint/pkg/manifest"
 	"github.com/flintevents/flint/triggers"
@@ -192,6 +194,8 @@ func TestFunctionServiceAccount(t *testing.T) {
 		{"../../examples/webhook-workflow", "webhook-workflow", "webhook-workflow"},
 		{"testdata/cluster-triggers.yaml", "k8s-actions", "k8s-actions"},
 		{"testdata/cluster-triggers.yaml", "logger", ""},
+		// Its own account, as it needs none written.
+		{"testdata/cluster-triggers.yaml", "own-account", "lambda-invoker"},
 		{"../../examples/webhook", "webhook", ""},
 	}
 	for _, tc := range tests {
@@ -217,6 +221,52 @@ func TestFunctionServiceAccount(t *testing.T) {
 			}
 			if fn.Deploy.ServiceAccountName != tc.want {
 				t.Errorf("func.yaml deploy.serviceAccountName = %q, want %q\n%s", fn.Deploy.ServiceAccountName, tc.want, p.Files["func.yaml"])
+			}
+		})
+	}
+}
+
+// TestServiceAccountWarnings is the warning `flint compile` prints when a
+// Sensor's serviceAccountName is replaced by the account written for its
+// triggers that act on the cluster, and only then.
+func TestServiceAccountWarnings(t *testing.T) {
+	t.Parallel()
+	in := loadPath(t, "testdata/cluster-triggers.yaml")
+	tests := []struct {
+		sensor string
+		// want are words of the warning at spec.template.serviceAccountName; none when nil.
+		want []string
+	}{
+		{sensor: "k8s-actions", want: []string{"runs as ServiceAccount k8s-actions", "k8s triggers", "instead of operate-sa"}},
+		{sensor: "own-account"},
+		{sensor: "workflow-actions"},
+		{sensor: "logger"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sensor, func(t *testing.T) {
+			t.Parallel()
+			i := slices.IndexFunc(in.Sensors, func(s *v1alpha1.Sensor) bool { return s.Name == tc.sensor })
+			if i < 0 {
+				t.Fatalf("no sensor %s", tc.sensor)
+			}
+			fe := compile.SensorWarnings(in.Sensors[i])
+			if tc.want == nil {
+				if fe != nil {
+					t.Fatalf("warnings %v, want none", fe)
+				}
+				return
+			}
+			if fe == nil || fe.Filter(apis.ErrorLevel) != nil {
+				t.Fatalf("warnings %v, want one warning", fe)
+			}
+			errs := fe.WrappedErrors()
+			if len(errs) != 1 || !slices.Equal(errs[0].Paths, []string{"spec.template.serviceAccountName"}) {
+				t.Fatalf("warnings %v, want one at spec.template.serviceAccountName", fe)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errs[0].Message, w) {
+					t.Errorf("warning %q lacks %q", errs[0].Message, w)
+				}
 			}
 		})
 	}
