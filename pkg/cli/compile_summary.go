@@ -23,16 +23,21 @@ var summaryKinds = []struct {
 	{"Trigger", "Triggers", []string{"eventing.knative.dev/v1/Trigger"}},
 	{"RBAC object", "RBAC objects", []string{"v1/ServiceAccount", "rbac.authorization.k8s.io/v1/Role",
 		"rbac.authorization.k8s.io/v1/RoleBinding", "rbac.authorization.k8s.io/v1/ClusterRole", "rbac.authorization.k8s.io/v1/ClusterRoleBinding"}},
+	{"hook Job", "hook Jobs", []string{"batch/v1/Job"}},
 }
 
 // printSummary ends `flint compile`: what it wrote to dir, counted, what it
 // removed of the earlier output, and the commands that deploy the output.
 func printSummary(w io.Writer, dir string, copts compile.ClusterOptions, objs []compile.Object, projects []*compile.Project, did compile.Written) {
 	counts := map[string]int{}
-	copied := 0
+	copied, teardown := 0, 0
 	for _, o := range objs {
 		if _, ok := o.Value.(*unstructured.Unstructured); ok {
 			copied++
+			continue
+		}
+		if o.Dir == compile.TeardownDir {
+			teardown++
 			continue
 		}
 		counts[o.APIVersion()+"/"+o.Kind()]++
@@ -54,6 +59,10 @@ func printSummary(w io.Writer, dir string, copts compile.ClusterOptions, objs []
 	if len(did.Others) > 0 {
 		fmt.Fprintf(w, "left %s that flint compile did not write (--force): %s\n",
 			plural(len(did.Others), "file", "files"), strings.Join(did.Others, ", "))
+	}
+	if teardown > 0 {
+		fmt.Fprintf(w, "wrote %s: %s removing managed hooks, to apply when the EventSources are taken down\n",
+			filepath.Join(dir, compile.TeardownDir), plural(teardown, "Job", "Jobs"))
 	}
 	fmt.Fprintln(w, "next:")
 	if copts.ImageRepo != "" {
