@@ -10,7 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/sha1" // the legacy X-Hub-Signature, accepted as Argo Events does
+	"crypto/sha1" // the legacy X-Hub-Signature, accepted there as Argo Events does
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -163,14 +163,15 @@ func (e *entry) resolve(ctx context.Context, eventSource string, secrets secret.
 	if err != nil {
 		return err
 	}
-	if v != "" {
+	if e.spec.WebhookSecret != nil {
 		e.secret = []byte(v)
 	}
 	return nil
 }
 
 // resolveSecret resolves the reference at spec.github[name].field; "" when
-// ref is nil.
+// ref is nil. A reference that resolves to nothing (an empty value, or an
+// optional secret that is absent) is an error: it fails closed.
 func resolveSecret(ctx context.Context, secrets secret.Resolver, eventSource, name string, ref *corev1.SecretKeySelector, field string) (string, error) {
 	if ref == nil {
 		return "", nil
@@ -178,6 +179,10 @@ func resolveSecret(ctx context.Context, secrets secret.Resolver, eventSource, na
 	v, err := secrets.Resolve(ctx, ref)
 	if err != nil {
 		return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, name, field, err)
+	}
+	if v == "" {
+		// An empty webhookSecret would turn the signature check off.
+		return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: the secret is empty (secret %s key %s)", eventSource, name, field, ref.Name, ref.Key)
 	}
 	return v, nil
 }
@@ -214,6 +219,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
+	id, err := deliveryID(req.Header)
+	if err != nil {
+		h.Log.Infow("delivery refused", "reason", err.Error())
+		receiver.Reply(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	payload, err := decodePayload(req.Header.Get("Content-Type"), raw)
 	if err != nil {
 		h.Log.Debugw("delivery refused", "reason", err.Error())
@@ -234,34 +245,63 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		receiver.Reply(w, http.StatusBadRequest, "encoding event data failed")
 		return
 	}
-	h.Push(w, req, h.emit, sources.Event{Name: h.Name, Data: data},
+	h.Push(w, req, h.emit, sources.Event{Name: h.Name, Data: data, ID: id},
 		"githubEvent", kind, "delivery", req.Header.Get(HeaderDelivery))
 }
+
+// maxDeliveryID bounds the X-GitHub-Delivery taken as an event id; GitHub's
+// are GUIDs of 36 characters.
+const maxDeliveryID = 128
+
+// deliveryID is the event id of a delivery: its X-GitHub-Delivery, which
+// GitHub keeps when it redelivers, so that the broker stores a delivery sent
+// again only once; "" (the host mints one) when the header is absent. A value
+// that is no plausible id (longer than maxDeliveryID, or other than letters,
+// digits and '-') is refused.
+func deliveryID(header http.Header) (string, error) {
+	id := header.Get(HeaderDelivery)
+	if len(id) > maxDeliveryID {
+		return "", fmt.Errorf("invalid %s: longer than %d characters", HeaderDelivery, maxDeliveryID)
+	}
+	for _, c := range []byte(id) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return "", fmt.Errorf("invalid %s: want letters, digits and '-'", HeaderDelivery)
+		}
+	}
+	return id, nil
+}
+
+// The algorithms each signature header may name: X-Hub-Signature-256 only
+// SHA-256, whatever Argo Events takes there; the legacy X-Hub-Signature,
+// read only when X-Hub-Signature-256 is absent, what Argo Events takes in it
+// (GitHub itself sends SHA-1 there).
+var (
+	signatureAlgorithms       = map[string]func() hash.Hash{"sha256": sha256.New}
+	legacySignatureAlgorithms = map[string]func() hash.Hash{"sha1": sha1.New, "sha256": sha256.New, "sha512": sha512.New}
+)
 
 // verify checks the HMAC signature of body in constant time: the SHA-256
 // X-Hub-Signature-256, or, when absent, the legacy X-Hub-Signature.
 func verify(header http.Header, body, key []byte) error {
-	sig := header.Get(HeaderSignature)
-	if sig == "" {
-		sig = header.Get(HeaderLegacySignature)
+	if sig := header.Values(HeaderSignature); len(sig) > 0 {
+		return checkSignature(HeaderSignature, sig[0], signatureAlgorithms, body, key)
 	}
-	if sig == "" {
-		return errors.New("missing signature")
+	if sig := header.Values(HeaderLegacySignature); len(sig) > 0 {
+		return checkSignature(HeaderLegacySignature, sig[0], legacySignatureAlgorithms, body, key)
 	}
+	return errors.New("missing signature")
+}
+
+// checkSignature checks sig, `<algorithm>=<hex>` from header name, against the
+// HMAC of body under one of algorithms.
+func checkSignature(name, sig string, algorithms map[string]func() hash.Hash, body, key []byte) error {
 	algo, hexSum, ok := strings.Cut(sig, "=")
 	if !ok {
 		return errors.New("malformed signature")
 	}
-	var newHash func() hash.Hash
-	switch algo {
-	case "sha256":
-		newHash = sha256.New
-	case "sha1":
-		newHash = sha1.New
-	case "sha512":
-		newHash = sha512.New
-	default:
-		return fmt.Errorf("unsupported signature algorithm %q", algo)
+	newHash, ok := algorithms[algo]
+	if !ok {
+		return fmt.Errorf("unsupported signature algorithm %q in %s", algo, name)
 	}
 	got, err := hex.DecodeString(hexSum)
 	if err != nil {

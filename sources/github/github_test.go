@@ -1,15 +1,21 @@
 package github_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +28,14 @@ import (
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/github"
+	"github.com/flintevents/flint/sources/host"
 	"github.com/flintevents/flint/sources/sourcetest"
 )
 
 const hookSecret = "It's a Secret to Everybody"
+
+// minted is an event id minted for an event without one of its own.
+var minted = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // secrets resolves the webhook secret and the API token of the test YAML.
 func secrets() secret.Resolver {
@@ -37,10 +47,7 @@ func secrets() secret.Resolver {
 }
 
 func sign(algo string, body string) string {
-	newHash := sha256.New
-	if algo == "sha1" {
-		newHash = sha1.New
-	}
+	newHash := map[string]func() hash.Hash{"sha1": sha1.New, "sha256": sha256.New, "sha512": sha512.New}[algo]
 	mac := hmac.New(newHash, []byte(hookSecret))
 	mac.Write([]byte(body))
 	return algo + "=" + hex.EncodeToString(mac.Sum(nil))
@@ -156,6 +163,16 @@ func TestDeliveries(t *testing.T) {
 	// deep is an object nested n levels: {"a":{"a":…1…}}.
 	deep := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
 	form := "payload=" + url.QueryEscape(payload)
+	const pushed = `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","action":"opened","big":12345678901234567890,"number":1347}`
+	// legacy adds the legacy X-Hub-Signature to h, and an empty
+	// X-Hub-Signature-256 when empty256.
+	legacy := func(h http.Header, sig string, empty256 bool) http.Header {
+		h.Set("X-Hub-Signature", sig)
+		if empty256 {
+			h["X-Hub-Signature-256"] = []string{""}
+		}
+		return h
+	}
 	tests := []struct {
 		name     string
 		header   http.Header
@@ -163,6 +180,7 @@ func TestDeliveries(t *testing.T) {
 		status   int
 		reply    string
 		wantBody string // the event body; "" when nothing must be emitted
+		noID     bool   // the delivery has no id: one is minted
 	}{
 		{name: "signed JSON", header: delivery("push", "application/json", sign("sha256", payload)), body: payload, status: 200, reply: "success",
 			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","action":"opened","big":12345678901234567890,"number":1347}`},
@@ -177,13 +195,43 @@ func TestDeliveries(t *testing.T) {
 		{name: "missing signature", header: delivery("push", "application/json", ""), body: payload, status: 400, reply: "missing signature"},
 		{name: "signature of another body", header: delivery("push", "application/json", sign("sha256", `{}`)), body: payload, status: 400, reply: "signature mismatch"},
 		{name: "signature not hex", header: delivery("push", "application/json", "sha256=zz"), body: payload, status: 400, reply: "malformed signature"},
-		{name: "unknown algorithm", header: delivery("push", "application/json", "md5=00"), body: payload, status: 400, reply: `unsupported signature algorithm "md5"`},
+		{name: "unknown algorithm", header: delivery("push", "application/json", "md5=00"), body: payload, status: 400, reply: `unsupported signature algorithm "md5" in X-Hub-Signature-256`},
+		{name: "sha1 in X-Hub-Signature-256", header: delivery("push", "application/json", sign("sha1", payload)), body: payload, status: 400,
+			reply: `unsupported signature algorithm "sha1" in X-Hub-Signature-256`},
+		{name: "sha512 in X-Hub-Signature-256", header: delivery("push", "application/json", sign("sha512", payload)), body: payload, status: 400,
+			reply: `unsupported signature algorithm "sha512" in X-Hub-Signature-256`},
+		{name: "empty X-Hub-Signature-256 beside a valid legacy signature", header: legacy(delivery("push", "application/json", ""), sign("sha1", payload), true),
+			body: payload, status: 400, reply: "malformed signature"},
+		{name: "bad X-Hub-Signature-256 beside a valid legacy signature", header: legacy(delivery("push", "application/json", sign("sha256", `{}`)), sign("sha1", payload), false),
+			body: payload, status: 400, reply: "signature mismatch"},
+		{name: "valid X-Hub-Signature-256 beside a bad legacy signature", header: legacy(delivery("push", "application/json", sign("sha256", payload)), "sha1=00", false),
+			body: payload, status: 200, reply: "success", wantBody: pushed},
+		{name: "legacy sha256 signature", header: legacy(delivery("push", "application/json", ""), sign("sha256", payload), false), body: payload, status: 200, reply: "success", wantBody: pushed},
+		{name: "legacy sha512 signature", header: legacy(delivery("push", "application/json", ""), sign("sha512", payload), false), body: payload, status: 200, reply: "success", wantBody: pushed},
+		{name: "legacy unknown algorithm", header: legacy(delivery("push", "application/json", ""), "md5=00", false), body: payload, status: 400,
+			reply: `unsupported signature algorithm "md5" in X-Hub-Signature`},
 		{name: "unsupported content type", header: delivery("push", "text/plain", sign("sha256", payload)), body: payload, status: 400, reply: `unsupported content type "text/plain"`},
 		{name: "payload not an object", header: delivery("push", "application/json", sign("sha256", `[1]`)), body: `[1]`, status: 400, reply: "payload is not a JSON object"},
 		{name: "payload nested 1001 deep", header: delivery("push", "application/json", sign("sha256", deep(1001))), body: deep(1001), status: 400,
 			reply: "invalid payload: JSON nesting too deep: more than 1000 levels of nesting (at byte 5000)"},
 		{name: "payload nested 1000 deep", header: delivery("push", "application/json", sign("sha256", deep(1000))), body: deep(1000), status: 200, reply: "success",
 			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","a":` + deep(999) + "}"},
+		{name: "no delivery id", header: func() http.Header {
+			h := delivery("push", "application/json", sign("sha256", payload))
+			h.Del("X-GitHub-Delivery")
+			return h
+		}(), body: payload, status: 200, reply: "success", noID: true,
+			wantBody: `{"X-GitHub-Delivery":"","X-GitHub-Event":"push","action":"opened","big":12345678901234567890,"number":1347}`},
+		{name: "delivery id not an id", header: func() http.Header {
+			h := delivery("push", "application/json", sign("sha256", payload))
+			h.Set("X-GitHub-Delivery", "72d3162e cc78")
+			return h
+		}(), body: payload, status: 400, reply: "invalid X-GitHub-Delivery: want letters, digits and '-'"},
+		{name: "delivery id too long", header: func() http.Header {
+			h := delivery("push", "application/json", sign("sha256", payload))
+			h.Set("X-GitHub-Delivery", strings.Repeat("a", 129))
+			return h
+		}(), body: payload, status: 400, reply: "invalid X-GitHub-Delivery: longer than 128 characters"},
 		{name: "event not listed", header: delivery("issues", "application/json", sign("sha256", payload)), body: payload, status: 200, reply: "success"},
 	}
 	for _, tc := range tests {
@@ -202,6 +250,13 @@ func TestDeliveries(t *testing.T) {
 			}
 			if len(evs) != 1 {
 				t.Fatalf("emitted %d events, want 1", len(evs))
+			}
+			// The delivery id is the event id, so the broker stores a
+			// redelivery only once.
+			if id := evs[0].ID; tc.noID && !minted.MatchString(id) {
+				t.Errorf("event id = %q, want a minted one", id)
+			} else if !tc.noID && id != "72d3162e-cc78-11e3-81ab-4c9367dc0958" {
+				t.Errorf("event id = %q, want the delivery id", id)
 			}
 			var d map[string]json.RawMessage
 			if err := json.Unmarshal(evs[0].Data, &d); err != nil {
@@ -276,3 +331,87 @@ func checkFor(t *testing.T, total time.Duration, f func() error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestEmptySecretRefusesToStart: a webhookSecret that resolves to nothing
+// would turn the signature check off, so the source refuses to run, naming
+// the field, in any process (as flint dev runs it, and as its image's main).
+func TestEmptySecretRefusesToStart(t *testing.T) {
+	t.Parallel()
+	const wantErr = "eventsource github: spec.github[push].webhookSecret: the secret is empty (secret github-access key secret)"
+	optional := true
+	emptyFile := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(emptyFile, "github-access"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(emptyFile, "github-access", "secret"), []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		secrets secret.Resolver
+		ref     *corev1.SecretKeySelector
+	}{
+		{name: "empty environment variable", ref: ref("github-access", "secret"),
+			secrets: secret.Local{Getenv: func(k string) (string, bool) { return "", k == secret.EnvName("github-access", "secret") }}},
+		{name: "empty file", ref: ref("github-access", "secret"), secrets: secret.Local{Dir: emptyFile, Getenv: noEnv}},
+		{name: "optional secret absent", ref: func() *corev1.SecretKeySelector {
+			r := ref("github-access", "secret")
+			r.Optional = &optional
+			return r
+		}(), secrets: secret.Local{Dir: t.TempDir(), Getenv: noEnv}},
+	}
+	factory, _ := sources.Lookup(github.Type)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			es := eventSource(v1alpha1.GithubEventSource{
+				Webhook:       &v1alpha1.WebhookContext{Endpoint: "/push", Port: "0"},
+				Organizations: []string{"flintevents"},
+				WebhookSecret: tc.ref,
+			})
+			deps := sources.Deps{Secrets: tc.secrets}
+			deps.Receiver = sourcetest.NewReceiver(deps, 0)
+			src, err := factory(es, deps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			rec := &sourcetest.Recorder{}
+			if err := src.Run(ctx, rec.Emit); err == nil || err.Error() != wantErr {
+				t.Fatalf("Run = %v, want %q", err, wantErr)
+			}
+		})
+	}
+
+	t.Run("image main", func(t *testing.T) {
+		t.Parallel()
+		env := map[string]string{
+			host.EnvEventSourceObject: fmt.Sprintf(esYAML, freePort(t)),
+			host.EnvSecretsDir:        emptyFile,
+			host.EnvMetricsPort:       "off",
+			"K_SINK":                  "http://127.0.0.1:1/",
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := host.Main(ctx, github.Type, nil, func(k string) string { return env[k] })
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("Main = %v, want an error containing %q", err, wantErr)
+		}
+	})
+}
+
+// esYAML is a github EventSource whose entry, served on port %d, checks the
+// webhookSecret github-access/secret.
+const esYAML = `apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: github}
+spec:
+  github:
+    push:
+      organizations: [flintevents]
+      webhook: {endpoint: /push, port: "%d"}
+      webhookSecret: {name: github-access, key: secret}
+`
+
+func noEnv(string) (string, bool) { return "", false }
