@@ -12,9 +12,11 @@ import (
 )
 
 // Push ends a request to entry p: it drops the event when p.Filter does not
-// pass it (counted in p.Metrics), else emits it, and answers the caller 200 "success" only once the
-// broker stored the event (or the filter dropped it), 503 when it could not
-// be stored, so the caller retries and nothing accepted is lost. fields are
+// pass it (counted in p.Metrics), else emits it, and answers the caller 200
+// "success" only once the broker stored the event (or the filter dropped
+// it); 413 naming the broker's limit when the broker refused the event for
+// its size (ErrEventTooLarge); else 503 with Retry-After when it could not be
+// stored, so the caller retries and nothing accepted is lost. fields are
 // added to the entry's log lines.
 func (p *PushEntry) Push(w http.ResponseWriter, req *http.Request, emit Emitter, ev Event, fields ...any) {
 	log := p.Log
@@ -38,8 +40,14 @@ func (p *PushEntry) Push(w http.ResponseWriter, req *http.Request, emit Emitter,
 	}
 	fields = append(fields, "eventID", ev.ID)
 	if err := emit(req.Context(), ev); err != nil {
-		log.Errorw("event not recorded", append(fields, "error", err)...)
-		receiver.Reply(w, http.StatusServiceUnavailable, "failed to record event")
+		status, msg, retryAfter := replyFor(err)
+		if status == http.StatusServiceUnavailable {
+			log.Errorw("event not recorded", append(fields, "error", err)...)
+		} else {
+			log.Infow("event refused by the broker", append(fields, "status", status, "error", err)...)
+		}
+		setRetryAfter(w.Header(), retryAfter)
+		receiver.Reply(w, status, msg)
 		return
 	}
 	log.Infow("event recorded", fields...)

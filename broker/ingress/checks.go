@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
+	"strings"
 	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/broker/internal/wire"
+	"github.com/flintevents/flint/pkg/jsonlimit"
 )
 
 // storedHeadroom is what the attributes of an event may add to its body in the store
@@ -38,6 +41,30 @@ func checkAttributes(ev *cloudevents.Event) error {
 		if _, ok := wire.TTL(ev); !ok {
 			return fmt.Errorf("%w: %s %q is not a whole number", ErrInvalidEvent, wire.TTLExtension, fmt.Sprint(v))
 		}
+	}
+	return nil
+}
+
+// MaxDataDepth is the deepest nesting of JSON event data the ingress stores: a
+// sensor refuses data nested deeper (jsonlimit.DefaultMaxDepth), on every
+// delivery, so such an event could only be dead-lettered.
+const MaxDataDepth = jsonlimit.DefaultMaxDepth
+
+// checkDataDepth refuses JSON event data (content type application/json, or
+// none, which sensors read as JSON) nested deeper than MaxDataDepth levels.
+// Data too short or with too few brackets to be that deep is not scanned.
+func checkDataDepth(ev *cloudevents.Event) error {
+	data := ev.Data()
+	if len(data) <= MaxDataDepth || bytes.Count(data, []byte{'['})+bytes.Count(data, []byte{'{'}) <= MaxDataDepth {
+		return nil
+	}
+	if ct := ev.DataContentType(); ct != "" && ct != cloudevents.ApplicationJSON {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || !strings.EqualFold(mt, cloudevents.ApplicationJSON) {
+			return nil
+		}
+	}
+	if err := jsonlimit.Check(data, MaxDataDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
+		return fmt.Errorf("%w: data: %w; sensors take data nested at most %d levels", ErrInvalidEvent, err, MaxDataDepth)
 	}
 	return nil
 }

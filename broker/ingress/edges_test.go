@@ -3,6 +3,7 @@ package ingress_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -175,4 +176,57 @@ func post(t *testing.T, u string, header http.Header, body string) (int, string)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// JSON data nested deeper than a sensor takes is refused with 400 naming the limit,
+// by a POST and by an in-process Publish alike: stored, it could only fail in the
+// sensor on every delivery and be dead-lettered.
+func TestDataNestedDeeperThanSensorsTake(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, ingress.Config{})
+	nested := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	tests := []struct {
+		name        string
+		contentType string
+		data        string
+		want        int
+	}{
+		{name: "1000 deep", contentType: "application/json", data: nested(1000), want: http.StatusAccepted},
+		{name: "1001 deep", contentType: "application/json", data: nested(1001), want: http.StatusBadRequest},
+		{name: "5000 deep", contentType: "application/json", data: nested(5000), want: http.StatusBadRequest},
+		{name: "5000 deep objects", contentType: "application/json; charset=utf-8",
+			data: strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000), want: http.StatusBadRequest},
+		{name: "brackets inside a string", contentType: "application/json", data: `"` + strings.Repeat("[", 5000) + `"`, want: http.StatusAccepted},
+		{name: "not JSON", contentType: "text/plain", data: strings.Repeat("[", 5000), want: http.StatusAccepted},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			id := fmt.Sprintf("deep-%d", i)
+			header := withHeader(withHeader(binaryHeaders(""), "Ce-Id", id+"-http"), "Content-Type", tc.contentType)
+			code, body := post(t, f.url+"/default/b1", header, tc.data)
+			if code != tc.want {
+				t.Fatalf("POST: status = %d (%s), want %d", code, body, tc.want)
+			}
+			const reason = "more than 1000 levels of nesting"
+			if tc.want == http.StatusBadRequest && !strings.Contains(body, reason) {
+				t.Errorf("POST: body %q does not name the limit", body)
+			}
+
+			ev := cloudevents.NewEvent()
+			ev.SetID(id + "-local")
+			ev.SetSource("/src")
+			ev.SetType("t")
+			if err := ev.SetData(tc.contentType, []byte(tc.data)); err != nil {
+				t.Fatal(err)
+			}
+			err := f.h.Publish(context.Background(), "default", "b1", &ev)
+			if tc.want == http.StatusAccepted && err != nil {
+				t.Fatalf("Publish = %v, want stored", err)
+			}
+			if tc.want == http.StatusBadRequest && (!errors.Is(err, ingress.ErrInvalidEvent) || !strings.Contains(err.Error(), reason)) {
+				t.Fatalf("Publish = %v, want ErrInvalidEvent naming the limit", err)
+			}
+		})
+	}
 }

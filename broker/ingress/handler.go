@@ -130,6 +130,9 @@ func (h *Handler) accept(r *http.Request) error {
 	if err := checkAttributes(ev); err != nil {
 		return err
 	}
+	if err := checkDataDepth(ev); err != nil {
+		return err
+	}
 	ttl, alive := wire.NextHop(ev, h.cfg.DefaultTTL)
 	if !alive {
 		return fmt.Errorf("accepting event %s: %w", ev.ID(), ErrTTLExpired)

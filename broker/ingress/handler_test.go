@@ -29,6 +29,7 @@ type fixture struct {
 	js     jetstream.JetStream
 	url    string
 	stream string
+	h      *ingress.Handler
 }
 
 func newFixture(t *testing.T, cfg ingress.Config) *fixture {
@@ -65,7 +66,7 @@ func newFixtureWith(t *testing.T, cfg ingress.Config, opts natsd.Options, wrap f
 	h := ingress.New(reg, pub, cfg, zaptest.NewLogger(t))
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return &fixture{srv: srv, nc: nc, js: js, url: hs.URL, stream: bus.StreamName("default", "b1")}
+	return &fixture{srv: srv, nc: nc, js: js, url: hs.URL, stream: bus.StreamName("default", "b1"), h: h}
 }
 
 func (f *fixture) msgs(t *testing.T) uint64 {

@@ -11,7 +11,7 @@ import (
 
 // Publish stores ev in the broker namespace/name as a POST to the ingress would, for a
 // caller in the same process: the same checks (known broker, size limit, valid event,
-// hop budget), the same de-duplication key and the same wait for JetStream's
+// data nesting, hop budget), the same de-duplication key and the same wait for JetStream's
 // acknowledgement. It sets the event's knativebrokerttl. Failures wrap the errors of
 // this package (ErrNotFound, ErrTooLarge, ErrInvalidEvent, ErrTTLExpired) or the
 // publisher's.
@@ -27,6 +27,9 @@ func (h *Handler) Publish(ctx context.Context, namespace, name string, ev *cloud
 		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	if err := checkAttributes(ev); err != nil {
+		return err
+	}
+	if err := checkDataDepth(ev); err != nil {
 		return err
 	}
 	ttl, alive := wire.NextHop(ev, h.cfg.DefaultTTL)

@@ -2,6 +2,7 @@ package dev
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/broker/dispatcher"
+	"github.com/flintevents/flint/broker/ingress"
 	fsensor "github.com/flintevents/flint/functions/sensor"
+	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/host"
 )
 
@@ -53,10 +56,15 @@ var _ dispatcher.LocalSubscriber = (*fsensor.Function)(nil)
 
 // localSink is the in-process emitter path of a source: it stores each event in the
 // source's broker through the data plane, as the ingress would, and returns once
-// JetStream acknowledged it.
+// JetStream acknowledged it. An event the broker refuses for its size is
+// sources.TooLarge, with the ingress's account as its reason, as a 413 of the
+// ingress is over HTTP.
 func localSink(dp *broker.DataPlane, namespace, brokerName string) host.Sink {
 	return func(ctx context.Context, ev cloudevents.Event) error {
 		if err := dp.Publish(ctx, namespace, brokerName, &ev); err != nil {
+			if errors.Is(err, ingress.ErrTooLarge) {
+				return sources.TooLarge(err.Error(), fmt.Errorf("emitting event %s to broker %s/%s: %w", ev.ID(), namespace, brokerName, err))
+			}
 			return fmt.Errorf("emitting event %s to broker %s/%s: %w", ev.ID(), namespace, brokerName, err)
 		}
 		return nil

@@ -317,7 +317,9 @@ func checkSignature(name, sig string, algorithms map[string]func() hash.Hash, bo
 
 // decodePayload decodes a delivery: JSON as is, or the JSON of the form
 // field `payload` for the form content type; the payload must be an object
-// nested at most jsonlimit.DefaultMaxDepth levels deep.
+// nested at most jsonlimit.DefaultMaxDepth-1 levels deep, since the event
+// data holds it one level deeper and sensors take data nested at most
+// jsonlimit.DefaultMaxDepth levels.
 func decodePayload(contentType string, raw []byte) (map[string]any, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
@@ -333,8 +335,9 @@ func decodePayload(contentType string, raw []byte) (map[string]any, error) {
 	}
 	// A linear check first, so that a hostile nesting never reaches the
 	// recursive decoder.
-	if err := jsonlimit.Check(raw, jsonlimit.DefaultMaxDepth); errors.Is(err, jsonlimit.ErrTooDeep) {
-		return nil, fmt.Errorf("invalid payload: %w", err)
+	if err := jsonlimit.Check(raw, jsonlimit.DefaultMaxDepth-1); errors.Is(err, jsonlimit.ErrTooDeep) {
+		return nil, fmt.Errorf("invalid payload: %w; the event data holds the payload one level deeper, and sensors take data nested at most %d levels",
+			err, jsonlimit.DefaultMaxDepth)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

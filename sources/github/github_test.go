@@ -212,10 +212,13 @@ func TestDeliveries(t *testing.T) {
 			reply: `unsupported signature algorithm "md5" in X-Hub-Signature`},
 		{name: "unsupported content type", header: delivery("push", "text/plain", sign("sha256", payload)), body: payload, status: 400, reply: `unsupported content type "text/plain"`},
 		{name: "payload not an object", header: delivery("push", "application/json", sign("sha256", `[1]`)), body: `[1]`, status: 400, reply: "payload is not a JSON object"},
-		{name: "payload nested 1001 deep", header: delivery("push", "application/json", sign("sha256", deep(1001))), body: deep(1001), status: 400,
-			reply: "invalid payload: JSON nesting too deep: more than 1000 levels of nesting (at byte 5000)"},
-		{name: "payload nested 1000 deep", header: delivery("push", "application/json", sign("sha256", deep(1000))), body: deep(1000), status: 200, reply: "success",
-			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","a":` + deep(999) + "}"},
+		// The event data holds the payload one level deeper: a sensor takes
+		// data nested at most 1,000 levels.
+		{name: "payload nested 1000 deep", header: delivery("push", "application/json", sign("sha256", deep(1000))), body: deep(1000), status: 400,
+			reply: "invalid payload: JSON nesting too deep: more than 999 levels of nesting (at byte 4995); " +
+				"the event data holds the payload one level deeper, and sensors take data nested at most 1000 levels"},
+		{name: "payload nested 999 deep", header: delivery("push", "application/json", sign("sha256", deep(999))), body: deep(999), status: 200, reply: "success",
+			wantBody: `{"X-GitHub-Delivery":"72d3162e-cc78-11e3-81ab-4c9367dc0958","X-GitHub-Event":"push","a":` + deep(998) + "}"},
 		{name: "no delivery id", header: func() http.Header {
 			h := delivery("push", "application/json", sign("sha256", payload))
 			h.Del("X-GitHub-Delivery")

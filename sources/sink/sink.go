@@ -13,11 +13,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/flintevents/flint/sources"
 )
 
 // Environment variables of the Knative source contract that FromEnv reads.
@@ -123,8 +126,9 @@ func (s *Sink) URL() string { return s.target }
 
 // Emit posts ev to the sink and returns nil only when the sink answered 2xx.
 // Connection errors, 5xx and 429 are retried with a doubling backoff while ctx
-// allows; the event keeps its id, so the broker drops a duplicate delivery.
-// Emit matches host.Sink.
+// allows; the event keeps its id, so the broker drops a duplicate delivery. A
+// 413 is sources.TooLarge, with the sink's answer as its reason. Emit
+// matches host.Sink.
 func (s *Sink) Emit(ctx context.Context, ev cloudevents.Event) error {
 	wait := s.backoff
 	for attempt := 0; ; attempt++ {
@@ -133,7 +137,11 @@ func (s *Sink) Emit(ctx context.Context, ev cloudevents.Event) error {
 			return nil
 		}
 		if attempt >= s.retries || !retryable(err) || ctx.Err() != nil {
-			return fmt.Errorf("emitting event %s to %s (attempt %d): %w", ev.ID(), s.target, attempt+1, err)
+			err = fmt.Errorf("emitting event %s to %s (attempt %d): %w", ev.ID(), s.target, attempt+1, err)
+			if se := (*StatusError)(nil); errors.As(err, &se) && se.Code == http.StatusRequestEntityTooLarge {
+				return sources.TooLarge(tooLargeReason(se), err)
+			}
+			return err
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -171,6 +179,14 @@ func (s *Sink) post(ctx context.Context, ev *cloudevents.Event) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return &StatusError{Code: resp.StatusCode, Body: string(body)}
+}
+
+// tooLargeReason is the ingress's account of its 413, which names its limit.
+func tooLargeReason(se *StatusError) string {
+	if r := strings.TrimSpace(se.Body); r != "" {
+		return r
+	}
+	return sources.ErrEventTooLarge.Error()
 }
 
 // retryable reports whether a failed attempt may succeed when repeated: a

@@ -18,6 +18,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/sink"
 )
 
@@ -126,6 +127,11 @@ func TestEmit(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), fmt.Sprint(tc.wantStatus)) {
 				t.Errorf("error %q does not name the status", err)
+			}
+			// A 413 tells the push source to answer 413 too, with the
+			// broker's account of its limit.
+			if tooLarge := errors.Is(err, sources.ErrEventTooLarge); tooLarge != (tc.wantStatus == http.StatusRequestEntityTooLarge) {
+				t.Errorf("Emit = %v: matches sources.ErrEventTooLarge = %v", err, tooLarge)
 			}
 		})
 	}

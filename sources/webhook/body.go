@@ -15,8 +15,9 @@ import (
 // eventData builds the webhook event data {"header", "body", "metadata"},
 // reading the (receiver-limited) request body straight into it; on failure it
 // returns the HTTP status to answer. A JSON body is checked and compacted in
-// one linear pass; one nested deeper than maxDepth levels is refused with
-// 400, before anything decodes it.
+// one linear pass; since the event data holds it one level deeper, a body
+// that would make the data nested deeper than maxDepth levels (the body
+// deeper than maxDepth-1) is refused with 400, before anything decodes it.
 func eventData(req *http.Request, header, metadata []byte, maxDepth int) ([]byte, int, error) {
 	size := max(req.ContentLength, 0)
 	data := make([]byte, 0, int(size)+len(header)+len(metadata)+64)
@@ -43,10 +44,10 @@ func eventData(req *http.Request, header, metadata []byte, maxDepth int) ([]byte
 		raw := data[bodyAt:]
 		if len(raw) == 0 {
 			data = append(data, "null"...)
-		} else if compact, err := jsonlimit.Compact(raw, maxDepth); err == nil {
+		} else if compact, err := jsonlimit.Compact(raw, maxDepth-1); err == nil {
 			data = data[:bodyAt+len(compact)]
 		} else if errors.Is(err, jsonlimit.ErrTooDeep) {
-			return nil, http.StatusBadRequest, fmt.Errorf("invalid body: %w", err)
+			return nil, http.StatusBadRequest, fmt.Errorf("invalid body: %w; the event data holds the body one level deeper, and sensors take data nested at most %d levels", err, maxDepth)
 		} else {
 			enc, err := nonJSONBody(req, raw)
 			if err != nil {

@@ -29,6 +29,7 @@ func FuzzEventData(f *testing.F) {
 		{"", ""},
 		{strings.Repeat("[", 1001) + strings.Repeat("]", 1001), "application/json"},
 		{strings.Repeat(`{"a":`, 1000) + "1" + strings.Repeat("}", 1000), "application/json"},
+		{strings.Repeat(`{"a":`, 999) + "1" + strings.Repeat("}", 999), "application/json"},
 		{strings.Repeat("[", 4096), "application/json"},
 		{"\xff\xfe", "application/octet-stream"},
 	} {
@@ -42,10 +43,14 @@ func FuzzEventData(f *testing.F) {
 			if status < 400 || status > 499 {
 				t.Fatalf("refused with status %d: %v", status, err)
 			}
-			if errors.Is(err, jsonlimit.ErrTooDeep) != (jsonlimit.Check(body, 0) != nil && errors.Is(jsonlimit.Check(body, 0), jsonlimit.ErrTooDeep)) {
+			// The event data holds the body one level deeper.
+			if errors.Is(err, jsonlimit.ErrTooDeep) != errors.Is(jsonlimit.Check(body, jsonlimit.DefaultMaxDepth-1), jsonlimit.ErrTooDeep) {
 				t.Fatalf("refusal %v does not match the body's depth", err)
 			}
 			return
+		}
+		if err := jsonlimit.Check(data, jsonlimit.DefaultMaxDepth); err != nil {
+			t.Fatalf("accepted event data a sensor refuses: %v", err)
 		}
 		var got struct {
 			Header   map[string][]string `json:"header"`

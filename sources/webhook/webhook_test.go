@@ -46,17 +46,23 @@ import (
 
 const esName = "webhook-es"
 
-// recorder is an Emitter that keeps what it stored; events whose subject is in
-// fail are refused.
+// recorder is a fake broker that keeps what it stored; events whose subject is
+// in fail are refused as by a broker out of reach, those in tooLarge as by a
+// broker refusing their size.
 type recorder struct {
-	mu     sync.Mutex
-	events []cloudevents.Event
-	fail   map[string]bool
+	mu       sync.Mutex
+	events   []cloudevents.Event
+	fail     map[string]bool
+	tooLarge map[string]bool
 }
 
 func (r *recorder) emit(_ context.Context, ev cloudevents.Event) error {
 	if r.fail[ev.Subject()] {
 		return errors.New("broker unavailable")
+	}
+	if r.tooLarge[ev.Subject()] {
+		const reason = "accepting event of 1048577 bytes, limit 1048576: event too large"
+		return sources.TooLarge(reason, fmt.Errorf("emitting event %s: %s", ev.ID(), reason))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -185,8 +191,10 @@ func TestStatusCodes(t *testing.T) {
 		"secured": secured,
 		"basic":   basic,
 		"failing": entry("/failing", "POST", "0"),
+		"huge":    entry("/huge", "POST", "0"),
 	})
-	rec := &recorder{fail: map[string]bool{"failing": true}}
+	rec := &recorder{fail: map[string]bool{"failing": true}, tooLarge: map[string]bool{"huge": true}}
+	const deeper = "; the event data holds the body one level deeper, and sensors take data nested at most 1000 levels"
 	deps := sources.Deps{Secrets: secrets(map[string]string{"hook/token": "s3cret", "basic/user": "ann", "basic/pass": "pw"})}
 	r := start(t, es, deps, rec.emit)
 	c := client(t)
@@ -196,16 +204,17 @@ func TestStatusCodes(t *testing.T) {
 	// chunked hides the length, so that only the body reader can enforce the limit.
 	chunked := func(s string) body { return func() io.Reader { return io.MultiReader(strings.NewReader(s)) } }
 	tests := []struct {
-		name      string
-		method    string
-		path      string
-		header    http.Header
-		body      body
-		status    int
-		reply     string
-		allow     string
-		authn     string
-		wantEvent string // subject of the event that must have been stored
+		name       string
+		method     string
+		path       string
+		header     http.Header
+		body       body
+		status     int
+		reply      string
+		allow      string
+		authn      string
+		retryAfter string
+		wantEvent  string // subject of the event that must have been stored
 	}{
 		{name: "accepted", method: "POST", path: "/example", body: text(`{"a":1}`), status: 200, reply: "success", wantEvent: "example"},
 		{name: "endpoint without slash, lower-case method", method: "PUT", path: "/lower", body: text("x"), status: 200, reply: "success", wantEvent: "lower"},
@@ -227,15 +236,19 @@ func TestStatusCodes(t *testing.T) {
 		{name: "auth checked before method", method: "GET", path: "/secured", status: 401, reply: "unauthorized", authn: `Bearer realm="webhook"`},
 		{name: "basic auth good", method: "POST", path: "/basic", header: http.Header{"Authorization": {"Basic YW5uOnB3"}}, body: text("x"), status: 200, reply: "success", wantEvent: "basic"},
 		{name: "basic auth bad password", method: "POST", path: "/basic", header: http.Header{"Authorization": {"Basic YW5uOnB4"}}, body: text("x"), status: 401, reply: "unauthorized", authn: `Basic realm="webhook"`},
-		{name: "emit fails", method: "POST", path: "/failing", body: text("x"), status: 503, reply: "failed to record event"},
-		{name: "JSON nested 1000 deep", method: "POST", path: "/example", body: text(strings.Repeat("[", 1000) + strings.Repeat("]", 1000)),
+		{name: "emit fails", method: "POST", path: "/failing", body: text("x"), status: 503, reply: "failed to record event", retryAfter: "1"},
+		{name: "emit refused for its size", method: "POST", path: "/huge", body: text("x"), status: 413,
+			reply: "accepting event of 1048577 bytes, limit 1048576: event too large"},
+		// The event data holds the body one level deeper: a sensor takes data
+		// nested at most 1,000 levels.
+		{name: "JSON nested 999 deep", method: "POST", path: "/example", body: text(strings.Repeat("[", 999) + strings.Repeat("]", 999)),
 			status: 200, reply: "success", wantEvent: "example"},
-		{name: "JSON nested 1001 deep", method: "POST", path: "/example", body: text(strings.Repeat("[", 1001) + strings.Repeat("]", 1001)),
-			status: 400, reply: "invalid body: JSON nesting too deep: more than 1000 levels of nesting (at byte 1000)"},
+		{name: "JSON nested 1000 deep", method: "POST", path: "/example", body: text(strings.Repeat("[", 1000) + strings.Repeat("]", 1000)),
+			status: 400, reply: "invalid body: JSON nesting too deep: more than 999 levels of nesting (at byte 999)" + deeper},
 		{name: "a megabyte of [", method: "POST", path: "/example", body: text(strings.Repeat("[", 1<<20-1)),
-			status: 400, reply: "invalid body: JSON nesting too deep: more than 1000 levels of nesting (at byte 1000)"},
-		{name: "deep objects", method: "POST", path: "/example", body: text(strings.Repeat(`{"a":`, 1001) + "1" + strings.Repeat("}", 1001)),
-			status: 400, reply: "invalid body: JSON nesting too deep: more than 1000 levels of nesting (at byte 5000)"},
+			status: 400, reply: "invalid body: JSON nesting too deep: more than 999 levels of nesting (at byte 999)" + deeper},
+		{name: "deep objects", method: "POST", path: "/example", body: text(strings.Repeat(`{"a":`, 1000) + "1" + strings.Repeat("}", 1000)),
+			status: 400, reply: "invalid body: JSON nesting too deep: more than 999 levels of nesting (at byte 4995)" + deeper},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,6 +266,9 @@ func TestStatusCodes(t *testing.T) {
 			}
 			if a := got.header.Get("WWW-Authenticate"); a != tc.authn {
 				t.Errorf("WWW-Authenticate = %q, want %q", a, tc.authn)
+			}
+			if a := got.header.Get("Retry-After"); a != tc.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", a, tc.retryAfter)
 			}
 			evs := rec.take()
 			switch {
