@@ -226,6 +226,32 @@ func TestRegisterFailure(t *testing.T) {
 	}
 }
 
+// TestRegisterRefusesEmptySecret: a webhookSecret that resolves to nothing is
+// refused, naming the field, rather than registering a hook whose deliveries
+// carry no signature.
+func TestRegisterRefusesEmptySecret(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.NewServer(t, "/api/v3/", nil)
+	dir := secretsDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "github-access", "secret"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"EVENTSOURCE_OBJECT": managedHooks(t, freePort(t), gh.URL),
+		"FLINT_SECRETS_DIR":  dir,
+		"FLINT_HOOKS":        host.HooksRegister,
+		"LOG_LEVEL":          "error",
+	}
+	err := host.Main(context.Background(), github.Type, nil, func(k string) string { return env[k] })
+	const want = "spec.github[push].webhookSecret: the secret is empty"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Main = %v, want an error containing %q", err, want)
+	}
+	if strings.Contains(gh.Hooks(), "hooks.example.com/push") {
+		t.Errorf("a hook without a secret was registered: %s", gh.Hooks())
+	}
+}
+
 // TestWantsHooks is what `flint compile` reads to write the hook Jobs.
 func TestWantsHooks(t *testing.T) {
 	t.Parallel()
