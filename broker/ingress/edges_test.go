@@ -197,6 +197,9 @@ func TestDataNestedDeeperThanSensorsTake(t *testing.T) {
 		{name: "5000 deep objects", contentType: "application/json; charset=utf-8",
 			data: strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000), want: http.StatusBadRequest},
 		{name: "brackets inside a string", contentType: "application/json", data: `"` + strings.Repeat("[", 5000) + `"`, want: http.StatusAccepted},
+		{name: "brackets after an escaped quote", contentType: "application/json", data: `["\"` + strings.Repeat("[", 5000) + `"]`, want: http.StatusAccepted},
+		{name: "strings of brackets between 1001 levels", contentType: "application/json",
+			data: strings.Repeat(`["[{\\",`, 1001) + "1" + strings.Repeat("]", 1001), want: http.StatusBadRequest},
 		{name: "not JSON", contentType: "text/plain", data: strings.Repeat("[", 5000), want: http.StatusAccepted},
 	}
 	for i, tc := range tests {
