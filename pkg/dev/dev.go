@@ -161,6 +161,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		}
 		st.release(log, undelivered)
 	}()
+	if st.dir != "" && !st.temp {
+		checkStore(ctx, nc, log)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("opening jetstream for the sensors' state: %w", err)
@@ -429,7 +432,7 @@ func connect(opts Options, dataDir string, log *zap.Logger) (*nats.Conn, *natsd.
 		}
 		return nc, nil, nil
 	}
-	srv, err := natsd.Start(natsd.Options{StoreDir: filepath.Join(dataDir, storeSubdir), Port: opts.NATSPort})
+	srv, err := natsd.Start(natsd.Options{StoreDir: filepath.Join(dataDir, storeSubdir), Port: opts.NATSPort, Logger: log.Named("nats")})
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting embedded nats: %w", err)
 	}

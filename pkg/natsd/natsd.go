@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
 )
 
 // DefaultHost is the interface the server binds when Options.Host is empty.
@@ -40,6 +41,9 @@ type Options struct {
 	// MaxStore caps the JetStream file store in bytes; 0 means 75 % of the free disk
 	// space. A full store refuses new events; it never drops stored ones.
 	MaxStore int64
+	// Logger receives the server's warnings and errors, among them what it found
+	// damaged in the store when it recovered it; nil logs nothing.
+	Logger *zap.Logger
 }
 
 // Server is a running embedded NATS server with JetStream enabled.
@@ -92,6 +96,7 @@ func Start(opts Options) (*Server, error) {
 		s.cleanup()
 		return nil, fmt.Errorf("creating nats server: %w", err)
 	}
+	setLogger(ns, opts.Logger)
 	go ns.Start()
 	if !ns.ReadyForConnections(readyTimeout) {
 		ns.Shutdown()
