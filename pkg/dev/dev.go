@@ -142,15 +142,19 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	nc, srv, err := connect(opts, st.dir, log)
-	if err != nil {
-		st.release(log, 0) // nothing was accepted: a temporary store goes
-		return err
-	}
 	// Until the ingress and the sources serve, nothing can have been accepted,
 	// so a start that fails removes its temporary store; from then on the
-	// count is unknown until counted.
+	// count is unknown until counted. A kept store's count is unknown from the
+	// start: it may hold events of earlier runs.
 	undelivered := 0
+	if !st.temp {
+		undelivered = -1
+	}
+	nc, srv, err := connect(opts, st.dir, log)
+	if err != nil {
+		st.release(log, undelivered)
+		return err
+	}
 	defer func() {
 		// Acknowledgements and hand-backs (Nak) of the stop are still in the
 		// connection's buffer: send them before closing.

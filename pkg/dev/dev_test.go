@@ -266,6 +266,19 @@ func TestStopKeepsUndeliveredEvents(t *testing.T) {
 			if _, err := os.Stat(dirs[0]); err != nil {
 				t.Errorf("the --data-dir directory is gone: %v", err)
 			}
+			// Its note no longer says events are undelivered, and a later run does
+			// not name it.
+			if _, err := os.Stat(filepath.Join(dirs[0], "UNDELIVERED")); err == nil {
+				t.Error("the UNDELIVERED note stays after its events were delivered")
+			}
+			if _, err := os.Stat(filepath.Join(dirs[0], "DELIVERED")); err != nil {
+				t.Errorf("no DELIVERED note: %v", err)
+			}
+			later := start(t, objs, dev.Options{ViaHTTP: w.viaHTTP})
+			later.stop(t)
+			if named := later.logs.FilterField(zap.String("dataDir", dirs[0])); named.Len() != 0 {
+				t.Errorf("a later run still names the delivered directory: %v", named.All())
+			}
 		})
 	}
 }

@@ -31,6 +31,9 @@ const (
 	// keptFile marks a temporary data directory kept because it holds undelivered
 	// events, and says how to deliver them.
 	keptFile = "UNDELIVERED"
+	// deliveredFile replaces keptFile once a run on the kept directory delivered
+	// everything it held.
+	deliveredFile = "DELIVERED"
 	// deadLetterPrefix starts the name of a broker's dead-letter stream.
 	deadLetterPrefix = "deadletter_"
 	// drainPoll is how often a drain looks for events still undelivered.
@@ -79,6 +82,7 @@ func (s *store) release(log *zap.Logger, undelivered int) {
 		}
 	}
 	if !s.temp {
+		s.updateNote(log, undelivered)
 		return
 	}
 	if undelivered == 0 {
@@ -87,16 +91,55 @@ func (s *store) release(log *zap.Logger, undelivered int) {
 		}
 		return
 	}
+	how := writeNote(s.dir, undelivered)
+	_ = os.Remove(filepath.Join(s.dir, pidFile))
+	log.Warn("undelivered events kept: the temporary data directory is not deleted; run flint dev with --data-dir on it to deliver them",
+		zap.String("dataDir", s.dir), zap.Int("undelivered", undelivered), zap.String("resume", how))
+}
+
+// updateNote brings the note of a directory kept for undelivered events up to
+// date at the end of a run on it that counted what is undelivered (not -1): once nothing is left to deliver, the note
+// says so (deliveredFile), and later runs no longer name the directory; with
+// events still undelivered it gives their new count. A directory that was never
+// kept gets no note.
+func (s *store) updateNote(log *zap.Logger, undelivered int) {
+	kept := filepath.Join(s.dir, keptFile)
+	delivered := filepath.Join(s.dir, deliveredFile)
+	if undelivered < 0 || (!exists(kept) && !exists(delivered)) {
+		return // not counted, or never kept
+	}
+	if undelivered != 0 {
+		writeNote(s.dir, undelivered)
+		_ = os.Remove(delivered)
+		return
+	}
+	note := fmt.Sprintf("Every event kept here was delivered by flint dev --data-dir %s on %s.\nThis directory can be deleted.\n", s.dir, time.Now().UTC().Format(time.RFC3339))
+	if err := os.WriteFile(delivered, []byte(note), 0o600); err != nil {
+		log.Warn("writing the note of a delivered data directory", zap.String("dataDir", s.dir), zap.Error(err))
+		return
+	}
+	if err := os.Remove(kept); err == nil {
+		log.Info("every event kept in the data directory was delivered; its note is updated", zap.String("dataDir", s.dir))
+	}
+}
+
+// writeNote writes the note of a directory kept for undelivered events (an
+// unknown number when -1) and returns the command that delivers them.
+func writeNote(dir string, undelivered int) string {
 	count := "an unknown number of"
 	if undelivered > 0 {
 		count = strconv.Itoa(undelivered)
 	}
-	how := fmt.Sprintf("flint dev --data-dir %s", s.dir)
+	how := fmt.Sprintf("flint dev --data-dir %s", dir)
 	note := fmt.Sprintf("%s accepted events were not delivered when flint dev stopped.\nDeliver them with: %s -f <the same files>\nDelete this directory to discard them.\n", count, how)
-	_ = os.WriteFile(filepath.Join(s.dir, keptFile), []byte(note), 0o600)
-	_ = os.Remove(filepath.Join(s.dir, pidFile))
-	log.Warn("undelivered events kept: the temporary data directory is not deleted; run flint dev with --data-dir on it to deliver them",
-		zap.String("dataDir", s.dir), zap.Int("undelivered", undelivered), zap.String("resume", how))
+	_ = os.WriteFile(filepath.Join(dir, keptFile), []byte(note), 0o600)
+	return how
+}
+
+// exists reports whether path names a file or directory.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // sweepTempDirs removes the temporary data directories in tmp of runs that no longer
@@ -115,7 +158,10 @@ func sweepTempDirs(tmp string, log *zap.Logger) {
 		if running(dir) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(dir, keptFile)); err == nil || holdsEvents(dir) {
+		if exists(filepath.Join(dir, deliveredFile)) && !exists(filepath.Join(dir, keptFile)) && !holdsDeadLetters(dir) {
+			continue // a kept directory whose events were all delivered since
+		}
+		if exists(filepath.Join(dir, keptFile)) || holdsEvents(dir) {
 			log.Warn("a temporary data directory of an earlier flint dev may hold undelivered events; run flint dev with --data-dir on it to deliver them, or delete it",
 				zap.String("dataDir", dir), zap.String("resume", "flint dev --data-dir "+dir))
 			continue

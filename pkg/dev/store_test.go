@@ -39,6 +39,14 @@ func TestSweepTempDirs(t *testing.T) {
 		{name: "a dir kept for undelivered events is kept and named", dir: dir{name: "flint-dev-5", files: map[string]string{
 			keptFile: "3 accepted events were not delivered",
 		}}, kept: true, warnings: 1},
+		{name: "a kept dir whose events were delivered since is left alone, unnamed", dir: dir{name: "flint-dev-7", files: map[string]string{
+			deliveredFile: "Every event kept here was delivered",
+			"jetstream/jetstream/$G/streams/broker_default__default/msgs/1.blk": "marker",
+		}}, kept: true},
+		{name: "a delivered dir that got undelivered events again is named", dir: dir{name: "flint-dev-8", files: map[string]string{
+			deliveredFile: "Every event kept here was delivered",
+			keptFile:      "2 accepted events were not delivered",
+		}}, kept: true, warnings: 1},
 		{name: "other temp dirs are not touched", dir: dir{name: "flint-e2e-6"}, kept: true},
 	}
 	for _, tc := range tests {
