@@ -101,7 +101,7 @@ func newDevCommand(streams IO) *cobra.Command {
 	f.StringArrayVarP(&files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable")
 	f.StringVar(&opts.DataDir, "data-dir", "", "JetStream store directory (default: a temporary directory, removed on exit once every event was delivered)")
 	f.BoolVar(&opts.ViaHTTP, "via-http", false, "wire sources to the broker ingress and the broker to the sensors over loopback HTTP, as in a cluster")
-	f.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on stop without --data-dir, how long to wait for accepted events to be delivered")
+	f.DurationVar(&opts.DrainTimeout, "drain-timeout", 10*time.Second, "on stop, how long to wait for events in flight (without --data-dir: for every accepted event) to be delivered; deliveries still running then are cancelled")
 	f.StringVar(&opts.NATSURL, "nats", "", "use this NATS server (with JetStream) instead of the embedded one")
 	f.IntVar(&opts.NATSPort, "nats-port", 0, "let the embedded NATS server listen on 127.0.0.1:PORT (-1: random; 0: in-process only)")
 	f.DurationVar(&opts.EvalTimeout, "eval-timeout", 0, "time limit of each evaluation of user code in sensors: Lua, jq, templates, expressions (default 500ms)")

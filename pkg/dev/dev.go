@@ -50,9 +50,12 @@ type Options struct {
 	// ViaHTTP wires sources to the broker ingress and the dispatcher to the sensor
 	// functions over loopback HTTP, as in a cluster, instead of in-process calls.
 	ViaHTTP bool
-	// DrainTimeout bounds, on stop without DataDir, the wait for accepted events to be
-	// delivered before the temporary store is closed (default 10 s). A store that still
-	// holds undelivered events is kept, never deleted.
+	// DrainTimeout bounds a stop (default 10 s): the wait for events in flight
+	// and, without DataDir, for every accepted event to be delivered before the
+	// temporary store is closed. Deliveries still running then are cancelled
+	// and redelivered on a restart; a store that still holds undelivered events
+	// is kept, never deleted. Broker.DrainTimeout, when set, bounds the
+	// dispatcher's part on its own.
 	DrainTimeout time.Duration
 	// SecretsDir is a directory of <secret>/<key> files for secret references.
 	SecretsDir string
@@ -176,6 +179,16 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 
 	bcfg := opts.Broker
 	bcfg.Metrics = reg.Broker
+	// A stop drains a temporary store's accepted events first (drain), within
+	// DrainTimeout; what is still in flight after that is cancelled at once.
+	// Otherwise the dispatcher waits for its in-flight deliveries as long.
+	drains := st.temp && srv != nil
+	if bcfg.DrainTimeout <= 0 {
+		bcfg.DrainTimeout = opts.DrainTimeout
+		if drains {
+			bcfg.DrainTimeout = stopGrace
+		}
+	}
 	if !opts.ViaHTTP {
 		bcfg.Local = localSensors(b.sensors)
 	}
@@ -314,16 +327,19 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		}
 	}
 
+	// The stop takes at most DrainTimeout (plus stopGrace per step once spent),
+	// however long a trigger takes to answer.
+	deadline := time.Now().Add(opts.DrainTimeout)
 	stopSources()
 	srcWG.Wait()
-	shutdown(ingressSrv)
-	if st.temp && srv != nil {
-		drain(nc, opts.DrainTimeout, log)
+	shutdown(ingressSrv, time.Until(deadline))
+	if drains {
+		drain(nc, time.Until(deadline), log)
 	}
 	stopDP()
 	dpWG.Wait()
 	if sensorSrv != nil {
-		shutdown(sensorSrv)
+		shutdown(sensorSrv, time.Until(deadline))
 	}
 	srvWG.Wait()
 	if srv != nil {
@@ -419,8 +435,12 @@ func waitReady(ctx context.Context, rcv *receiver.Receiver, errc <-chan error) e
 	}
 }
 
-func shutdown(s *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// stopGrace is the least time each step of a stop gets once DrainTimeout is spent.
+const stopGrace = 500 * time.Millisecond
+
+// shutdown stops s, waiting at most timeout (at least stopGrace) for its requests.
+func shutdown(s *http.Server, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(timeout, stopGrace))
 	defer cancel()
 	_ = s.Shutdown(ctx)
 }
