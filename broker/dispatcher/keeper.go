@@ -14,9 +14,36 @@ import (
 	"github.com/flintevents/flint/broker/internal/bus"
 )
 
-// keepEvery is how many bytes of events are delivered from a stream between two
-// markers: a 4 MiB store block gets one marker per 256 KiB written to it.
+// keepEvery is at most how many bytes of events are delivered from a stream between
+// two markers: a 4 MiB store block gets one marker per 256 KiB written to it.
 const keepEvery = 256 << 10
+
+// keepPerBlock is how many markers a store block gets at least: a stream with a
+// small size cap has small blocks, and a block that rolls over before a marker
+// reaches the next one leaves single-event block files behind, one per event
+// delivered until then.
+const keepPerBlock = 16
+
+// Block sizes of JetStream's file store for a stream with interest retention: with
+// a size cap, the smallest when a quarter of the cap is no larger, the largest
+// when it is no smaller, the medium size in between; the medium size without a cap.
+const (
+	minBlock    = 32_000
+	mediumBlock = 4 << 20
+	maxBlock    = 8 << 20
+)
+
+// markEvery is the number of bytes delivered between two markers of a stream whose
+// size cap is maxBytes (none when not positive).
+func markEvery(maxBytes int64) int64 {
+	block := int64(mediumBlock)
+	if quarter := maxBytes/4 + 1; maxBytes > 0 && quarter <= minBlock {
+		block = minBlock
+	} else if maxBytes > 0 && quarter >= maxBlock {
+		block = maxBlock
+	}
+	return min(keepEvery, block/keepPerBlock)
+}
 
 // keepTimeout bounds storing a marker and deleting the one before it.
 const keepTimeout = 5 * time.Second
@@ -26,7 +53,7 @@ const keepTimeout = 5 * time.Second
 // its file store deletes its last block file and creates a new one, for every event
 // when deliveries keep up with a moderate rate. A marker, which nobody acknowledges
 // (KeeperConsumer holds the interest in it), keeps the last block from emptying. A new
-// marker is stored every keepEvery bytes delivered, so a block that follows a full one
+// marker is stored every markEvery bytes delivered, so a block that follows a full one
 // soon holds one too, and the marker before it is deleted, so markers never hold more
 // than a block or two.
 type keeper struct {
@@ -36,6 +63,7 @@ type keeper struct {
 	subject string
 	logger  *zap.Logger
 
+	every     int64        // bytes delivered between two markers
 	delivered atomic.Int64 // bytes delivered since the last marker
 	busy      atomic.Bool  // a marker is being stored
 
@@ -57,6 +85,7 @@ func newKeeper(ctx context.Context, js jetstream.JetStream, b Broker, logger *za
 		return nil, fmt.Errorf("opening stream %s: %w", k.stream, err)
 	}
 	k.s = s
+	k.every = markEvery(s.CachedInfo().Config.MaxBytes)
 	if err := k.ensure(ctx); err != nil {
 		return nil, err
 	}
@@ -81,10 +110,10 @@ func (k *keeper) ensure(ctx context.Context) error {
 	return nil
 }
 
-// add counts n bytes delivered and stores a new marker once keepEvery were. It runs
+// add counts n bytes delivered and stores a new marker once k.every were. It runs
 // on the delivering worker; a nil keeper does nothing.
 func (k *keeper) add(ctx context.Context, n int) {
-	if k == nil || k.delivered.Add(int64(n)) < keepEvery || !k.busy.CompareAndSwap(false, true) {
+	if k == nil || k.delivered.Add(int64(n)) < k.every || !k.busy.CompareAndSwap(false, true) {
 		return
 	}
 	defer k.busy.Store(false)
