@@ -2,6 +2,8 @@ package sources
 
 import (
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -41,10 +43,13 @@ func (p *PushEntry) Push(w http.ResponseWriter, req *http.Request, emit Emitter,
 	fields = append(fields, "eventID", ev.ID)
 	if err := emit(req.Context(), ev); err != nil {
 		status, msg, retryAfter := replyFor(err)
-		if status == http.StatusServiceUnavailable {
-			log.Errorw("event not recorded", append(fields, "error", err)...)
-		} else {
+		switch {
+		case status != http.StatusServiceUnavailable:
 			log.Infow("event refused by the broker", append(fields, "status", status, "error", err)...)
+		case p.Refusals != nil:
+			p.Refusals.Error(cause(err), "event not recorded", append(zapFields(fields), zap.Error(err))...)
+		default:
+			log.Errorw("event not recorded", append(fields, "error", err)...)
 		}
 		setRetryAfter(w.Header(), retryAfter)
 		receiver.Reply(w, status, msg)
@@ -58,4 +63,25 @@ func (p *PushEntry) Push(w http.ResponseWriter, req *http.Request, emit Emitter,
 func NewID() string {
 	u := uuid.New()
 	return hex.EncodeToString(u[:])
+}
+
+// cause is the innermost error of err's chain: the reason an event was not
+// stored, without the event's id the outer errors name.
+func cause(err error) string {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err.Error()
+		}
+		err = inner
+	}
+}
+
+// zapFields turns the key-value pairs of a sugared log line into fields.
+func zapFields(kv []any) []zap.Field {
+	fields := make([]zap.Field, 0, len(kv)/2+1)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fields = append(fields, zap.Any(fmt.Sprint(kv[i]), kv[i+1]))
+	}
+	return fields
 }

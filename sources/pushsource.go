@@ -8,6 +8,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/lograte"
 	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/sources/filter"
 )
@@ -24,6 +25,10 @@ type PushEntry struct {
 	Log *zap.SugaredLogger
 	// Metrics counts the events Filter drops; nil counts nothing.
 	Metrics *metrics.SourceEvent
+	// Refusals writes the error line of each event the broker did not store,
+	// at most once per reason in ten seconds, with a count of the others; nil
+	// writes every one to Log.
+	Refusals *lograte.Limiter
 }
 
 // CompileFilter compiles spec's expression into p.Filter; a nil spec or a
@@ -64,10 +69,12 @@ func NewPushEntries[E any](typeKey string, es *v1alpha1.EventSource, deps Deps, 
 	entries := make([]E, 0, len(names))
 	var errs *apis.FieldError
 	for _, name := range names {
+		entryLog := log.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
 		e, fe := build(PushEntry{
-			Name:    name,
-			Log:     log.Sugar().With("eventSource", es.Name, "eventName", name),
-			Metrics: deps.Metrics.Event(es.Name, name),
+			Name:     name,
+			Log:      entryLog.Sugar(),
+			Metrics:  deps.Metrics.Event(es.Name, name),
+			Refusals: lograte.New(entryLog, lograte.DefaultWindow),
 		})
 		if fe != nil {
 			errs = errs.Also(fe.ViaFieldKey(typeKey, name).ViaField("spec"))
