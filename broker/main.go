@@ -20,6 +20,7 @@ import (
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 
 	"github.com/flintevents/flint/broker/controller/dataplane"
+	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/manifest/document"
 	"github.com/flintevents/flint/pkg/manifest/knative"
@@ -267,11 +268,11 @@ func serve(ctx context.Context, dp *DataPlane, addr, role string, ready *atomic.
 func connect(url, dataDir string, logger *zap.Logger) (*nats.Conn, func(), error) {
 	opts := []nats.Option{nats.Name("flint-broker"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { logger.Warn("nats disconnected", zap.Error(err)) }),
-		nats.ReconnectHandler(func(nc *nats.Conn) { logger.Info("nats reconnected", zap.String("url", nc.ConnectedUrl())) })}
+		nats.ReconnectHandler(func(nc *nats.Conn) { logger.Info("nats reconnected", zap.String("url", nc.ConnectedUrlRedacted())) })}
 	if url != "" {
 		nc, err := nats.Connect(url, opts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("connecting to %s: %w", url, err)
+			return nil, nil, fmt.Errorf("connecting to %s: %w", bus.Redacted(url), err)
 		}
 		return nc, nc.Close, nil
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"knative.dev/pkg/logging"
 
+	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/kube"
 	"github.com/flintevents/flint/pkg/metrics"
 )
@@ -68,7 +69,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	nc, err := nats.Connect(*natsURL, nats.Name("flint-broker-controller"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { logger.Warn("nats disconnected", zap.Error(err)) }))
 	if err != nil {
-		return fmt.Errorf("connecting to %s: %w", *natsURL, err)
+		return fmt.Errorf("connecting to %s: %w", bus.Redacted(*natsURL), err)
 	}
 	defer nc.Close()
 	if opts.JetStream, err = jetstream.New(nc); err != nil {
@@ -84,7 +85,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stopProbes()
-	logger.Info("broker controller starting", zap.String("ingressHost", opts.IngressHost), zap.String("nats", *natsURL))
+	logger.Info("broker controller starting", zap.String("ingressHost", opts.IngressHost), zap.String("nats", bus.Redacted(*natsURL)))
 	return Run(ctx, clients, opts)
 }
 

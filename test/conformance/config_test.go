@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrs "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -54,6 +55,8 @@ var kinds = map[string]func() any{
 	"Deployment":         func() any { return &appsv1.Deployment{} },
 	"ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
 	"ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+	"Secret":             func() any { return &corev1.Secret{} },
+	"NetworkPolicy":      func() any { return &networkingv1.NetworkPolicy{} },
 }
 
 // readConfig decodes every document under config/ (recursively, as ko apply -R does)
@@ -117,10 +120,14 @@ func TestConfig(t *testing.T) {
 	docs := readConfig(t)
 	count := map[string]int{}
 	var configFlint *corev1.ConfigMap
+	secrets := map[string]*corev1.Secret{}
 	for _, d := range docs {
 		count[d.obj.GetKind()]++
 		if cm, ok := d.typed.(*corev1.ConfigMap); ok && cm.Name == "config-flint" {
 			configFlint = cm
+		}
+		if s, ok := d.typed.(*corev1.Secret); ok {
+			secrets[s.Name] = s
 		}
 	}
 	for k := range kinds {
@@ -131,7 +138,7 @@ func TestConfig(t *testing.T) {
 	if configFlint == nil {
 		t.Fatal("config has no config-flint ConfigMap")
 	}
-	for _, key := range []string{"nats-url", "ingress-host", "stream-replicas", "stream-max-age", "duplicate-window"} {
+	for _, key := range []string{"nats-address", "ingress-host", "stream-replicas", "stream-max-age", "duplicate-window"} {
 		if configFlint.Data[key] == "" {
 			t.Errorf("config-flint has no %s", key)
 		}
@@ -149,7 +156,7 @@ func TestConfig(t *testing.T) {
 			images = append(images, path)
 		}
 		if dep, ok := d.typed.(*appsv1.Deployment); ok {
-			checkDeployment(t, d.where, dep, configFlint)
+			checkDeployment(t, d.where, dep, configFlint, secrets)
 		}
 	}
 	slices.Sort(images)
@@ -199,7 +206,7 @@ func TestConfig(t *testing.T) {
 // TestConfigNATS checks the NATS server of config/: a StatefulSet running the
 // exact nats-server release that go.mod requires (the one the tests run
 // embedded), governed by a headless Service of the same name whose selector
-// matches its pods, so that config-flint's nats-url resolves to them.
+// matches its pods, so that config-flint's nats-address resolves to them.
 func TestConfigNATS(t *testing.T) {
 	t.Parallel()
 	gomod, err := os.ReadFile("../../go.mod")
@@ -252,16 +259,16 @@ func TestConfigNATS(t *testing.T) {
 	if len(svc.Spec.Selector) == 0 {
 		t.Errorf("Service %s has no selector: its name would resolve to nothing", svc.Name)
 	}
-	wantURL := fmt.Sprintf("nats://%s.%s.svc.cluster.local:%d", svc.Name, svc.Namespace, svc.Spec.Ports[0].Port)
-	if got := configFlint.Data["nats-url"]; got != wantURL {
-		t.Errorf("config-flint nats-url %q, want %q (the Service's DNS name)", got, wantURL)
+	wantAddr := fmt.Sprintf("%s.%s.svc.cluster.local:%d", svc.Name, svc.Namespace, svc.Spec.Ports[0].Port)
+	if got := configFlint.Data["nats-address"]; got != wantAddr {
+		t.Errorf("config-flint nats-address %q, want %q (the Service's DNS name)", got, wantAddr)
 	}
 }
 
 // checkDeployment asks of a Deployment what config/ promises: non-root pods with a
 // read-only root file system, requests and a memory limit, both probes, and
-// config-flint keys that exist.
-func checkDeployment(t *testing.T, where string, dep *appsv1.Deployment, configFlint *corev1.ConfigMap) {
+// config-flint keys and Secret keys that exist.
+func checkDeployment(t *testing.T, where string, dep *appsv1.Deployment, configFlint *corev1.ConfigMap, secrets map[string]*corev1.Secret) {
 	t.Helper()
 	pod := dep.Spec.Template.Spec
 	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
@@ -285,6 +292,11 @@ func checkDeployment(t *testing.T, where string, dep *appsv1.Deployment, configF
 		}
 		for _, e := range c.Env {
 			ref := e.ValueFrom
+			if ref != nil && ref.SecretKeyRef != nil {
+				if s := secrets[ref.SecretKeyRef.Name]; s == nil || s.StringData[ref.SecretKeyRef.Key] == "" {
+					t.Errorf("%s: %s: env %s reads secret %s/%s, which config/ does not hold", where, name, e.Name, ref.SecretKeyRef.Name, ref.SecretKeyRef.Key)
+				}
+			}
 			if ref == nil || ref.ConfigMapKeyRef == nil {
 				continue
 			}
