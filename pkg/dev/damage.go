@@ -32,11 +32,13 @@ type streamLoss struct {
 
 // checkStore compares, before anything is delivered, what each broker stream of a
 // kept store holds with the state of its trigger consumers, which JetStream keeps
-// apart from the messages: a consumer that had been handed events up to a sequence
-// the stream no longer reaches, or messages the server reported lost while
-// recovering a damaged block, mean accepted events are gone. Each such stream is
-// logged as an error naming it and the count; the events it still holds are
-// delivered as usual.
+// apart from the messages. A consumer handed events up to a sequence the stream no
+// longer reaches, one owing acknowledgements for more events than the stream holds
+// on its subject, or messages the server reported lost while recovering a damaged
+// block, mean accepted events are gone: each such stream is logged as an error
+// naming it and the least count of events lost. The events it still holds are
+// delivered as usual, and a stream that lost its tail is renumbered so that new
+// events are not skipped.
 func checkStore(ctx context.Context, nc *nats.Conn, log *zap.Logger) []streamLoss {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -78,8 +80,10 @@ func checkStore(ctx context.Context, nc *nats.Conn, log *zap.Logger) []streamLos
 			// interest retention a message waits for every consumer, so each one the
 			// consumer still owes must be there; older ones other consumers owe only
 			// make this count lower.
+			// A stream with a maximum age removes old events by itself: only
+			// its tail witnesses damage.
 			held, ok := subjectMsgs(ctx, s, info.Config)
-			if ok {
+			if ok && s.CachedInfo().Config.MaxAge == 0 {
 				loss.lost = max(loss.lost, info.NumAckPending-(held-int(info.NumPending)))
 			}
 		}

@@ -168,8 +168,8 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		}
 		st.release(log, undelivered)
 	}()
-	if st.dir != "" && !st.temp {
-		checkStore(ctx, nc, log)
+	if !st.temp {
+		checkStore(ctx, nc, log) // a kept store, or an external server's
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -324,6 +324,9 @@ func TestStopWithDataDirHandsBackBufferedEvents(t *testing.T) {
 				t.Fatalf("%d of %d events delivered within 10s of the restart (%d before the stop)", got, n, first)
 			}
 			t.Logf("%d events delivered before the stop, the other %d within %s of the restart", first, n-first, time.Since(began).Round(time.Millisecond))
+			if damaged := again.logs.FilterMessageSnippet("event store is damaged"); damaged.Len() != 0 {
+				t.Errorf("an intact store with events handed back reported as damaged: %v", damaged.All())
+			}
 			again.stop(t)
 		})
 	}
