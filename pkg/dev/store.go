@@ -98,10 +98,10 @@ func (s *store) release(log *zap.Logger, undelivered int) {
 }
 
 // updateNote brings the note of a directory kept for undelivered events up to
-// date at the end of a run on it that counted what is undelivered (not -1): once nothing is left to deliver, the note
-// says so (deliveredFile), and later runs no longer name the directory; with
-// events still undelivered it gives their new count. A directory that was never
-// kept gets no note.
+// date at the end of a run on it that counted them (undelivered not -1): once
+// nothing is left to deliver, the note says so (deliveredFile) and later runs
+// no longer name the directory; with events still undelivered it gives their
+// new count. A directory that was never kept gets no note.
 func (s *store) updateNote(log *zap.Logger, undelivered int) {
 	kept := filepath.Join(s.dir, keptFile)
 	delivered := filepath.Join(s.dir, deliveredFile)
