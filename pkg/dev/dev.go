@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -452,7 +453,11 @@ func connect(opts Options, dataDir string, log *zap.Logger) (*nats.Conn, *natsd.
 	if opts.NATSURL != "" {
 		nc, err := nats.Connect(opts.NATSURL, natsOpts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("connecting to nats at %s: %w", opts.NATSURL, err)
+			shown := opts.NATSURL
+			if u, perr := url.Parse(shown); perr == nil {
+				shown = u.Redacted() // no password in the error
+			}
+			return nil, nil, fmt.Errorf("connecting to nats at %s: %w", shown, err)
 		}
 		return nc, nil, nil
 	}
