@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -12,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/broker"
+	"github.com/flintevents/flint/pkg/natsd"
 )
 
 // streamLoss is what a broker stream lost from its store, as its consumers witness it.
@@ -30,16 +33,36 @@ type streamLoss struct {
 	ahead []string
 }
 
+// recoveryLosses collects what the embedded server reports lost while it
+// recovers its store.
+type recoveryLosses struct {
+	mu     sync.Mutex
+	losses []natsd.Loss
+}
+
+func (r *recoveryLosses) add(l natsd.Loss) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.losses = append(r.losses, l)
+}
+
+func (r *recoveryLosses) all() []natsd.Loss {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.losses)
+}
+
 // checkStore compares, before anything is delivered, what each broker stream of a
 // kept store holds with the state of its trigger consumers, which JetStream keeps
 // apart from the messages. A consumer handed events up to a sequence the stream no
 // longer reaches, one owing acknowledgements for more events than the stream holds
 // on its subject, or messages the server reported lost while recovering a damaged
-// block, mean accepted events are gone: each such stream is logged as an error
-// naming it and the least count of events lost. The events it still holds are
-// delivered as usual, and a stream that lost its tail is renumbered so that new
-// events are not skipped.
-func checkStore(ctx context.Context, nc *nats.Conn, log *zap.Logger) []streamLoss {
+// block or found handed out past its stream's end (reported), mean accepted
+// events are gone: each such stream is logged as an error naming it and the
+// least count of events lost. The events it still holds are delivered as usual,
+// and a stream that lost its tail is renumbered so that new events are not
+// skipped.
+func checkStore(ctx context.Context, nc *nats.Conn, reported []natsd.Loss, log *zap.Logger) []streamLoss {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	js, err := jetstream.New(nc)
@@ -92,6 +115,13 @@ func checkStore(ctx context.Context, nc *nats.Conn, log *zap.Logger) []streamLos
 		}
 		if n := reportedLost(ctx, nc, name); n > loss.lost {
 			loss.lost = n
+		}
+		for _, r := range reported {
+			// The server moved these consumers back before they could be read.
+			if r.Stream == name && broker.IsTriggerConsumer(r.Consumer) {
+				loss.handedOut = max(loss.handedOut, r.Delivered)
+				loss.lost = max(loss.lost, int(r.Delivered)-int(r.LastSeq))
+			}
 		}
 		if loss.lost > 0 {
 			losses = append(losses, loss)

@@ -154,7 +154,8 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	if !st.temp {
 		undelivered = -1
 	}
-	nc, srv, err := connect(opts, st.dir, log)
+	var losses recoveryLosses
+	nc, srv, err := connect(opts, st.dir, log, losses.add)
 	if err != nil {
 		st.release(log, undelivered)
 		return err
@@ -170,7 +171,7 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 		st.release(log, undelivered)
 	}()
 	if !st.temp {
-		checkStore(ctx, nc, log) // a kept store, or an external server's
+		checkStore(ctx, nc, losses.all(), log) // a kept store, or an external server's
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -447,8 +448,9 @@ func shutdown(s *http.Server, timeout time.Duration) {
 }
 
 // connect returns a NATS connection to the server named by opts.NATSURL, or to
-// an embedded one storing under dataDir.
-func connect(opts Options, dataDir string, log *zap.Logger) (*nats.Conn, *natsd.Server, error) {
+// an embedded one storing under dataDir, which tells onLoss what it finds lost
+// while recovering its store.
+func connect(opts Options, dataDir string, log *zap.Logger, onLoss func(natsd.Loss)) (*nats.Conn, *natsd.Server, error) {
 	natsOpts := []nats.Option{nats.Name("flint-dev"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true)}
 	if opts.NATSURL != "" {
 		nc, err := nats.Connect(opts.NATSURL, natsOpts...)
@@ -461,7 +463,7 @@ func connect(opts Options, dataDir string, log *zap.Logger) (*nats.Conn, *natsd.
 		}
 		return nc, nil, nil
 	}
-	srv, err := natsd.Start(natsd.Options{StoreDir: filepath.Join(dataDir, storeSubdir), Port: opts.NATSPort, Logger: log.Named("nats")})
+	srv, err := natsd.Start(natsd.Options{StoreDir: filepath.Join(dataDir, storeSubdir), Port: opts.NATSPort, Logger: log.Named("nats"), OnLoss: onLoss})
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting embedded nats: %w", err)
 	}

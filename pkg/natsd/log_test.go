@@ -35,3 +35,15 @@ func TestServerLogLevels(t *testing.T) {
 		})
 	}
 }
+
+func TestServerLogReportsLoss(t *testing.T) {
+	t.Parallel()
+	var got []Loss
+	l := serverLog{log: zap.NewNop(), onLoss: func(loss Loss) { got = append(got, loss) }}
+	l.Warnf(consumerPastLastSeq, "$G", "broker_default__default", "trigger_default__orders-order", uint64(51), uint64(49))
+	l.Warnf("Filestore [%s] Stream state outdated", "broker_default__default")
+	want := Loss{Stream: "broker_default__default", Consumer: "trigger_default__orders-order", Delivered: 51, LastSeq: 49}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("losses = %+v, want [%+v]", got, want)
+	}
+}

@@ -44,6 +44,9 @@ type Options struct {
 	// Logger receives the server's warnings and errors, among them what it found
 	// damaged in the store when it recovered it; nil logs nothing.
 	Logger *zap.Logger
+	// OnLoss, when set, is told of each consumer the server found handed
+	// messages its recovered stream lost, before Start returns.
+	OnLoss func(Loss)
 }
 
 // Server is a running embedded NATS server with JetStream enabled.
@@ -96,7 +99,9 @@ func Start(opts Options) (*Server, error) {
 		s.cleanup()
 		return nil, fmt.Errorf("creating nats server: %w", err)
 	}
-	setLogger(ns, opts.Logger)
+	if opts.Logger != nil || opts.OnLoss != nil {
+		setLogger(ns, opts.Logger, opts.OnLoss)
+	}
 	go ns.Start()
 	if !ns.ReadyForConnections(readyTimeout) {
 		ns.Shutdown()
