@@ -32,11 +32,13 @@ func luaProblem(err error, field string) *apis.FieldError {
 }
 
 // newLuaState returns a small Lua state, bound to ctx, with the base (without
-// file loading), table, string (string.rep bounded), math and coroutine
+// file loading), table, string, math and coroutine
 // libraries and os.time, os.date, os.clock and os.difftime: what filter and
 // transform scripts use, without access to files, processes or the
-// environment. Its call stack and registry are bounded.
-func newLuaState(ctx context.Context) *lua.LState {
+// environment. Its call stack and registry are bounded, and the string
+// functions that build large strings charge them to budget (see
+// boundLuaStrings).
+func newLuaState(ctx context.Context, budget *outputBudget) *lua.LState {
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       64,
@@ -63,9 +65,7 @@ func newLuaState(ctx context.Context) *lua.LState {
 	for _, name := range []string{"dofile", "loadfile", "require", "module"} {
 		L.SetGlobal(name, lua.LNil)
 	}
-	if str, ok := L.GetGlobal(lua.StringLibName).(*lua.LTable); ok {
-		str.RawSetString("rep", L.NewFunction(luaRep))
-	}
+	boundLuaStrings(L, budget)
 	if full, ok := L.GetGlobal(lua.OsLibName).(*lua.LTable); ok {
 		limited := L.NewTable()
 		for _, name := range []string{"time", "date", "clock", "difftime"} {
@@ -86,7 +86,7 @@ func newLuaState(ctx context.Context) *lua.LState {
 func runLua(ctx context.Context, proto *lua.FunctionProto, event map[string]any) (lua.LValue, error) {
 	e := startEval(ctx)
 	defer e.done()
-	L := newLuaState(e.context())
+	L := newLuaState(e.context(), &outputBudget{})
 	defer L.Close()
 	L.SetGlobal("event", toLua(L, event))
 	L.Push(L.NewFunctionFromProto(proto))
@@ -97,21 +97,6 @@ func runLua(ctx context.Context, proto *lua.FunctionProto, event map[string]any)
 		return nil, oneLineError{err} // without the stack traceback
 	}
 	return L.Get(-1), nil
-}
-
-// maxLuaString bounds the strings string.rep builds (4 MiB).
-const maxLuaString = 4 << 20
-
-// luaRep is string.rep, refusing results over maxLuaString.
-func luaRep(L *lua.LState) int {
-	s := L.CheckString(1)
-	n := L.CheckInt(2)
-	if len(s) > 0 && n > maxLuaString/len(s) {
-		L.RaiseError("string.rep: the result would exceed %d bytes", maxLuaString)
-		return 0
-	}
-	L.Push(lua.LString(strings.Repeat(s, max(n, 0))))
-	return 1
 }
 
 // toLua converts decoded JSON to Lua: objects and arrays become tables,

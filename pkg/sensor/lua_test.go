@@ -26,7 +26,7 @@ func TestLuaRoundTrip(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.in), &in); err != nil {
 				t.Fatal(err)
 			}
-			L := newLuaState(context.Background())
+			L := newLuaState(context.Background(), &outputBudget{})
 			defer L.Close()
 			out, err := fromLua(toLua(L, in))
 			if err != nil {
@@ -60,7 +60,7 @@ func TestLuaStateLibraries(t *testing.T) {
 		{"loadfile", lua.LTNil},
 		{"require", lua.LTNil},
 	}
-	L := newLuaState(context.Background())
+	L := newLuaState(context.Background(), &outputBudget{})
 	defer L.Close()
 	os := L.GetGlobal("os").(*lua.LTable)
 	for _, tc := range tests {

@@ -160,11 +160,33 @@ func runBounded[T any](e *evaluation, slots evalSlots, fn func() (T, error)) (T,
 	}
 }
 
-// userTemplate is a compiled Go text/template with the sprig functions and
-// the slots of its renders.
+// userTemplate is a compiled Go text/template with the sprig functions,
+// instrumented (see instrument), the slots of its renders, and clones of it
+// bound to the state of one render at a time.
 type userTemplate struct {
 	tmpl  *template.Template
 	slots evalSlots
+	runs  sync.Pool // of *templateRun
+}
+
+// templateRun is a clone of a template whose bounded functions see st.
+type templateRun struct {
+	tmpl *template.Template
+	st   *renderState
+}
+
+// run returns a clone of t for one render.
+func (t *userTemplate) run() (*templateRun, error) {
+	if r, ok := t.runs.Get().(*templateRun); ok {
+		return r, nil
+	}
+	c, err := t.tmpl.Clone()
+	if err != nil {
+		return nil, err
+	}
+	st := &renderState{}
+	c.Funcs(boundTemplateFuncs(st))
+	return &templateRun{tmpl: c, st: st}, nil
 }
 
 // templateFuncs is the function map of every template: sprig, as in Argo
@@ -175,7 +197,6 @@ var templateFuncs = sync.OnceValue(func() template.FuncMap {
 	funcs := sprig.TxtFuncMap()
 	delete(funcs, "env")
 	delete(funcs, "expandenv")
-	funcs["repeat"] = boundedRepeat
 	funcs["until"] = func(n int) ([]int, error) { return boundedUntilStep(0, n, 1) }
 	funcs["untilStep"] = boundedUntilStep
 	seq := funcs["seq"].(func(...int) string)
@@ -187,14 +208,6 @@ var templateFuncs = sync.OnceValue(func() template.FuncMap {
 	}
 	return funcs
 })
-
-// boundedRepeat is sprig's repeat, refusing results over maxTemplateOutput.
-func boundedRepeat(count int, s string) (string, error) {
-	if count > 0 && len(s) > 0 && count > maxTemplateOutput/len(s) {
-		return "", fmt.Errorf("repeat: the result would exceed %d bytes", maxTemplateOutput)
-	}
-	return strings.Repeat(s, max(count, 0)), nil
-}
 
 // boundedUntilStep is sprig's untilStep, refusing lists over maxTemplateList.
 func boundedUntilStep(start, stop, step int) ([]int, error) {
@@ -242,6 +255,7 @@ func compileTemplate(name, text string) (*userTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
+	instrument(t)
 	return &userTemplate{tmpl: t, slots: newEvalSlots()}, nil
 }
 
@@ -252,10 +266,22 @@ func renderTemplate(ctx context.Context, t *userTemplate, input any) (string, er
 	e := startEval(ctx)
 	defer e.done()
 	out, err := runBounded(e, t.slots, func() (string, error) {
+		r, err := t.run()
+		if err != nil {
+			return "", err
+		}
+		r.st.eval, r.st.budget, r.st.err = e, outputBudget{}, nil
+		defer func() {
+			r.st.eval = nil
+			t.runs.Put(r)
+		}()
 		w := &limitedWriter{eval: e}
-		if err := t.tmpl.Execute(w, map[string]any{"Input": input}); err != nil {
+		if err := r.tmpl.Execute(w, map[string]any{"Input": input}); err != nil {
 			if w.err != nil {
 				return "", w.err
+			}
+			if r.st.err != nil {
+				return "", r.st.err
 			}
 			return "", err
 		}

@@ -41,7 +41,10 @@ func newTransformer(t *v1alpha1.EventDependencyTransformer) (transformer, *apis.
 		if err != nil {
 			return nil, apis.ErrInvalidValue(t.JQ, "jq", err.Error()).Also(lerr)
 		}
-		code, err := gojq.Compile(q)
+		if err := boundJQ(q); err != nil {
+			return nil, apis.ErrInvalidValue(t.JQ, "jq", err.Error()).Also(lerr)
+		}
+		code, err := gojq.Compile(q, jqOptions()...)
 		if err != nil {
 			return nil, apis.ErrInvalidValue(t.JQ, "jq", err.Error()).Also(lerr)
 		}
