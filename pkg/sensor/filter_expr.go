@@ -60,8 +60,8 @@ func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
 	// builtins of the same name (type, count, len, …). A name no field
 	// binds fails the filter when it is evaluated, as in govaluate; one
 	// that is never reached (`true || z`) does not.
-	env := types.Map{types.Extra: types.Any}
-	bound := make(map[string]bool, len(f.Fields))
+	env := types.Map{types.Extra: types.Any, exprEval: types.Any}
+	bound := map[string]bool{exprEval: true}
 	for i, fld := range f.Fields {
 		errs = errs.Also(requireString(fld.Path, "path").Also(requireString(fld.Name, "name")).ViaFieldIndex("fields", i))
 		env[fld.Name] = types.Any
@@ -70,9 +70,10 @@ func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
 	if strings.TrimSpace(f.Expr) == "" {
 		return nil, errs.Also(apis.ErrMissingField("expr"))
 	}
-	program, err := expr.Compile(translateGovaluate(f.Expr), expr.Env(env),
+	program, err := expr.Compile(translateGovaluate(f.Expr), append([]expr.Option{expr.Env(env),
 		expr.Function(unboundFunc, unboundParameter), expr.Patch(unboundPatcher{bound: bound}),
-		expr.Optimize(false)) // folding `z || true` would hide an unbound z
+		expr.Optimize(false)}, // folding `z || true` would hide an unbound z
+		exprBounds()...)...)
 	if err != nil {
 		errs = errs.Also(apis.ErrInvalidValue(f.Expr, "expr", oneLineError{err}.Error()))
 	}
@@ -134,7 +135,7 @@ func (e *exprFilters) eval(ctx context.Context, in *input) verdict {
 // eval binds the fields and runs the expression, within the evaluation
 // budget when it iterates; only a boolean true passes.
 func (f *exprFilter) eval(ctx context.Context, data []byte) verdict {
-	env := make(map[string]any, len(f.fields))
+	env := make(map[string]any, len(f.fields)+1)
 	for _, fld := range f.fields {
 		res := gjson.GetBytes(data, fld.Path)
 		if !res.Exists() {
@@ -147,6 +148,7 @@ func (f *exprFilter) eval(ctx context.Context, data []byte) verdict {
 	if f.loops {
 		e := startEval(ctx)
 		defer e.done()
+		env[exprEval] = e
 		out, err = runBounded(e, f.slots, func() (any, error) { return expr.Run(f.program, env) })
 	} else if err = ctx.Err(); err == nil {
 		out, err = expr.Run(f.program, env)

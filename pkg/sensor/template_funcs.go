@@ -165,11 +165,11 @@ func boundTemplateFuncs(st *renderState) template.FuncMap {
 			}
 			return formattedSize(argString(a, 0), a[1:], maxEvalOutput), nil
 		},
-		"regexReplaceAll":        regexReplaceSize(true),
-		"mustRegexReplaceAll":    regexReplaceSize(true),
-		"regexReplaceAllLiteral": regexReplaceSize(false),
+		"regexReplaceAll":            regexReplaceSize(true),
+		"mustRegexReplaceAll":        regexReplaceSize(true),
+		"regexReplaceAllLiteral":     regexReplaceSize(false),
 		"mustRegexReplaceAllLiteral": regexReplaceSize(false),
-		"toJson": jsonSize(false), "mustToJson": jsonSize(false), "toRawJson": jsonSize(false), "mustToRawJson": jsonSize(false),
+		"toJson":                     jsonSize(false), "mustToJson": jsonSize(false), "toRawJson": jsonSize(false), "mustToRawJson": jsonSize(false),
 		"toPrettyJson": jsonSize(true), "mustToPrettyJson": jsonSize(true),
 		"append": listSize(1), "push": listSize(1), "mustAppend": listSize(1), "mustPush": listSize(1),
 		"prepend": listSize(1), "mustPrepend": listSize(1), "concat": listSize(0),
