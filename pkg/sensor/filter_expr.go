@@ -150,6 +150,9 @@ func (f *exprFilter) eval(ctx context.Context, data []byte) verdict {
 		defer e.done()
 		env[exprEval] = e
 		out, err = runBounded(e, f.slots, func() (any, error) { return expr.Run(f.program, env) })
+		if stopped := e.err(); err != nil && stopped != nil {
+			err = stopped // without expr-lang's position of the step that saw it
+		}
 	} else if err = ctx.Err(); err == nil {
 		out, err = expr.Run(f.program, env)
 	}
