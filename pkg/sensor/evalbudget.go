@@ -166,8 +166,12 @@ func printedSize(v any, limit int64) int64 {
 	return shapeOf(v, limit, 1).size
 }
 
+// fmtMaxWidth is the largest width or precision fmt pads to; it prints
+// %!(BADWIDTH) for larger ones.
+const fmtMaxWidth = 1e6
+
 // formatWidths is the sum of the widths and precisions written in a printf
-// format (`%1500000000d`), which fmt pads to before writing anything, and
+// format (`%999999d`), which fmt pads to before writing anything, and
 // whether the format takes a width or precision from its arguments (`%*d`).
 func formatWidths(format string) (sum int64, star bool) {
 	for i := 0; i < len(format); i++ {
@@ -181,7 +185,7 @@ func formatWidths(format string) (sum int64, star bool) {
 				for ; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
 					n = addSize(mulSize(n, 10), int64(format[i]-'0'))
 				}
-				sum = addSize(sum, n)
+				sum = addSize(sum, min(n, fmtMaxWidth))
 				continue
 			}
 			if c == '*' {

@@ -14,8 +14,9 @@ import (
 // step of its evaluation's limit instead of running on after it was
 // abandoned.
 const (
-	exprTick = "$tick"
-	exprEval = "$eval"
+	exprTick   = "$tick"
+	exprEval   = "$eval"
+	exprRepeat = "$repeat"
 )
 
 // exprBounds are the options that bound an expression filter: the tick of
@@ -24,9 +25,8 @@ const (
 func exprBounds() []expr.Option {
 	return []expr.Option{
 		expr.Function(exprTick, exprTickFunc),
-		expr.Patch(tickPatcher{}),
-		expr.DisableBuiltin("repeat"),
-		expr.Function("repeat", exprRepeat, new(func(string, int) (string, error))),
+		expr.Function(exprRepeat, boundedExprRepeat, new(func(string, int) (string, error))),
+		expr.Patch(boundsPatcher{}),
 	}
 }
 
@@ -41,8 +41,8 @@ func exprTickFunc(params ...any) (any, error) {
 	return params[1], nil
 }
 
-// exprRepeat is repeat(s, n).
-func exprRepeat(params ...any) (any, error) {
+// boundedExprRepeat is repeat(s, n).
+func boundedExprRepeat(params ...any) (any, error) {
 	s, _ := params[0].(string)
 	var n int
 	switch v := params[1].(type) {
@@ -60,11 +60,16 @@ func exprRepeat(params ...any) (any, error) {
 	return strings.Repeat(s, n), nil
 }
 
-// tickPatcher wraps the body of every predicate in a call of exprTick.
-type tickPatcher struct{}
+// boundsPatcher wraps the body of every predicate in a call of exprTick and
+// makes every call of the builtin repeat one of exprRepeat.
+type boundsPatcher struct{}
 
 // Visit implements ast.Visitor.
-func (tickPatcher) Visit(node *ast.Node) {
+func (boundsPatcher) Visit(node *ast.Node) {
+	if b, ok := (*node).(*ast.BuiltinNode); ok && b.Name == "repeat" {
+		ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: exprRepeat}, Arguments: b.Arguments})
+		return
+	}
 	p, ok := (*node).(*ast.PredicateNode)
 	if !ok {
 		return
