@@ -52,17 +52,20 @@ func (e *outputError) Unwrap() error { return ErrEvalOutput }
 // outputBudget is what the functions of one evaluation may still build.
 // One evaluation runs on one goroutine, so it needs no lock.
 type outputBudget struct {
-	used int64
+	used    int64
+	refused error // the last refusal, for a runtime that keeps only its text
 }
 
 // charge accounts for a result of size bytes that fn is about to build, or
 // refuses it.
 func (b *outputBudget) charge(fn string, size int64) error {
 	if size > maxEvalOutput {
-		return &outputError{fn: fn, size: size, limitOfCall: maxEvalOutput}
+		b.refused = &outputError{fn: fn, size: size, limitOfCall: maxEvalOutput}
+		return b.refused
 	}
 	if left := evalOutputBudget - b.used; size > left {
-		return &outputError{fn: fn, size: size, left: left, perEval: true}
+		b.refused = &outputError{fn: fn, size: size, left: left, perEval: true}
+		return b.refused
 	}
 	b.used += max(size, 0)
 	return nil

@@ -86,7 +86,8 @@ func newLuaState(ctx context.Context, budget *outputBudget) *lua.LState {
 func runLua(ctx context.Context, proto *lua.FunctionProto, event map[string]any) (lua.LValue, error) {
 	e := startEval(ctx)
 	defer e.done()
-	L := newLuaState(e.context(), &outputBudget{})
+	budget := &outputBudget{}
+	L := newLuaState(e.context(), budget)
 	defer L.Close()
 	L.SetGlobal("event", toLua(L, event))
 	L.Push(L.NewFunctionFromProto(proto))
@@ -94,10 +95,25 @@ func runLua(ctx context.Context, proto *lua.FunctionProto, event map[string]any)
 		if stopped := e.err(); stopped != nil {
 			return nil, stopped
 		}
+		if budget.refused != nil && strings.Contains(err.Error(), budget.refused.Error()) {
+			return nil, causedError{oneLineError{err}, budget.refused}
+		}
 		return nil, oneLineError{err} // without the stack traceback
 	}
 	return L.Get(-1), nil
 }
+
+// causedError is a runtime's error message that unwraps to the error the
+// runtime raised it for (gopher-lua keeps only the text of what a Go
+// function raises).
+type causedError struct {
+	msg   error
+	cause error
+}
+
+func (e causedError) Error() string { return e.msg.Error() }
+
+func (e causedError) Unwrap() error { return e.cause }
 
 // toLua converts decoded JSON to Lua: objects and arrays become tables,
 // JSON null is left out (a missing key, as in Argo Events).
