@@ -78,6 +78,15 @@ func TestTestCommand(t *testing.T) {
 			},
 		},
 		{
+			name: "a script filter that would build 4 GB fails at the output limit",
+			args: []string{"-f", "testdata/test/gsub-bomb.yaml", "--data", `{"body":{}}`},
+			code: 1,
+			want: []string{
+				"  dependency dep: not matched, error: script filter: filter:2: string.gsub: output of at least 4195000 bytes exceeds the limit of 4194304 bytes\n",
+				"sensor gsub-bomb: no trigger would fire\n",
+			},
+		},
+		{
 			name:  "an event on stdin and attributes from the flags",
 			stdin: string(order),
 			args: []string{"-f", "testdata/test/sensor.yaml", "--event", "-", "--data", `{"body":{"status":"declined"}}`,

@@ -51,13 +51,13 @@ func TestEvalBombs(t *testing.T) {
 	}{
 		{"jq-string-repetition", `^transform jq: string repetition: output of 1500000000 bytes ` + callLimit + `$`},
 		{"jq-update-repetition", `^transform jq: string repetition: output of 1677721600 bytes ` + callLimit + `$`},
-		{"lua-gsub-growth", `^script filter: filter:2: string.gsub: output of \d+ bytes ` + callLimit + `$`},
+		{"lua-gsub-growth", `^script filter: filter:2: string.gsub: output of at least \d+ bytes ` + callLimit + `$`},
 		{"lua-rep-growth", `^transform script: transform:2: string.rep: output of 8388608 bytes ` + callLimit + `$`},
 		{"lua-table-concat", `^script filter: filter:3: table.concat: output of \d+ bytes ` + callLimit + `$`},
 		{"sprig-indent", `^data filter body.a: template: indent: output of 1500000001 bytes ` + callLimit + `$`},
 		{"sprig-replace", `^data filter body.a: template: replace: output of 4194304000 bytes ` + callLimit + `$`},
 		{"sprig-randalphanum", `^data filter body.a: template: randAlphaNum: output of 1500000000 bytes ` + callLimit + `$`},
-		{"sprig-join-shared", `^data filter body.a: template: join: output of \d+ bytes ` + callLimit + `$`},
+		{"sprig-join-shared", `^data filter body.a: template: join: output of at least \d+ bytes ` + callLimit + `$`},
 		{"template-print-cycle", `^data filter body.a: template: template output exceeds 4194304 bytes$`},
 		{"expr-repeat", `^expr filter \(len\(repeat\(a, 1000\)\) > 0\): repeat: output of 4194304000 bytes ` + callLimit},
 	}

@@ -35,16 +35,21 @@ var ErrEvalOutput = errors.New("evaluation output limit exceeded")
 type outputError struct {
 	fn          string
 	size, left  int64
+	atLeast     bool // size is what was measured before measuring stopped
 	perEval     bool
 	limitOfCall int64
 }
 
 func (e *outputError) Error() string {
-	if e.perEval {
-		return fmt.Sprintf("%s: output of %d bytes exceeds the %d bytes left of the limit of %d bytes per evaluation",
-			e.fn, e.size, e.left, evalOutputBudget)
+	of := "of"
+	if e.atLeast {
+		of = "of at least"
 	}
-	return fmt.Sprintf("%s: output of %d bytes exceeds the limit of %d bytes", e.fn, e.size, e.limitOfCall)
+	if e.perEval {
+		return fmt.Sprintf("%s: output %s %d bytes exceeds the %d bytes left of the limit of %d bytes per evaluation",
+			e.fn, of, e.size, e.left, evalOutputBudget)
+	}
+	return fmt.Sprintf("%s: output %s %d bytes exceeds the limit of %d bytes", e.fn, of, e.size, e.limitOfCall)
 }
 
 func (e *outputError) Unwrap() error { return ErrEvalOutput }
@@ -59,12 +64,18 @@ type outputBudget struct {
 // charge accounts for a result of size bytes that fn is about to build, or
 // refuses it.
 func (b *outputBudget) charge(fn string, size int64) error {
+	return b.chargeMeasured(fn, size, false)
+}
+
+// chargeMeasured is charge for a size that may be only what was measured
+// before measuring stopped past a limit (atLeast).
+func (b *outputBudget) chargeMeasured(fn string, size int64, atLeast bool) error {
 	if size > maxEvalOutput {
-		b.refused = &outputError{fn: fn, size: size, limitOfCall: maxEvalOutput}
+		b.refused = &outputError{fn: fn, size: size, atLeast: atLeast, limitOfCall: maxEvalOutput}
 		return b.refused
 	}
 	if left := evalOutputBudget - b.used; size > left {
-		b.refused = &outputError{fn: fn, size: size, left: left, perEval: true}
+		b.refused = &outputError{fn: fn, size: size, atLeast: atLeast, left: left, perEval: true}
 		return b.refused
 	}
 	b.used += max(size, 0)

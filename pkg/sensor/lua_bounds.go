@@ -101,34 +101,56 @@ func luaGsub(b *outputBudget) lua.LGFunction {
 		L.CheckTypes(3, lua.LTString, lua.LTTable, lua.LTFunction)
 		repl := L.CheckAny(3)
 		limit := L.OptInt(4, -1)
-		matches, err := pm.Find(pat, []byte(s), 0, limit)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
+		src := []byte(s)
+		out := luaBuilder{L: L, budget: b, fn: "string.gsub"}
+		last, count := 0, 0
+		// Matches are found a batch at a time, so that the result's size
+		// and the evaluation's context are checked as it grows.
+		for offset := 0; ; {
+			n := gsubBatch
+			if limit >= 0 {
+				n = min(n, limit-count)
+			}
+			if n == 0 {
+				break
+			}
+			matches, err := pm.Find(pat, src, offset, n)
+			if err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+			for _, m := range matches {
+				start, end := m.Capture(0), m.Capture(1)
+				out.add(s[last:start])
+				if r, ok := gsubReplacement(L, s, repl, m); ok {
+					out.add(r)
+				} else {
+					out.add(s[start:end])
+				}
+				last, offset = end, max(start+1, end)
+			}
+			count += len(matches)
+			if len(matches) < n || strings.HasPrefix(pat, "^") || offset > len(s) {
+				break
+			}
+			if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+				L.RaiseError("%s", ctx.Err().Error())
+			}
 		}
-		if len(matches) == 0 {
+		if count == 0 {
 			L.SetTop(1)
 			L.Push(lua.LNumber(0))
 			return 2
 		}
-		out := luaBuilder{L: L, budget: b, fn: "string.gsub"}
-		last := 0
-		for _, m := range matches {
-			start, end := m.Capture(0), m.Capture(1)
-			out.add(s[last:start])
-			if r, ok := gsubReplacement(L, s, repl, m); ok {
-				out.add(r)
-			} else {
-				out.add(s[start:end])
-			}
-			last = end
-		}
 		out.add(s[last:])
 		luaCharge(L, b, "string.gsub", int64(out.sb.Len()))
 		L.Push(lua.LString(out.sb.String()))
-		L.Push(lua.LNumber(len(matches)))
+		L.Push(lua.LNumber(count))
 		return 2
 	}
 }
+
+// gsubBatch is how many matches string.gsub finds at a time.
+const gsubBatch = 1024
 
 // luaBuilder builds a result no longer than maxEvalOutput and what is left
 // of its evaluation's budget.
@@ -141,7 +163,7 @@ type luaBuilder struct {
 
 func (o *luaBuilder) add(s string) {
 	if n := int64(o.sb.Len() + len(s)); n > min(maxEvalOutput, evalOutputBudget-o.budget.used) {
-		o.L.RaiseError("%s", o.budget.charge(o.fn, n).Error())
+		o.L.RaiseError("%s", o.budget.chargeMeasured(o.fn, n, true).Error())
 	}
 	o.sb.WriteString(s)
 }

@@ -70,9 +70,9 @@ func TestLuaOutputBudget(t *testing.T) {
 		src, want string
 	}{
 		{`local s = string.rep("x", 1000000) return string.gsub(s, "x", "yyyyy")`,
-			"t:1: string.gsub: output of 4194305 bytes exceeds the limit of 4194304 bytes"},
+			"t:1: string.gsub: output of at least 4194305 bytes exceeds the limit of 4194304 bytes"},
 		{`local s = string.rep("x", 1000000) return string.gsub(s, "x", function() return "yyyyy" end)`,
-			"t:1: string.gsub: output of 4194305 bytes exceeds the limit of 4194304 bytes"},
+			"t:1: string.gsub: output of at least 4194305 bytes exceeds the limit of 4194304 bytes"},
 		{`local t = {} for i = 1, 5 do t[i] = string.rep("x", 1000000) end return table.concat(t)`,
 			"t:1: table.concat: output of 5000000 bytes exceeds the limit of 4194304 bytes"},
 		{`return string.format("%999999d%999999d%999999d%999999d%999999d", 1, 2, 3, 4, 5)`,

@@ -186,6 +186,16 @@ func boundTemplateFuncs(st *renderState) template.FuncMap {
 	return funcs
 }
 
+// walkedSizes are the functions whose size is measured by walking their
+// arguments, which stops once past maxEvalOutput.
+var walkedSizes = map[string]bool{
+	"join": true, "cat": true, "print": true, "println": true, "quote": true, "squote": true,
+	"toString": true, "toStrings": true, "deepCopy": true, "mustDeepCopy": true, "printf": true,
+	"toJson": true, "mustToJson": true, "toRawJson": true, "mustToRawJson": true,
+	"toPrettyJson": true, "mustToPrettyJson": true, "regexReplaceAll": true, "mustRegexReplaceAll": true,
+	"regexReplaceAllLiteral": true, "mustRegexReplaceAllLiteral": true,
+}
+
 // builtinFunc is text/template's own print, println or printf, which a
 // function map may replace.
 func builtinFunc(name string) any {
@@ -224,7 +234,7 @@ func checked(st *renderState, name string, fn any, m measure) any {
 		if err != nil {
 			err = fmt.Errorf("%s: %w", name, err)
 		} else {
-			err = st.budget.charge(name, size)
+			err = st.budget.chargeMeasured(name, size, walkedSizes[name] && size > maxEvalOutput)
 		}
 		if err != nil {
 			panic(st.fail(err))

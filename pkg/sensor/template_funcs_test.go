@@ -42,7 +42,7 @@ func TestBoundedTemplateFuncsKeepResults(t *testing.T) {
 		{text: `{{ replace "x" (repeat 100 "y") (repeat 100000 "x") }}`, wantErr: "replace: output of 10000000 bytes " + limit},
 		{text: `{{ randAlphaNum 1500000000 }}`, wantErr: "randAlphaNum: output of 1500000000 bytes " + limit},
 		{text: `{{ randAscii 5000000 }}`, wantErr: "randAscii: output of 5000000 bytes " + limit},
-		{text: `{{ printf "%999999d%999999d%999999d%999999d%999999d" 1 2 3 4 5 }}`, wantErr: "printf: output of 5000195 bytes " + limit},
+		{text: `{{ printf "%999999d%999999d%999999d%999999d%999999d" 1 2 3 4 5 }}`, wantErr: "printf: output of at least 5000195 bytes " + limit},
 		{text: `{{ wrapWith 1 (repeat 10 "-") (repeat 1000000 "x") }}`, wantErr: "wrapWith: output of 11000010 bytes " + limit},
 		{text: `{{ regexReplaceAll "x" (repeat 1000000 "x") "$0$0$0$0$0" }}`, wantErr: "regexReplaceAll: output of "},
 		{text: `{{ $l := list 1 }}{{ range until 20 }}{{ $l = concat $l $l }}{{ end }}`, wantErr: "concat: the list would exceed 100000 elements"},
