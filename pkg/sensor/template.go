@@ -21,11 +21,14 @@ var errNoValue = errors.New("template evaluated to an empty string or no value")
 // transforms, jq transforms, templates of data filters and parameters,
 // expression filters) runs under the context of the event and a time limit
 // of its own: Options.EvalTimeout, DefaultEvalTimeout when unset. Lua and jq
-// stop as soon as the limit passes; templates and expressions, which cannot
-// be interrupted, run on a goroutine of their own that the caller stops
-// waiting for, a template stops at its next write, and each compiled
-// template or expression lets only a few such goroutines run at once, the
-// abandoned ones included, so that they cannot pile up.
+// stop as soon as the limit passes. Templates and looping expressions run on
+// a goroutine of their own that the caller stops waiting for at the limit;
+// the goroutine stops too, within one step: a template checks its
+// evaluation at each range iteration, template call and bounded function
+// (see instrument), an expression at each step of a predicate (see
+// boundsPatcher). Each compiled template or expression lets only a few such
+// goroutines run at once, so that slow builtins cannot pile up. What the
+// functions of an evaluation may build is bounded too (see evalbudget.go).
 const (
 	// DefaultEvalTimeout is the time limit of one evaluation of user code
 	// when Options.EvalTimeout is zero.
