@@ -6,6 +6,8 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // Names an expression filter is compiled with that no expression can write:
@@ -20,7 +22,7 @@ const (
 )
 
 // exprBounds are the options that bound an expression filter: the tick of
-// its loops and a repeat that refuses results beyond maxEvalOutput (expr's
+// its loops and a repeat that refuses results beyond evallimit.MaxResult (expr's
 // own allows a million repetitions of a string of any length).
 func exprBounds() []expr.Option {
 	return []expr.Option{
@@ -54,7 +56,7 @@ func boundedExprRepeat(params ...any) (any, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("invalid argument for repeat (expected positive integer, got %d)", n)
 	}
-	if err := (&outputBudget{}).charge("repeat", mulSize(int64(len(s)), int64(n))); err != nil {
+	if err := (&evallimit.Budget{}).Charge("repeat", evallimit.Mul(int64(len(s)), int64(n))); err != nil {
 		return nil, err
 	}
 	return strings.Repeat(s, n), nil

@@ -7,13 +7,15 @@ import (
 	"sync"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // jqMultiply is the function every `*` and `*=` of a jq transform calls
 // instead of gojq's operator. gojq repeats a string up to 2 GiB in one
 // allocation (`"x" * 1500000000`) and lets no option replace an operator, so
 // the parsed program is rewritten before it is compiled; jqMultiply refuses
-// a repetition beyond maxEvalOutput and leaves every other product to
+// a repetition beyond evallimit.MaxResult and leaves every other product to
 // gojq. jq's other ways of building strings (+, join, tojson, add) grow one
 // step at a time and stop at the memory guard.
 const jqMultiply = "_bounded_multiply"
@@ -52,7 +54,7 @@ func boundedMultiply(_ any, args []any) any {
 	return v
 }
 
-// checkRepeat refuses a repetition of s n times beyond maxEvalOutput.
+// checkRepeat refuses a repetition of s n times beyond evallimit.MaxResult.
 func checkRepeat(s string, n any) error {
 	var times float64
 	switch n := n.(type) {
@@ -72,7 +74,7 @@ func checkRepeat(s string, n any) error {
 	if times < float64(math.MaxInt64/len(s)) {
 		size = int64(len(s)) * int64(times)
 	}
-	return (&outputBudget{}).charge("string repetition", size)
+	return (&evallimit.Budget{}).Charge("string repetition", size)
 }
 
 // boundJQ rewrites every `l * r` of q into jqMultiply(l; r) and every

@@ -9,6 +9,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 	"knative.dev/pkg/apis"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // compileLua parses and compiles a Lua chunk once; the prototype is shared
@@ -38,7 +40,7 @@ func luaProblem(err error, field string) *apis.FieldError {
 // environment. Its call stack and registry are bounded, and the string
 // functions that build large strings charge them to budget (see
 // boundLuaStrings).
-func newLuaState(ctx context.Context, budget *outputBudget) *lua.LState {
+func newLuaState(ctx context.Context, budget *evallimit.Budget) *lua.LState {
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       64,
@@ -86,7 +88,7 @@ func newLuaState(ctx context.Context, budget *outputBudget) *lua.LState {
 func runLua(ctx context.Context, proto *lua.FunctionProto, event map[string]any) (lua.LValue, error) {
 	e := startEval(ctx)
 	defer e.done()
-	budget := &outputBudget{}
+	budget := &evallimit.Budget{}
 	L := newLuaState(e.context(), budget)
 	defer L.Close()
 	L.SetGlobal("event", toLua(L, event))
@@ -95,8 +97,8 @@ func runLua(ctx context.Context, proto *lua.FunctionProto, event map[string]any)
 		if stopped := e.err(); stopped != nil {
 			return nil, stopped
 		}
-		if budget.refused != nil && strings.Contains(err.Error(), budget.refused.Error()) {
-			return nil, causedError{oneLineError{err}, budget.refused}
+		if budget.Refused != nil && strings.Contains(err.Error(), budget.Refused.Error()) {
+			return nil, causedError{oneLineError{err}, budget.Refused}
 		}
 		return nil, oneLineError{err} // without the stack traceback
 	}

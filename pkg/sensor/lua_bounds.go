@@ -6,6 +6,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/pm"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // boundLuaStrings replaces the functions of L's string and table libraries
@@ -14,7 +16,7 @@ import (
 // and charge it to b before building it, raising a Lua error beyond the
 // limits. string.gsub is also linear: gopher-lua's copies the whole string
 // once per match.
-func boundLuaStrings(L *lua.LState, b *outputBudget) {
+func boundLuaStrings(L *lua.LState, b *evallimit.Budget) {
 	str, ok := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	if !ok {
 		return
@@ -32,18 +34,18 @@ func boundLuaStrings(L *lua.LState, b *outputBudget) {
 }
 
 // luaCharge charges size bytes of fn's result to b or raises the refusal.
-func luaCharge(L *lua.LState, b *outputBudget, fn string, size int64) {
-	if err := b.charge(fn, size); err != nil {
+func luaCharge(L *lua.LState, b *evallimit.Budget, fn string, size int64) {
+	if err := b.Charge(fn, size); err != nil {
 		L.RaiseError("%s", err.Error())
 	}
 }
 
 // luaRep is string.rep(s, n).
-func luaRep(b *outputBudget) lua.LGFunction {
+func luaRep(b *evallimit.Budget) lua.LGFunction {
 	return func(L *lua.LState) int {
 		s := L.CheckString(1)
 		n := L.CheckInt(2)
-		luaCharge(L, b, "string.rep", mulSize(int64(len(s)), int64(n)))
+		luaCharge(L, b, "string.rep", evallimit.Mul(int64(len(s)), int64(n)))
 		L.Push(lua.LString(strings.Repeat(s, max(n, 0))))
 		return 1
 	}
@@ -51,13 +53,13 @@ func luaRep(b *outputBudget) lua.LGFunction {
 
 // luaFormat is string.format, bounded by the widths and precisions of its
 // format and the lengths of its arguments.
-func luaFormat(b *outputBudget, format lua.LGFunction) lua.LGFunction {
+func luaFormat(b *evallimit.Budget, format lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		f := L.CheckString(1)
-		widths, _ := formatWidths(f)
-		size := addSize(int64(len(f)), widths)
+		widths, _ := evallimit.FormatWidths(f)
+		size := evallimit.Add(int64(len(f)), widths)
 		for i := 2; i <= L.GetTop(); i++ {
-			size = addSize(size, luaSize(L.Get(i)))
+			size = evallimit.Add(size, luaSize(L.Get(i)))
 		}
 		luaCharge(L, b, "string.format", size)
 		return format(L)
@@ -66,15 +68,15 @@ func luaFormat(b *outputBudget, format lua.LGFunction) lua.LGFunction {
 
 // luaConcat is table.concat(t, sep, i, j), bounded by the lengths of the
 // elements it joins.
-func luaConcat(b *outputBudget, concat lua.LGFunction) lua.LGFunction {
+func luaConcat(b *evallimit.Budget, concat lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		t := L.CheckTable(1)
 		sep := int64(len(L.OptString(2, "")))
 		first, last := L.OptInt(3, 1), L.OptInt(4, t.Len())
 		var size int64
 		for i := max(first, 1); i <= min(last, t.Len()); i++ {
-			size = addSize(size, addSize(luaSize(t.RawGetInt(i)), sep))
-			if size > maxEvalOutput {
+			size = evallimit.Add(size, evallimit.Add(luaSize(t.RawGetInt(i)), sep))
+			if size > evallimit.MaxResult {
 				break
 			}
 		}
@@ -94,7 +96,7 @@ func luaSize(v lua.LValue) int64 {
 // luaGsub is string.gsub(s, pattern, repl, n) as gopher-lua has it (repl a
 // string with %0-%9, a table or a function), building its result once and
 // refusing to grow it beyond the limits.
-func luaGsub(b *outputBudget) lua.LGFunction {
+func luaGsub(b *evallimit.Budget) lua.LGFunction {
 	return func(L *lua.LState) int {
 		s := L.CheckString(1)
 		pat := L.CheckString(2)
@@ -152,18 +154,18 @@ func luaGsub(b *outputBudget) lua.LGFunction {
 // gsubBatch is how many matches string.gsub finds at a time.
 const gsubBatch = 1024
 
-// luaBuilder builds a result no longer than maxEvalOutput and what is left
+// luaBuilder builds a result no longer than evallimit.MaxResult and what is left
 // of its evaluation's budget.
 type luaBuilder struct {
 	L      *lua.LState
-	budget *outputBudget
+	budget *evallimit.Budget
 	fn     string
 	sb     strings.Builder
 }
 
 func (o *luaBuilder) add(s string) {
-	if n := int64(o.sb.Len() + len(s)); n > min(maxEvalOutput, evalOutputBudget-o.budget.used) {
-		o.L.RaiseError("%s", o.budget.chargeMeasured(o.fn, n, true).Error())
+	if n := int64(o.sb.Len() + len(s)); n > min(evallimit.MaxResult, o.budget.Left()) {
+		o.L.RaiseError("%s", o.budget.ChargeMeasured(o.fn, n, true).Error())
 	}
 	o.sb.WriteString(s)
 }
@@ -191,7 +193,7 @@ func gsubReplacement(L *lua.LState, s string, repl lua.LValue, m *pm.MatchData) 
 				sb.WriteByte('%')
 				sb.WriteByte(d)
 			}
-			if sb.Len() > maxEvalOutput {
+			if sb.Len() > evallimit.MaxResult {
 				break
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // TestLuaBoundedStringsKeepResults runs each script with gopher-lua's own
@@ -37,7 +39,7 @@ func TestLuaBoundedStringsKeepResults(t *testing.T) {
 	}
 	for _, src := range scripts {
 		want := runLuaWith(t, lua.NewState(), src)
-		L := newLuaState(context.Background(), &outputBudget{})
+		L := newLuaState(context.Background(), &evallimit.Budget{})
 		if got := runLuaWith(t, L, src); got != want {
 			t.Errorf("%s = %q, want %q as gopher-lua gives", src, got, want)
 		}

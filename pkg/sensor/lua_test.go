@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 func TestLuaRoundTrip(t *testing.T) {
@@ -26,7 +28,7 @@ func TestLuaRoundTrip(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.in), &in); err != nil {
 				t.Fatal(err)
 			}
-			L := newLuaState(context.Background(), &outputBudget{})
+			L := newLuaState(context.Background(), &evallimit.Budget{})
 			defer L.Close()
 			out, err := fromLua(toLua(L, in))
 			if err != nil {
@@ -60,7 +62,7 @@ func TestLuaStateLibraries(t *testing.T) {
 		{"loadfile", lua.LTNil},
 		{"require", lua.LTNil},
 	}
-	L := newLuaState(context.Background(), &outputBudget{})
+	L := newLuaState(context.Background(), &evallimit.Budget{})
 	defer L.Close()
 	os := L.GetGlobal("os").(*lua.LTable)
 	for _, tc := range tests {

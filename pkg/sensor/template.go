@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/Masterminds/sprig/v3"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // errNoValue is returned when a template renders to "" or "<no value>", which
@@ -37,7 +39,7 @@ const (
 	maxTemplateOutput = 4 << 20
 	// maxTemplateList bounds the lists sprig's until, untilStep and seq
 	// may build in a template.
-	maxTemplateList = 100_000
+	maxTemplateList = evallimit.MaxList
 )
 
 // ErrEvalTimeout is wrapped by the error of an evaluation of user code that
@@ -273,7 +275,7 @@ func renderTemplate(ctx context.Context, t *userTemplate, input any) (string, er
 		if err != nil {
 			return "", err
 		}
-		r.st.eval, r.st.budget, r.st.err = e, outputBudget{}, nil
+		r.st.eval, r.st.budget, r.st.err = e, evallimit.Budget{}, nil
 		defer func() {
 			r.st.eval = nil
 			t.runs.Put(r)
