@@ -14,6 +14,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // exprFilters are the expression filters of a dependency and how they combine.
@@ -60,8 +61,8 @@ func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
 	// builtins of the same name (type, count, len, …). A name no field
 	// binds fails the filter when it is evaluated, as in govaluate; one
 	// that is never reached (`true || z`) does not.
-	env := types.Map{types.Extra: types.Any, exprEval: types.Any}
-	bound := map[string]bool{exprEval: true}
+	env := types.Map{types.Extra: types.Any, evallimit.ExprCheck: types.Any}
+	bound := map[string]bool{evallimit.ExprCheck: true}
 	for i, fld := range f.Fields {
 		errs = errs.Also(requireString(fld.Path, "path").Also(requireString(fld.Name, "name")).ViaFieldIndex("fields", i))
 		env[fld.Name] = types.Any
@@ -73,7 +74,7 @@ func newExprFilter(f *v1alpha1.ExprFilter) (*exprFilter, *apis.FieldError) {
 	program, err := expr.Compile(translateGovaluate(f.Expr), append([]expr.Option{expr.Env(env),
 		expr.Function(unboundFunc, unboundParameter), expr.Patch(unboundPatcher{bound: bound}),
 		expr.Optimize(false)}, // folding `z || true` would hide an unbound z
-		exprBounds()...)...)
+		evallimit.ExprOptions()...)...)
 	if err != nil {
 		errs = errs.Also(apis.ErrInvalidValue(f.Expr, "expr", oneLineError{err}.Error()))
 	}
@@ -148,7 +149,7 @@ func (f *exprFilter) eval(ctx context.Context, data []byte) verdict {
 	if f.loops {
 		e := startEval(ctx)
 		defer e.done()
-		env[exprEval] = e
+		env[evallimit.ExprCheck] = e.err
 		out, err = runBounded(e, f.slots, func() (any, error) { return expr.Run(f.program, env) })
 		if stopped := e.err(); err != nil && stopped != nil {
 			err = stopped // without expr-lang's position of the step that saw it

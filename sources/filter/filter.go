@@ -14,6 +14,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/flintevents/flint/pkg/evallimit"
 )
 
 // Filter is a compiled EventSource `filter.expression`: an expr-lang boolean
@@ -34,18 +36,24 @@ func Compile(expression string) (*Filter, error) {
 	if strings.TrimSpace(expression) == "" {
 		return nil, fmt.Errorf("compiling filter expression: expression is empty")
 	}
-	program, err := expr.Compile(expression,
+	program, err := expr.Compile(expression, append([]expr.Option{
 		expr.Function("asInt", asInt),
 		expr.Function("asFloat", asFloat),
 		expr.Function("jsonpath", jsonPathFunc),
 		expr.Function("toJson", toJSON),
-	)
+	}, evallimit.ExprOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("compiling filter expression %q: %w", expression, err)
 	}
 	fns := sprig.GenericFuncMap()
 	delete(fns, "env")
 	delete(fns, "expandenv")
+	// The functions that build strings or lists refuse results beyond
+	// evallimit.MaxResult; each call has a budget of its own.
+	bounded := evallimit.WrapFuncs(evallimit.Guard{Budget: func() *evallimit.Budget { return &evallimit.Budget{} }}, fns)
+	for name, fn := range bounded {
+		fns[name] = fn
+	}
 	return &Filter{expression: expression, program: program, sprig: fns, slots: newSlots()}, nil
 }
 
@@ -56,12 +64,21 @@ func (f *Filter) String() string { return f.expression }
 // returns an error when the data cannot be decoded, evaluation fails or the
 // result is not a bool; callers drop the event in every case but a true result.
 func (f *Filter) Match(data []byte) (bool, error) {
+	return f.match(data, nil)
+}
+
+// match is Match; the loops of the expression call check, when set, at each
+// step and stop with its error.
+func (f *Filter) match(data []byte, check func() error) (bool, error) {
 	var fields map[string]any
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return false, fmt.Errorf("decoding event data for filter: %w", err)
 	}
 	env := filterEnv(fields)
 	env["sprig"] = f.sprig
+	if check != nil {
+		env[evallimit.ExprCheck] = check
+	}
 	out, err := expr.Run(f.program, env)
 	if err != nil {
 		return false, fmt.Errorf("evaluating filter expression %q: %w", f.expression, err)

@@ -19,9 +19,10 @@ var (
 	ErrBusy    = errors.New("filter expression evaluations all busy")
 )
 
-// slots bounds the evaluations of one Filter running at once. expr-lang
-// cannot be interrupted, so an evaluation that outlasts its limit keeps its
-// slot until it ends; the bound keeps such evaluations from piling up.
+// slots bounds the evaluations of one Filter running at once. An
+// evaluation that outlasts its limit keeps its slot until it stops (at the
+// next step of a loop, or when a slow builtin returns); the bound keeps such
+// evaluations from piling up.
 type slots chan struct{}
 
 func newSlots() slots { return make(slots, max(4, 2*runtime.GOMAXPROCS(0))) }
@@ -44,9 +45,21 @@ func (f *Filter) MatchContext(ctx context.Context, data []byte, timeout time.Dur
 		err  error
 	}
 	done := make(chan result, 1)
+	// The evaluation stops at the first step of a loop after its limit or
+	// ctx, so that an abandoned one does not run on.
+	deadline := time.Now().Add(timeout)
+	check := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !time.Now().Before(deadline) {
+			return ErrTimeout
+		}
+		return nil
+	}
 	go func() {
 		defer func() { <-f.slots }()
-		pass, err := f.Match(data)
+		pass, err := f.match(data, check)
 		done <- result{pass, err}
 	}()
 	timer := time.NewTimer(timeout)
