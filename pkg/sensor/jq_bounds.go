@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
@@ -20,9 +21,53 @@ import (
 // step at a time and stop at the memory guard.
 const jqMultiply = "_bounded_multiply"
 
+// jqIndex and jqPath are the functions every array index and every path
+// given to setpath or delpaths pass through: gojq fills an array up to an
+// index set in one allocation (`.[67108000] = 1` is 1 GiB), so an index
+// beyond maxJQIndex is refused.
+const (
+	jqIndex = "_bounded_index"
+	jqPath  = "_bounded_path"
+	// maxJQIndex bounds the array index a jq transform may use: an array
+	// filled up to it takes 64 MiB.
+	maxJQIndex = 1 << 22
+)
+
 // jqOptions are the compiler options of every jq transform.
 func jqOptions() []gojq.CompilerOption {
-	return []gojq.CompilerOption{gojq.WithFunction(jqMultiply, 2, 2, boundedMultiply)}
+	return []gojq.CompilerOption{
+		gojq.WithFunction(jqMultiply, 2, 2, boundedMultiply),
+		gojq.WithFunction(jqIndex, 1, 1, func(_ any, args []any) any { return checkIndex(args[0]) }),
+		gojq.WithFunction(jqPath, 1, 1, func(_ any, args []any) any {
+			if p, ok := args[0].([]any); ok {
+				for _, e := range p {
+					if err, ok := checkIndex(e).(error); ok {
+						return err
+					}
+				}
+			}
+			return args[0]
+		}),
+	}
+}
+
+// checkIndex returns v, or an error when v is an array index beyond maxJQIndex.
+func checkIndex(v any) any {
+	var f float64
+	switch n := v.(type) {
+	case int:
+		f = float64(n)
+	case float64:
+		f = n
+	case *big.Int:
+		f, _ = new(big.Float).SetInt(n).Float64()
+	default:
+		return v
+	}
+	if f > maxJQIndex {
+		return fmt.Errorf("array index %v exceeds the limit of %d", v, maxJQIndex)
+	}
+	return v
 }
 
 // gojqMultiply is gojq's own `*`, for the products jqMultiply lets through.
@@ -77,9 +122,10 @@ func checkRepeat(s string, n any) error {
 	return (&evallimit.Budget{}).Charge("string repetition", size)
 }
 
-// boundJQ rewrites every `l * r` of q into jqMultiply(l; r) and every
+// boundJQ rewrites every `l * r` of q into jqMultiply(l; r), every
 // `l *= r` into `(r) as $v | (l) |= jqMultiply(.; $v)`, which is what gojq
-// compiles it to.
+// compiles it to, every index `.[i]` into `.[jqIndex(i)]`, and every
+// setpath(p; v) or delpaths(p) into setpath(jqPath(p); v).
 func boundJQ(q *gojq.Query) error {
 	var err error
 	var walk func(v reflect.Value)
@@ -90,8 +136,19 @@ func boundJQ(q *gojq.Query) error {
 				return
 			}
 			walk(v.Elem())
-			if q, ok := v.Interface().(*gojq.Query); ok && err == nil {
-				err = rewriteMultiply(q)
+			switch n := v.Interface().(type) {
+			case *gojq.Query:
+				if err == nil {
+					err = rewriteMultiply(n)
+				}
+			case *gojq.Index:
+				if !n.IsSlice { // a slice past the end is empty, never filled
+					n.Start = wrapQuery(jqIndex, n.Start)
+				}
+			case *gojq.Func:
+				if (n.Name == "setpath" && len(n.Args) == 2) || (n.Name == "delpaths" && len(n.Args) == 1) {
+					n.Args[0] = wrapQuery(jqPath, n.Args[0])
+				}
 			}
 		case reflect.Struct:
 			for i := range v.NumField() {
@@ -105,6 +162,14 @@ func boundJQ(q *gojq.Query) error {
 	}
 	walk(reflect.ValueOf(q))
 	return err
+}
+
+// wrapQuery is fn(q), or nil for no q.
+func wrapQuery(fn string, q *gojq.Query) *gojq.Query {
+	if q == nil {
+		return nil
+	}
+	return &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: fn, Args: []*gojq.Query{q}}}}
 }
 
 // jqUpdateMultiply is the template of a rewritten `l *= r`.
