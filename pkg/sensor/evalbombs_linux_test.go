@@ -54,6 +54,7 @@ func TestEvalBombs(t *testing.T) {
 		{"jq-big-index", `^transform jq: array index 67108000 exceeds the limit of 4194304$`},
 		{"lua-gsub-growth", `^script filter: filter:2: string.gsub: output of at least \d+ bytes ` + callLimit + `$`},
 		{"lua-rep-growth", `^transform script: transform:2: string.rep: output of 8388608 bytes ` + callLimit + `$`},
+		{"lua-concat-chain", `^script filter: filter:2: concatenation: output of 8000000 bytes ` + callLimit + `$`},
 		{"lua-table-concat", `^script filter: filter:3: table.concat: output of \d+ bytes ` + callLimit + `$`},
 		{"sprig-indent", `^data filter body.a: template: indent: output of 1500000001 bytes ` + callLimit + `$`},
 		{"sprig-replace", `^data filter body.a: template: replace: output of 4194304000 bytes ` + callLimit + `$`},

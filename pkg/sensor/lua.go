@@ -13,13 +13,15 @@ import (
 	"github.com/flintevents/flint/pkg/evallimit"
 )
 
-// compileLua parses and compiles a Lua chunk once; the prototype is shared
-// by the fresh state every run uses.
+// compileLua parses and compiles a Lua chunk once, its `..` bounded (see
+// rewriteLuaConcat); the prototype is shared by the fresh state every run
+// uses.
 func compileLua(name, src string) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
 		return nil, oneLineError{err}
 	}
+	rewriteLuaConcat(chunk)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, oneLineError{err}

@@ -2,9 +2,11 @@ package sensor
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	luaast "github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/pm"
 
 	"github.com/flintevents/flint/pkg/evallimit"
@@ -14,13 +16,14 @@ import (
 // that build a string larger than their arguments (string.rep, string.gsub,
 // string.format, table.concat) with ones that work out the result's size
 // and charge it to b before building it, raising a Lua error beyond the
-// limits. string.gsub is also linear: gopher-lua's copies the whole string
+// limits, and defines the bounded `..` (see rewriteLuaConcat). string.gsub is also linear: gopher-lua's copies the whole string
 // once per match.
 func boundLuaStrings(L *lua.LState, b *evallimit.Budget) {
 	str, ok := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	if !ok {
 		return
 	}
+	L.SetGlobal(luaConcatName, L.NewFunction(luaConcatOp(b)))
 	str.RawSetString("rep", L.NewFunction(luaRep(b)))
 	str.RawSetString("gsub", L.NewFunction(luaGsub(b)))
 	if format, ok := str.RawGetString("format").(*lua.LFunction); ok && format.GFunction != nil {
@@ -247,4 +250,81 @@ func gsubCapture(L *lua.LState, s string, m *pm.MatchData, idx int) string {
 		return fmt.Sprint(m.Capture(idx))
 	}
 	return s[m.Capture(idx):m.Capture(idx+1)]
+}
+
+// luaConcatName is the global every `..` of a script calls once
+// rewriteLuaConcat has rewritten it: a name no script can write. gopher-lua
+// joins the operands of a chain of `..` in one allocation, so a script
+// could multiply a string of megabytes by a hundred in one expression
+// before the memory guard looks.
+const luaConcatName = "bounded concatenation"
+
+// rewriteLuaConcat rewrites every `a .. b` of a parsed chunk into a call of
+// luaConcatName(a, b); `..` is right-associative, so a chain becomes nested
+// calls that join the same operands in the same order.
+func rewriteLuaConcat(chunk []luaast.Stmt) {
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Interface, reflect.Pointer:
+			if v.IsNil() {
+				return
+			}
+			walk(v.Elem())
+			c, ok := v.Interface().(*luaast.StringConcatOpExpr)
+			if !ok || v.Kind() != reflect.Interface || !v.CanSet() {
+				return
+			}
+			fn := &luaast.IdentExpr{Value: luaConcatName}
+			fn.SetLine(c.Line())
+			fn.SetLastLine(c.LastLine())
+			call := &luaast.FuncCallExpr{Func: fn, Args: []luaast.Expr{c.Lhs, c.Rhs}}
+			call.SetLine(c.Line())
+			call.SetLastLine(c.LastLine())
+			v.Set(reflect.ValueOf(luaast.Expr(call)))
+		case reflect.Struct:
+			for i := range v.NumField() {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(chunk))
+}
+
+// luaConcatOp is `a .. b`: strings and numbers are joined up to
+// evallimit.MaxResult bytes (a concatenation is not charged to the
+// evaluation's budget: a loop appending to a string builds each prefix);
+// other operands go to their __concat metamethod, as in Lua.
+func luaConcatOp(b *evallimit.Budget) lua.LGFunction {
+	return func(L *lua.LState) int {
+		lhs, rhs := L.Get(1), L.Get(2)
+		if lua.LVCanConvToString(lhs) && lua.LVCanConvToString(rhs) {
+			l, r := lua.LVAsString(lhs), lua.LVAsString(rhs)
+			if n := int64(len(l)) + int64(len(r)); n > evallimit.MaxResult {
+				err := &evallimit.Error{Func: "concatenation", Size: n}
+				b.Refused = err
+				L.RaiseError("%s", err.Error())
+			}
+			L.Push(lua.LString(l + r))
+			return 1
+		}
+		mm := L.GetMetaField(lhs, "__concat")
+		if mm == lua.LNil {
+			mm = L.GetMetaField(rhs, "__concat")
+		}
+		if mm.Type() != lua.LTFunction {
+			L.RaiseError("cannot perform concat operation between %v and %v", lhs.Type().String(), rhs.Type().String())
+		}
+		L.Push(mm)
+		L.Push(lhs)
+		L.Push(rhs)
+		L.Call(2, 1)
+		return 1
+	}
 }

@@ -36,23 +36,35 @@ func TestLuaBoundedStringsKeepResults(t *testing.T) {
 		`return table.concat({"a", "b", 3}, ", ")`,
 		`return table.concat({"a", "b", "c"}, "-", 2, 3)`,
 		`return table.concat({}, "-")`,
+		`return 1 .. 2, "a" .. "b" .. 3 .. "c", 1.5 .. ""`,
+		`local t = setmetatable({}, {__concat = function(a, b) return "mm" end}) return t .. "x", "x" .. t, "a" .. "b" .. t`,
+		`local s = "" for i = 1, 5 do s = s .. i .. "," end return s`,
+		`local function f(...) return ... end return f("a" .. "b", "c")`,
+		`return ({("a" .. "b"):upper()})[1]`,
+		`return "a" .. nil`,
+		`return {} .. "a"`,
 	}
 	for _, src := range scripts {
-		want := runLuaWith(t, lua.NewState(), src)
-		L := newLuaState(context.Background(), &evallimit.Budget{})
-		if got := runLuaWith(t, L, src); got != want {
+		L := lua.NewState()
+		fn, err := L.LoadString(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := runLuaWith(t, L, fn)
+		proto, err := compileLua("<string>", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		L = newLuaState(context.Background(), &evallimit.Budget{})
+		if got := runLuaWith(t, L, L.NewFunctionFromProto(proto)); got != want {
 			t.Errorf("%s = %q, want %q as gopher-lua gives", src, got, want)
 		}
 	}
 }
 
-func runLuaWith(t *testing.T, L *lua.LState, src string) string {
+func runLuaWith(t *testing.T, L *lua.LState, fn *lua.LFunction) string {
 	t.Helper()
 	defer L.Close()
-	fn, err := L.LoadString(src)
-	if err != nil {
-		t.Fatal(err)
-	}
 	L.Push(fn)
 	if err := L.PCall(0, lua.MultRet, nil); err != nil {
 		return "error: " + oneLineError{err}.Error()
@@ -79,6 +91,10 @@ func TestLuaOutputBudget(t *testing.T) {
 			"t:1: table.concat: output of 5000000 bytes exceeds the limit of 4194304 bytes"},
 		{`return string.format("%999999d%999999d%999999d%999999d%999999d", 1, 2, 3, 4, 5)`,
 			"t:1: string.format: output of 5000195 bytes exceeds the limit of 4194304 bytes"},
+		{`local s = string.rep("x", 4000000) return s .. s`,
+			"t:1: concatenation: output of 8000000 bytes exceeds the limit of 4194304 bytes"},
+		{`local s = string.rep("x", 1000000) return s .. s .. s .. s .. s`,
+			"t:1: concatenation: output of 5000000 bytes exceeds the limit of 4194304 bytes"},
 		{`for i = 1, 20 do local s = string.rep("x", 4000000) end`,
 			"t:1: string.rep: output of 4000000 bytes exceeds the 3108864 bytes left of the limit of 67108864 bytes per evaluation"},
 	}
