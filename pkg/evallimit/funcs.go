@@ -70,12 +70,18 @@ func Wrap(g Guard, name string, fn any, m Measure, walked bool) any {
 // larger than their arguments (sprig's repeat, indent, nindent, replace,
 // randAlphaNum and its kin, wrap, join, cat, quote, toString, toJson and its
 // kin, regexReplaceAll, append, concat, deepCopy…, and fmt's print, printf
-// and println under those names) wrapped by Wrap with their measures.
+// and println under those names) wrapped by Wrap with their measures, and
+// uniq and mustUniq in linear time (see uniq).
 func WrapFuncs(g Guard, funcs map[string]any) map[string]any {
 	out := map[string]any{}
 	for name, s := range sized() {
 		if fn, ok := funcs[name]; ok && fn != nil {
 			out[name] = Wrap(g, name, fn, s.measure, s.walked)
+		}
+	}
+	for _, name := range []string{"uniq", "mustUniq"} {
+		if _, ok := funcs[name]; ok {
+			out[name] = Wrap(g, name, uniq, listSize(0), false)
 		}
 	}
 	return out

@@ -37,6 +37,8 @@ func TestBoundedTemplateFuncsKeepResults(t *testing.T) {
 		{text: `{{ define "u" }}<{{ . }}>{{ end }}{{ range $i := until 3 }}{{ template "u" $i }}{{ end }}`, want: "<0><1><2>"},
 		{text: `{{ range 3 }}.{{ else }}none{{ end }}`, want: "..."},
 		{text: `{{ range $i, $c := list "a" "b" }}{{ if $i }},{{ end }}{{ $c }}{{ end }}`, want: "a,b"},
+		{text: `{{ uniq (list 1 "a" 1 2.5 "a" (list 1) (list 1) nil nil) }}`, want: "[1 a 2.5 [1] <nil>]"},
+		{text: `{{ len (uniq (until 100000)) }} {{ len (mustUniq (concat (until 50000) (until 50000))) }}`, want: "100000 50000"},
 		{text: `{{ indent 1500000000 "x" }}`, wantErr: "indent: output of 1500000001 bytes " + limit},
 		{text: `{{ nindent 5 (repeat 1000000 "\n") }}`, wantErr: "nindent: output of 6000006 bytes " + limit},
 		{text: `{{ replace "x" (repeat 100 "y") (repeat 100000 "x") }}`, wantErr: "replace: output of 10000000 bytes " + limit},
