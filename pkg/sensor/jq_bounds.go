@@ -22,7 +22,7 @@ import (
 const jqMultiply = "_bounded_multiply"
 
 // jqIndex and jqPath are the functions every array index and every path
-// given to setpath or delpaths pass through: gojq fills an array up to an
+// given to setpath pass through: gojq fills an array up to an
 // index set in one allocation (`.[67108000] = 1` is 1 GiB), so an index
 // beyond maxJQIndex is refused.
 const (
@@ -125,7 +125,7 @@ func checkRepeat(s string, n any) error {
 // boundJQ rewrites every `l * r` of q into jqMultiply(l; r), every
 // `l *= r` into `(r) as $v | (l) |= jqMultiply(.; $v)`, which is what gojq
 // compiles it to, every index `.[i]` into `.[jqIndex(i)]`, and every
-// setpath(p; v) or delpaths(p) into setpath(jqPath(p); v).
+// setpath(p; v) into setpath(jqPath(p); v).
 func boundJQ(q *gojq.Query) error {
 	var err error
 	var walk func(v reflect.Value)
@@ -146,7 +146,7 @@ func boundJQ(q *gojq.Query) error {
 					n.Start = wrapQuery(jqIndex, n.Start)
 				}
 			case *gojq.Func:
-				if (n.Name == "setpath" && len(n.Args) == 2) || (n.Name == "delpaths" && len(n.Args) == 1) {
+				if n.Name == "setpath" && len(n.Args) == 2 {
 					n.Args[0] = wrapQuery(jqPath, n.Args[0])
 				}
 			}

@@ -16,8 +16,8 @@ import (
 // that build a string larger than their arguments (string.rep, string.gsub,
 // string.format, table.concat) with ones that work out the result's size
 // and charge it to b before building it, raising a Lua error beyond the
-// limits, and defines the bounded `..` (see rewriteLuaConcat). string.gsub is also linear: gopher-lua's copies the whole string
-// once per match.
+// limits, and defines the bounded `..` (see rewriteLuaConcat). string.gsub
+// is also linear: gopher-lua's copies the whole string once per match.
 func boundLuaStrings(L *lua.LState, b *evallimit.Budget) {
 	str, ok := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	if !ok {

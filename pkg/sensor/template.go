@@ -28,9 +28,10 @@ var errNoValue = errors.New("template evaluated to an empty string or no value")
 // the goroutine stops too, within one step: a template checks its
 // evaluation at each range iteration, template call and bounded function
 // (see instrument), an expression at each step of a predicate (see
-// boundsPatcher). Each compiled template or expression lets only a few such
-// goroutines run at once, so that slow builtins cannot pile up. What the
-// functions of an evaluation may build is bounded too (see evalbudget.go).
+// evallimit.ExprOptions). Each compiled template or expression lets only a
+// few such goroutines run at once, so that slow builtins cannot pile up.
+// What the functions of an evaluation may build is bounded too (see
+// package evallimit).
 const (
 	// DefaultEvalTimeout is the time limit of one evaluation of user code
 	// when Options.EvalTimeout is zero.
