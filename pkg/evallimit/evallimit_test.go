@@ -44,6 +44,10 @@ func TestSizes(t *testing.T) {
 	for range 40 {
 		shared = []any{shared, shared}
 	}
+	var deep any = "x"
+	for range 1000 {
+		deep = map[string]any{"a": deep}
+	}
 	tests := []struct {
 		name string
 		got  int64
@@ -52,6 +56,7 @@ func TestSizes(t *testing.T) {
 	}{
 		{"string", PrintedSize("abc", MaxResult), 3, 8},
 		{"list", PrintedSize([]any{"a", 1, true, nil}, MaxResult), 10, 200},
+		{"a map nested 1000 deep", PrintedSize(deep, MaxResult), 1000, 20000},
 		{"a map that contains itself", PrintedSize(cycle, MaxResult), MaxResult + 1, math.MaxInt64},
 		{"a list sharing itself 2⁴⁰ times", PrintedSize(shared, MaxResult), MaxResult + 1, math.MaxInt64},
 		{"format widths", FormattedSize("%999999d|%.5f", []any{1, 2.0}, MaxResult), 999999 + 5, 999999 + 5 + 200},

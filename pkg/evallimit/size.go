@@ -7,8 +7,9 @@ import (
 )
 
 // maxDepth is how deep a value may nest before its size counts as unbounded
-// (a template can build a map that contains itself).
-const maxDepth = 1000
+// (a template can build a map that contains itself): ten times as deep as
+// the event data the engine takes.
+const maxDepth = 10_000
 
 // Shape is how big a value is when printed: its bytes, its nodes
 // (values, keys and elements) and how deep it nests.
