@@ -37,6 +37,8 @@ type Error struct {
 	// Left is what was left of PerEvaluation when the result fits MaxResult.
 	Left    int64
 	PerEval bool
+	// Limit is the limit passed when it is not MaxResult.
+	Limit int64
 }
 
 func (e *Error) Error() string {
@@ -48,7 +50,11 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: output %s %d bytes exceeds the %d bytes left of the limit of %d bytes per evaluation",
 			e.Func, of, e.Size, e.Left, PerEvaluation)
 	}
-	return fmt.Sprintf("%s: output %s %d bytes exceeds the limit of %d bytes", e.Func, of, e.Size, MaxResult)
+	limit := e.Limit
+	if limit == 0 {
+		limit = MaxResult
+	}
+	return fmt.Sprintf("%s: output %s %d bytes exceeds the limit of %d bytes", e.Func, of, e.Size, limit)
 }
 
 // Unwrap returns ErrExceeded.

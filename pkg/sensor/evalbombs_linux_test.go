@@ -51,6 +51,7 @@ func TestEvalBombs(t *testing.T) {
 	}{
 		{"jq-string-repetition", `^transform jq: string repetition: output of 1500000000 bytes ` + callLimit + `$`},
 		{"jq-update-repetition", `^transform jq: string repetition: output of 1677721600 bytes ` + callLimit + `$`},
+		{"jq-join", `^transform jq: join: output of at least \d+ bytes exceeds the limit of 67108864 bytes$`},
 		{"jq-big-index", `^transform jq: array index 67108000 exceeds the limit of 4194304$`},
 		{"lua-gsub-growth", `^script filter: filter:2: string.gsub: output of at least \d+ bytes ` + callLimit + `$`},
 		{"lua-rep-growth", `^transform script: transform:2: string.rep: output of 8388608 bytes ` + callLimit + `$`},

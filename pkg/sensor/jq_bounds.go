@@ -33,10 +33,37 @@ const (
 	maxJQIndex = 1 << 22
 )
 
+// jqInput and jqJoin bound the builtins that print or join a whole value
+// in one call (join, add, tojson, tostring, @csv and the other formats,
+// string interpolation), which no context stops: an array of a thousand
+// references to a 4 MB string joins into 4 GB. jqInput(name) passes its
+// input on when its printed size is within maxJQPrint; jqJoin(sep) is
+// join(sep) checked the same way.
+const (
+	jqInput    = "_bounded_input"
+	jqJoin     = "_bounded_join"
+	maxJQPrint = evallimit.PerEvaluation
+)
+
 // jqOptions are the compiler options of every jq transform.
 func jqOptions() []gojq.CompilerOption {
 	return []gojq.CompilerOption{
 		gojq.WithFunction(jqMultiply, 2, 2, boundedMultiply),
+		gojq.WithFunction(jqInput, 1, 1, func(v any, args []any) any {
+			name, _ := args[0].(string)
+			if err := checkPrint(name, v, ""); err != nil {
+				return err
+			}
+			return v
+		}),
+		gojq.WithFunction(jqJoin, 1, 1, func(v any, args []any) any {
+			sep, _ := args[0].(string)
+			if err := checkPrint("join", v, sep); err != nil {
+				return err
+			}
+			out, _ := gojqJoin().Run(v, args[0]).Next()
+			return out
+		}),
 		gojq.WithFunction(jqIndex, 1, 1, func(_ any, args []any) any { return checkIndex(args[0]) }),
 		gojq.WithFunction(jqPath, 1, 1, func(_ any, args []any) any {
 			if p, ok := args[0].([]any); ok {
@@ -70,18 +97,34 @@ func checkIndex(v any) any {
 	return v
 }
 
-// gojqMultiply is gojq's own `*`, for the products jqMultiply lets through.
-var gojqMultiply = sync.OnceValue(func() *gojq.Code {
-	q, err := gojq.Parse(".[0] * .[1]")
+// checkPrint refuses to print v, its elements joined by sep, beyond maxJQPrint.
+func checkPrint(name string, v any, sep string) error {
+	s := evallimit.ShapeOf(v, maxJQPrint, 1)
+	if size := evallimit.Add(s.Size, evallimit.Mul(s.Nodes, int64(len(sep)))); size > maxJQPrint {
+		return &evallimit.Error{Func: name, Size: size, AtLeast: true, Limit: maxJQPrint}
+	}
+	return nil
+}
+
+// gojqJoin is gojq's own join($sep), for the joins jqJoin lets through.
+var gojqJoin = sync.OnceValue(func() *gojq.Code {
+	return mustCompileJQ("join($sep)", gojq.WithVariables([]string{"$sep"}))
+})
+
+func mustCompileJQ(src string, opts ...gojq.CompilerOption) *gojq.Code {
+	q, err := gojq.Parse(src)
 	if err != nil {
 		panic(err)
 	}
-	code, err := gojq.Compile(q)
+	code, err := gojq.Compile(q, opts...)
 	if err != nil {
 		panic(err)
 	}
 	return code
-})
+}
+
+// gojqMultiply is gojq's own `*`, for the products jqMultiply lets through.
+var gojqMultiply = sync.OnceValue(func() *gojq.Code { return mustCompileJQ(".[0] * .[1]") })
 
 // boundedMultiply is `l * r` with args [l, r].
 func boundedMultiply(_ any, args []any) any {
@@ -128,6 +171,8 @@ func checkRepeat(s string, n any) error {
 // setpath(p; v) into setpath(jqPath(p); v).
 func boundJQ(q *gojq.Query) error {
 	var err error
+	defined := map[string]bool{} // names the program defines, left as they are
+	collectFuncDefs(reflect.ValueOf(q), defined)
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		switch v.Kind() {
@@ -149,6 +194,8 @@ func boundJQ(q *gojq.Query) error {
 				if n.Name == "setpath" && len(n.Args) == 2 {
 					n.Args[0] = wrapQuery(jqPath, n.Args[0])
 				}
+			case *gojq.Term:
+				rewritePrint(n, defined)
 			}
 		case reflect.Struct:
 			for i := range v.NumField() {
@@ -162,6 +209,65 @@ func boundJQ(q *gojq.Query) error {
 	}
 	walk(reflect.ValueOf(q))
 	return err
+}
+
+// rewritePrint bounds a term that prints or joins a whole value (see
+// jqInput): join(sep) becomes jqJoin(sep); add, tojson, tostring and a
+// format such as @csv become (jqInput(name) | f); add(f) becomes
+// ([f] | jqInput("add") | add), which is what gojq defines it as; each
+// interpolation of a string becomes (q | jqInput("string interpolation")).
+func rewritePrint(t *gojq.Term, defined map[string]bool) {
+	check := func(name string) *gojq.Query {
+		return wrapQuery(jqInput, &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeString, Str: &gojq.String{Str: name}}})
+	}
+	pipe := func(l, r *gojq.Query) *gojq.Query { return &gojq.Query{Left: l, Op: gojq.OpPipe, Right: r} }
+	switch {
+	case t.Type == gojq.TermTypeFunc && !defined[t.Func.Name]:
+		f := t.Func
+		switch {
+		case f.Name == "join" && len(f.Args) == 1:
+			f.Name = jqJoin
+		case (f.Name == "add" || f.Name == "tojson" || f.Name == "tostring") && len(f.Args) == 0:
+			t.Type, t.Func = gojq.TermTypeQuery, nil
+			t.Query = pipe(check(f.Name), &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: f}})
+		case f.Name == "add" && len(f.Args) == 1:
+			t.Type, t.Func = gojq.TermTypeQuery, nil
+			collect := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeArray, Array: &gojq.Array{Query: f.Args[0]}}}
+			t.Query = pipe(collect, pipe(check("add"), &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: "add"}}}))
+		}
+	case t.Type == gojq.TermTypeFormat && t.Str == nil:
+		format := &gojq.Term{Type: gojq.TermTypeFormat, Format: t.Format}
+		t.Type, t.Format = gojq.TermTypeQuery, ""
+		t.Query = pipe(check(format.Format), &gojq.Query{Term: format})
+	case t.Str != nil:
+		for i, q := range t.Str.Queries {
+			if q.Term == nil || q.Term.Str == nil { // not a literal part
+				t.Str.Queries[i] = &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeQuery, Query: pipe(q, check("string interpolation"))}}
+			}
+		}
+	}
+}
+
+// collectFuncDefs adds the name of every function v defines to names.
+func collectFuncDefs(v reflect.Value, names map[string]bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if d, ok := v.Interface().(*gojq.FuncDef); ok {
+			names[d.Name] = true
+		}
+		collectFuncDefs(v.Elem(), names)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			collectFuncDefs(v.Field(i), names)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			collectFuncDefs(v.Index(i), names)
+		}
+	}
 }
 
 // wrapQuery is fn(q), or nil for no q.
