@@ -17,8 +17,8 @@ import (
 // allocation (`"x" * 1500000000`) and lets no option replace an operator, so
 // the parsed program is rewritten before it is compiled; jqMultiply refuses
 // a repetition beyond evallimit.MaxResult and leaves every other product to
-// gojq. jq's other ways of building strings (+, join, tojson, add) grow one
-// step at a time and stop at the memory guard.
+// gojq. Building a string with + or an array with [range(n)] grows one step
+// at a time, each step at most doubling, and stops at the memory guard.
 const jqMultiply = "_bounded_multiply"
 
 // jqIndex and jqPath are the functions every array index and every path
