@@ -70,7 +70,8 @@ func Wrap(g Guard, name string, fn any, m Measure, walked bool) any {
 // larger than their arguments (sprig's repeat, indent, nindent, replace,
 // randAlphaNum and its kin, wrap, join, cat, quote, toString, toJson and its
 // kin, regexReplaceAll, append, concat, deepCopy…, and fmt's print, printf
-// and println under those names) wrapped by Wrap with their measures, and
+// and println and text/template's html, js and urlquery under those names)
+// wrapped by Wrap with their measures, and
 // uniq and mustUniq in linear time (see uniq).
 func WrapFuncs(g Guard, funcs map[string]any) map[string]any {
 	out := map[string]any{}
@@ -140,8 +141,14 @@ func sized() map[string]sizer {
 	for _, name := range []string{"randAlphaNum", "randAlpha", "randNumeric", "randAscii"} {
 		out[name] = exact(func(a []any) (int64, error) { return int64(max(argInt(a, 0), 0)), nil })
 	}
-	for _, name := range []string{"cat", "print", "println", "quote", "squote", "toString", "toStrings", "deepCopy", "mustDeepCopy"} {
+	for _, name := range []string{"cat", "print", "println", "quote", "squote", "toString", "toStrings", "deepCopy", "mustDeepCopy", "sortAlpha"} {
 		out[name] = walk(argsSize)
+	}
+	for _, name := range []string{"html", "js", "urlquery"} { // escaping may grow each byte sixfold
+		out[name] = walk(func(a []any) (int64, error) {
+			n, _ := argsSize(a)
+			return Mul(n, 6), nil
+		})
 	}
 	for _, name := range []string{"regexReplaceAll", "mustRegexReplaceAll"} {
 		out[name] = walk(regexReplaceSize(true))

@@ -99,16 +99,18 @@ func callNode(tr *parse.Tree, pos parse.Pos, name string) *parse.CommandNode {
 // boundTemplateFuncs returns the functions of one render's template that
 // differ from templateFuncs: the checks instrument inserts, the functions
 // that can build a large string or list from small arguments bounded by
-// evallimit (sprig's and text/template's print, printf and println), and
+// evallimit (sprig's, and text/template's print, printf, println, html, js
+// and urlquery), and
 // until, untilStep and seq checking the evaluation too.
 func boundTemplateFuncs(st *renderState) template.FuncMap {
 	g := evallimit.Guard{Check: st.check, Budget: func() *evallimit.Budget { return &st.budget }, Fail: st.fail}
 	base := templateFuncs()
-	all := make(map[string]any, len(base)+3)
+	all := make(map[string]any, len(base)+6)
 	for name, fn := range base {
 		all[name] = fn
 	}
 	all["print"], all["printf"], all["println"] = fmt.Sprint, fmt.Sprintf, fmt.Sprintln
+	all["html"], all["js"], all["urlquery"] = template.HTMLEscaper, template.JSEscaper, template.URLQueryEscaper
 	funcs := template.FuncMap(evallimit.WrapFuncs(g, all))
 	for _, name := range []string{"until", "untilStep", "seq"} {
 		funcs[name] = evallimit.Wrap(g, name, base[name], func([]any) (int64, error) { return 0, nil }, false)

@@ -49,6 +49,8 @@ func TestBoundedTemplateFuncsKeepResults(t *testing.T) {
 		{text: `{{ regexReplaceAll "x" (repeat 1000000 "x") "$0$0$0$0$0" }}`, wantErr: "regexReplaceAll: output of "},
 		{text: `{{ $l := list 1 }}{{ range until 20 }}{{ $l = concat $l $l }}{{ end }}`, wantErr: "concat: the list would exceed 100000 elements"},
 		{text: `{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ toJson $d }}`, wantErr: "toJson: output of "},
+		{text: `{{ js "<a>" }}|{{ html "<a>" }}|{{ urlquery "a b" }}|{{ sortAlpha (list "b" "a") }}`, want: `\u003Ca\u003E|&lt;a&gt;|a+b|[a b]`},
+		{text: `{{ $l := list }}{{ range until 100 }}{{ $l = append $l (repeat 100000 "x") }}{{ end }}{{ js $l }}`, wantErr: "js: output of at least "},
 		{text: `{{ $d := dict }}{{ $_ := set $d "self" $d }}{{ $d }}`, wantErr: "template output exceeds 4194304 bytes"},
 		{text: `{{ range until 20 }}{{ $_ := repeat 4000000 "x" }}{{ end }}`,
 			wantErr: "repeat: output of 4000000 bytes exceeds the 3108864 bytes left of the limit of 67108864 bytes per evaluation"},
