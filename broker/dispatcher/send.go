@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
@@ -232,10 +234,29 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// describe is the text of a failure for logs and the dead-letter sink.
+// reasonLimit bounds the part of a failed response's body that describe quotes.
+const reasonLimit = 512
+
+// describe is the text of a failure for logs and dead letters: the error, and the
+// first line of the response body when the subscriber answered with a text reason,
+// as the sensor function does for an event it can never process.
 func (o outcome) describe() string {
 	if o.err == nil {
 		return ""
 	}
-	return strings.TrimSpace(o.err.Error())
+	msg := strings.TrimSpace(o.err.Error())
+	if reason := o.reason(); reason != "" && !strings.Contains(msg, reason) {
+		msg += ": " + reason
+	}
+	return msg
+}
+
+// reason is the first line of the body of a failed response, when it is text.
+func (o outcome) reason() string {
+	line, _, _ := strings.Cut(string(o.body[:min(len(o.body), reasonLimit)]), "\n")
+	line = strings.TrimSpace(line)
+	if !utf8.ValidString(line) || strings.ContainsFunc(line, unicode.IsControl) {
+		return ""
+	}
+	return line
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/flintevents/flint/pkg/sensor"
 )
 
 // DefaultMaxBodySize is the largest request body ServeHTTP reads: the broker's largest
@@ -16,7 +18,10 @@ const DefaultMaxBodySize int64 = 1<<20 + 64<<10
 // ServeHTTP is the function's HTTP edge as the broker calls it: a CloudEvent in
 // binary or structured mode. It answers 202 with no body when the event was
 // handled, 400 for a request that is not a CloudEvent, 413 for a body over
-// DefaultMaxBodySize, and 500 when a trigger failed so the broker redelivers.
+// DefaultMaxBodySize, 422 with the reason as a plain-text body when no
+// redelivery can help (sensor.ErrPermanent: a parameter, data or template
+// failure), which the broker dead-letters at once, and 500 when a trigger
+// failed so the broker redelivers.
 func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.serve(w, r, DefaultMaxBodySize)
 }
@@ -57,6 +62,12 @@ func (f *Function) serve(w http.ResponseWriter, r *http.Request, maxBody int64) 
 		return
 	}
 	if _, err := f.Handle(r.Context(), *ce); err != nil {
+		if errors.Is(err, sensor.ErrPermanent) {
+			// The broker retries no 422: it dead-letters the event at once, with
+			// this body as the reason (knativeerrordata, `flint dlq`).
+			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
 		code := http.StatusInternalServerError
 		if r.Context().Err() != nil {
 			// The caller went away (or the function is stopping): not the

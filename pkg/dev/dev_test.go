@@ -114,9 +114,10 @@ func freePort(t *testing.T) int {
 
 // running is a dev.Run in the background.
 type running struct {
-	cancel context.CancelFunc
-	done   chan error
-	logs   *observer.ObservedLogs
+	cancel    context.CancelFunc
+	done      chan error
+	logs      *observer.ObservedLogs
+	endpoints dev.Endpoints
 }
 
 func start(t *testing.T, objs dev.Objects, opts dev.Options) *running {
@@ -125,9 +126,9 @@ func start(t *testing.T, objs dev.Objects, opts dev.Options) *running {
 	opts.Logger = zap.New(core)
 	opts.BrokerAddr = "127.0.0.1:0"
 	ready := make(chan struct{})
-	opts.Ready = func(dev.Endpoints) { close(ready) }
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), logs: logs}
+	opts.Ready = func(e dev.Endpoints) { r.endpoints = e; close(ready) }
 	go func() { r.done <- dev.Run(ctx, objs, opts) }()
 	select {
 	case <-ready:

@@ -13,6 +13,7 @@ import (
 	"github.com/flintevents/flint/broker/dispatcher"
 	"github.com/flintevents/flint/broker/ingress"
 	fsensor "github.com/flintevents/flint/functions/sensor"
+	"github.com/flintevents/flint/pkg/sensor"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/host"
 )
@@ -30,7 +31,7 @@ func localSensors(sensors []builtSensor) dispatcher.LocalSubscribers {
 	host := strings.TrimPrefix(localSensorBase, "http://")
 	fns := make(map[string]dispatcher.LocalSubscriber, len(sensors))
 	for _, s := range sensors {
-		fns[s.unit.Path] = s.fn
+		fns[s.unit.Path] = sensorSubscriber{s.fn}
 	}
 	return func(u *url.URL) dispatcher.LocalSubscriber {
 		if u.Host != host {
@@ -52,7 +53,27 @@ func (m missingSensor) Receive(context.Context, *cloudevents.Event, int) error {
 	return fmt.Errorf("no sensor at %s", string(m))
 }
 
-var _ dispatcher.LocalSubscriber = (*fsensor.Function)(nil)
+// sensorSubscriber hands the dispatcher's deliveries to a sensor function and tells
+// the dispatcher which failures no redelivery can help (sensor.ErrPermanent), so that
+// those events are dead-lettered at once, as the function's HTTP edge does with a 422.
+type sensorSubscriber struct{ fn *fsensor.Function }
+
+// Receive implements dispatcher.LocalSubscriber.
+func (s sensorSubscriber) Receive(ctx context.Context, ev *cloudevents.Event, attempt int) error {
+	err := s.fn.Receive(ctx, ev, attempt)
+	if errors.Is(err, sensor.ErrPermanent) {
+		return notRetryable{err}
+	}
+	return err
+}
+
+// notRetryable is a sensor's failure as the dispatcher sees it: its text is the
+// sensor's, and it wraps dispatcher.ErrNotRetryable.
+type notRetryable struct{ err error }
+
+func (e notRetryable) Error() string { return e.err.Error() }
+
+func (e notRetryable) Unwrap() []error { return []error{e.err, dispatcher.ErrNotRetryable} }
 
 // localSink is the in-process emitter path of a source: it stores each event in the
 // source's broker through the data plane, as the ingress would, and returns once

@@ -12,7 +12,8 @@ import (
 var (
 	// ErrTriggerFailed is wrapped by every error Handle returns for an event
 	// the broker should deliver again: a trigger (and its dlqTrigger) failed,
-	// or the condition state could not be read or written.
+	// or the condition state could not be read or written; unless the error
+	// also wraps ErrPermanent, when the broker dead-letters it at once.
 	ErrTriggerFailed = errors.New("trigger failed")
 	// ErrPathNotFound is wrapped by filter and parameter errors when a path does not exist in the event.
 	ErrPathNotFound = errors.New("path does not exist")

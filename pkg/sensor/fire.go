@@ -122,14 +122,15 @@ func (t *trigger) run(ctx context.Context, sensor, key string, events map[string
 }
 
 // retried resolves the trigger once for these events and fires it per its
-// retry strategy.
+// retry strategy. A failure to resolve it from the events is unresolvable
+// (see unresolvableFrom): no redelivery can mend it.
 func (t *trigger) retried(ctx context.Context, sensor, key string, events map[string]*event.Event) (triggers.Result, error) {
 	if t.inst == nil {
 		return triggers.Result{}, fmt.Errorf("trigger type %q is not runnable", t.key)
 	}
 	spec, in, err := t.resolve(ctx, events)
 	if err != nil {
-		return triggers.Result{}, err
+		return triggers.Result{}, unresolvableFrom(ctx, err)
 	}
 	in.Sensor, in.Trigger, in.IdempotencyKey = sensor, t.name, key
 	in.Namespace, in.Policy = t.namespace, t.policy
@@ -211,7 +212,7 @@ func (t *trigger) resolveJSON(ctx context.Context, events map[string]*event.Even
 			r.in.ApplyParameters = func(doc []byte) ([]byte, error) {
 				out, err := params.apply(ctx, doc, events)
 				if err != nil {
-					return nil, fmt.Errorf("%s.parameters%w", t.key, err)
+					return nil, unresolvableFrom(ctx, fmt.Errorf("%s.parameters%w", t.key, err))
 				}
 				return out, nil
 			}

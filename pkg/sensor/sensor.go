@@ -196,7 +196,9 @@ func (s *Sensor) Close() error {
 // handled (fired, filtered out, or not for this sensor) and an error wrapping
 // ErrTriggerFailed when the broker should deliver it again (a trigger
 // failed, or the state store did, or, with `errorOnFailedRound`, an earlier
-// round failed: then the error also wraps ErrFailedRound). Triggers fired by
+// round failed: then the error also wraps ErrFailedRound). When every round
+// failed to resolve its trigger from the event, the error also wraps
+// ErrPermanent: a redelivery would fail the same way. Triggers fired by
 // one event run concurrently, as in Argo; a trigger that already succeeded
 // for the same events (a redelivery) is not fired again.
 func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
@@ -278,6 +280,9 @@ func (s *Sensor) Handle(ctx context.Context, ev *event.Event) error {
 		s.markFired(ctx, rounds, fired, SettledTTL, log) // only a lost answer brings it back
 	}
 	if err != nil {
+		if permanent(err) {
+			return fmt.Errorf("%w: %w: %w", ErrTriggerFailed, ErrPermanent, err)
+		}
 		return fmt.Errorf("%w: %w", ErrTriggerFailed, err)
 	}
 	return nil
