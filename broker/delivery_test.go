@@ -236,8 +236,9 @@ func TestNoDeadLetterSinkKeepsEvent(t *testing.T) {
 		t.Fatalf("subscriber attempts = %d, want 1", sub.Count())
 	}
 	letters := p.deadLetters(t, 1)
-	if l := letters[0]; l.Event == nil || l.Event.ID() != "kept-1" || l.Code != 422 || l.TriggerKey() != "default/t" {
-		t.Fatalf("dead letter %+v, want event kept-1 of trigger default/t with code 422", l)
+	if l := letters[0]; l.Event == nil || l.Event.ID() != "kept-1" || l.Code != 422 || l.TriggerKey() != "default/t" ||
+		!strings.HasSuffix(l.Error, "status 422: unprocessable") {
+		t.Fatalf("dead letter %+v, want event kept-1 of trigger default/t with code 422 and the subscriber's reason", l)
 	}
 	brokertest.Eventually(t, waitFor, func() error {
 		for _, e := range logs.All() {

@@ -19,9 +19,11 @@ import (
 	"github.com/flintevents/flint/broker/internal/brokertest"
 )
 
-// localSub is an in-process subscriber that fails its first `fail` deliveries.
+// localSub is an in-process subscriber that fails its first `fail` deliveries, with
+// an error wrapping dispatcher.ErrNotRetryable when permanent.
 type localSub struct {
-	fail int
+	fail      int
+	permanent bool
 
 	mu       sync.Mutex
 	attempts []int
@@ -33,6 +35,9 @@ func (s *localSub) Receive(_ context.Context, ev *cloudevents.Event, attempt int
 	defer s.mu.Unlock()
 	s.attempts = append(s.attempts, attempt)
 	s.events = append(s.events, ev.Clone())
+	if len(s.attempts) <= s.fail && s.permanent {
+		return fmt.Errorf("sensor trigger failed: no field id: %w", dispatcher.ErrNotRetryable)
+	}
 	if len(s.attempts) <= s.fail {
 		return errors.New("sensor trigger failed: target down")
 	}
@@ -66,17 +71,22 @@ func TestLocalSubscriberIsDeliveredInProcess(t *testing.T) {
 	tests := []struct {
 		name         string
 		fail         int
+		permanent    bool
 		wantAttempts []int
-		wantDead     bool
+		// wantCode and wantData are the dead letter's error code and data; "" for none.
+		wantCode, wantData string
 	}{
 		{name: "delivered at once", fail: 0, wantAttempts: []int{1}},
 		{name: "retried then delivered", fail: 2, wantAttempts: []int{1, 2, 3}},
-		{name: "dead-lettered after its retries", fail: 99, wantAttempts: []int{1, 2, 3}, wantDead: true},
+		{name: "dead-lettered after its retries", fail: 99, wantAttempts: []int{1, 2, 3},
+			wantCode: "500", wantData: "sensor trigger failed: target down"},
+		{name: "not retryable: dead-lettered at once", fail: 99, permanent: true, wantAttempts: []int{1},
+			wantCode: "422", wantData: "sensor trigger failed: no field id: not retryable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sub := &localSub{fail: tt.fail}
+			sub := &localSub{fail: tt.fail, permanent: tt.permanent}
 			p := startPlane(t, localConfig(localURL, sub))
 			dls := brokertest.NewSink(t, nil)
 			p.apply(t, brokers("b"), newTrigger("t", "b", localURL, withDelivery(delivery(2, "PT0.02S", dls.URL))))
@@ -97,7 +107,7 @@ func TestLocalSubscriberIsDeliveredInProcess(t *testing.T) {
 			if _, ok := got.Extensions()["knativebrokerttl"]; ok {
 				t.Fatalf("delivered event kept the broker's TTL extension: %v", got.Extensions())
 			}
-			if !tt.wantDead {
+			if tt.wantCode == "" {
 				if dls.Count() != 0 {
 					t.Fatalf("dead-letter sink got %d events, want 0", dls.Count())
 				}
@@ -106,9 +116,9 @@ func TestLocalSubscriberIsDeliveredInProcess(t *testing.T) {
 			dls.WaitCount(t, waitFor, 1)
 			dead := dls.Requests()[0].Event
 			raw, _ := base64.StdEncoding.DecodeString(fmt.Sprint(dead.Extensions()[dispatcher.ExtErrorData]))
-			if dead.ID() != "local-1" || fmt.Sprint(dead.Extensions()[dispatcher.ExtErrorCode]) != "500" ||
-				string(raw) != "sensor trigger failed: target down" || fmt.Sprint(dead.Extensions()[dispatcher.ExtErrorDest]) != localURL {
-				t.Fatalf("dead letter %v (data %q), want local-1 with code 500, the error and the subscriber", dead, raw)
+			if dead.ID() != "local-1" || fmt.Sprint(dead.Extensions()[dispatcher.ExtErrorCode]) != tt.wantCode ||
+				string(raw) != tt.wantData || fmt.Sprint(dead.Extensions()[dispatcher.ExtErrorDest]) != localURL {
+				t.Fatalf("dead letter %v (data %q), want local-1 with code %s, the error %q and the subscriber", dead, raw, tt.wantCode, tt.wantData)
 			}
 		})
 	}
