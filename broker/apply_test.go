@@ -116,8 +116,8 @@ func TestApplyUpdatesAndRemovesTriggers(t *testing.T) {
 	two := brokertest.NewSink(t, nil)
 	moved := brokertest.NewSink(t, nil)
 	p.apply(t, brokers("b"), newTrigger("t1", "b", one.URL), newTrigger("t2", "b", two.URL))
-	if got := p.consumerNames(t, "b"); len(got) != 2 {
-		t.Fatalf("consumers = %v, want 2", got)
+	if got := p.consumerNames(t, "b"); len(got) != 4 {
+		t.Fatalf("consumers = %v, want 4 (each trigger's and its retry lane's)", got)
 	}
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("e1", "t"), http.StatusAccepted)
 	one.WaitCount(t, waitFor, 1)
@@ -127,7 +127,7 @@ func TestApplyUpdatesAndRemovesTriggers(t *testing.T) {
 	p.apply(t, brokers("b"), newTrigger("t1", "b", one.URL), newTrigger("t2", "b", two.URL))
 	// Remove t2, move t1 to another subscriber.
 	p.apply(t, brokers("b"), newTrigger("t1", "b", moved.URL))
-	if got := p.consumerNames(t, "b"); !slices.Equal(got, []string{bus.ConsumerName("default", "t1", "")}) {
+	if got := p.consumerNames(t, "b"); !slices.Equal(got, []string{bus.ConsumerName("default", "t1", ""), bus.RetryConsumerName("default", "t1", "")}) {
 		t.Fatalf("consumers after removing t2 = %v", got)
 	}
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("e2", "t"), http.StatusAccepted)
@@ -150,7 +150,7 @@ func TestApplyRecreatedTriggerGetsNewConsumer(t *testing.T) {
 	withUID := func(uid string) triggerOpt { return func(tr *eventingv1.Trigger) { tr.UID = types.UID(uid) } }
 	p.apply(t, brokers("b"), newTrigger("t", "b", sink.URL, withUID("uid-1")))
 	p.apply(t, brokers("b"), newTrigger("t", "b", sink.URL, withUID("uid-2")))
-	if got := p.consumerNames(t, "b"); !slices.Equal(got, []string{bus.ConsumerName("default", "t", "uid-2")}) {
+	if got := p.consumerNames(t, "b"); !slices.Equal(got, []string{bus.ConsumerName("default", "t", "uid-2"), bus.RetryConsumerName("default", "t", "uid-2")}) {
 		t.Fatalf("consumers = %v, want only the uid-2 one", got)
 	}
 	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("e", "t"), http.StatusAccepted)
@@ -167,7 +167,7 @@ func TestApplySweepsConsumersOfTriggersRemovedWhileDown(t *testing.T) {
 
 	second := startPlaneOn(t, srv, testConfig(), zaptest.NewLogger(t))
 	second.apply(t, brokers("b"), newTrigger("keep", "b", sink.URL))
-	if got := second.consumerNames(t, "b"); !slices.Equal(got, []string{bus.ConsumerName("default", "keep", "")}) {
+	if got := second.consumerNames(t, "b"); !slices.Equal(got, []string{bus.ConsumerName("default", "keep", ""), bus.RetryConsumerName("default", "keep", "")}) {
 		t.Fatalf("consumers = %v, want only keep's", got)
 	}
 }

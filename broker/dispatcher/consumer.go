@@ -24,15 +24,22 @@ const (
 	retryMax = 10 * time.Second
 )
 
-// consumerLoop pulls a trigger's events and runs up to Concurrency deliveries at once.
+// consumerLoop pulls a trigger's events and runs up to Concurrency deliveries at once;
+// or, for its retry lane, the events it retries, up to RetryConcurrency at once.
 type consumerLoop struct {
 	d        *Dispatcher
 	stream   string
 	consumer string
 	config   atomic.Pointer[jetstream.ConsumerConfig]
 	state    atomic.Pointer[triggerState]
-	// workers is the most deliveries that run at once (Config.Concurrency).
-	workers int
+	// workers is the most deliveries that run at once (Config.Concurrency, or
+	// RetryConcurrency for a lane); pull is how many events one pull asks for.
+	workers, pull int
+	// lane marks the loop of a trigger's retry lane.
+	lane bool
+	// retries is the loop of the trigger's retry lane, nil while it has none; always
+	// nil for a lane.
+	retries atomic.Pointer[consumerLoop]
 
 	// cancel and done are set by start and guarded by Dispatcher.mu.
 	cancel context.CancelFunc
@@ -44,17 +51,30 @@ type consumerLoop struct {
 	deadLetters map[uint64]outcome
 }
 
-func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConfig) *consumerLoop {
+func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConfig, lane bool) *consumerLoop {
 	l := &consumerLoop{
 		d:           d,
 		stream:      st.stream(),
 		consumer:    cfg.Durable,
 		workers:     d.cfg.Concurrency,
+		pull:        min(d.cfg.Concurrency, 256),
+		lane:        lane,
 		deadLetters: make(map[uint64]outcome),
+	}
+	if lane {
+		l.workers, l.pull = d.cfg.RetryConcurrency, min(d.cfg.RetryConcurrency, 256)
 	}
 	l.state.Store(st)
 	l.config.Store(&cfg)
 	return l
+}
+
+// withRetries is l and, when it has one, the loop of its retry lane.
+func (l *consumerLoop) withRetries() []*consumerLoop {
+	if r := l.retries.Load(); r != nil {
+		return []*consumerLoop{l, r}
+	}
+	return []*consumerLoop{l}
 }
 
 func (l *consumerLoop) start(cancel context.CancelFunc) {
@@ -114,8 +134,10 @@ func (l *consumerLoop) run(ctx context.Context) {
 // on up to Concurrency workers, started as the load needs them and kept until the
 // subscription ends, so a busy trigger starts no goroutine per event. The handler
 // blocks until a worker is free, which holds back further pulls: that is the
-// backpressure. On ctx done the subscription is drained and events fetched but not
-// started are handed back with a Nak, so another dispatcher gets them at once.
+// backpressure. A retry lane hands an event that is not due yet back until its time
+// (NakWithDelay) without waiting for a worker. On ctx done the subscription is
+// drained and events fetched but not started are handed back with a Nak, so another
+// dispatcher gets them at once.
 func (l *consumerLoop) consume(ctx context.Context) error {
 	cons, err := l.d.js.Consumer(ctx, l.stream, l.consumer)
 	if err != nil {
@@ -131,6 +153,12 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 			// Stopping: fetched but not started, handed back at once.
 			_ = msg.Nak()
 			return
+		}
+		if l.lane {
+			if wait := dueIn(msg); wait > 0 {
+				_ = msg.NakWithDelay(wait)
+				return
+			}
 		}
 		select {
 		case work <- msg: // an idle worker took it
@@ -151,7 +179,7 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 			_ = msg.Nak()
 		}
 	},
-		jetstream.PullMaxMessages(min(l.d.cfg.Concurrency, 256)),
+		jetstream.PullMaxMessages(l.pull),
 		jetstream.PullExpiry(pullExpiry),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if needsRecreate(err) {

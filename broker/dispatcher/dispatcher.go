@@ -30,6 +30,7 @@ const (
 	DefaultDrainTimeout   = 30 * time.Second
 	DefaultMaxReplySize   = 1 << 20
 	DefaultPublishTimeout = 5 * time.Second
+	DefaultRetryPending   = 1000
 )
 
 // ErrRunning is returned by Run when the dispatcher is already running.
@@ -42,8 +43,15 @@ type Publisher interface {
 
 // Config tunes the dispatcher.
 type Config struct {
-	// Concurrency bounds in-flight deliveries per trigger; default 100.
+	// Concurrency bounds in-flight deliveries of fresh events per trigger; default 100.
 	Concurrency int
+	// RetryConcurrency bounds in-flight deliveries of the events a trigger retries,
+	// beside Concurrency; default a quarter of Concurrency, at least 1.
+	RetryConcurrency int
+	// RetryPending bounds how many events of a trigger's retry lane are handed out at
+	// once, waiting for their backoff to end or being delivered; the others wait in the
+	// stream, due and delivered as these settle. Default DefaultRetryPending.
+	RetryPending int
 	// DefaultTimeout bounds one delivery attempt when the DeliverySpec sets no timeout; default 30 s.
 	DefaultTimeout time.Duration
 	// AckWait is how long JetStream waits for a delivered event to be settled before it
@@ -74,6 +82,12 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.RetryConcurrency <= 0 {
+		c.RetryConcurrency = max(1, c.Concurrency/4)
+	}
+	if c.RetryPending <= 0 {
+		c.RetryPending = DefaultRetryPending
 	}
 	if c.DefaultTimeout <= 0 {
 		c.DefaultTimeout = DefaultTimeout
@@ -192,6 +206,7 @@ func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 		st.Delivery.MaxBackoff = d.cfg.MaxBackoff
 	}
 	cfg := st.consumerConfig(d.cfg.Concurrency)
+	rcfg := st.retryConsumerConfig(d.cfg.RetryPending)
 
 	l, ok := d.loops[t.key()]
 	if ok && l.state.Load().Broker == t.Broker {
@@ -214,17 +229,47 @@ func (d *Dispatcher) applyTrigger(ctx context.Context, t *Trigger) error {
 			l.config.Store(&cfg)
 		}
 		l.state.Store(st)
+		d.applyRetries(ctx, l, st, rcfg)
 		return nil
 	}
 	if _, err := d.js.CreateOrUpdateConsumer(ctx, st.stream(), cfg); err != nil {
 		return fmt.Errorf("creating consumer %s: %w", cfg.Durable, err)
 	}
-	l = newConsumerLoop(d, st, cfg)
+	l = newConsumerLoop(d, st, cfg, false)
 	d.loops[t.key()] = l
 	if d.runCtx != nil {
 		d.startLoop(l)
 	}
+	d.applyRetries(ctx, l, st, rcfg)
 	return nil
+}
+
+// applyRetries creates or updates the retry lane of l's trigger and starts its loop
+// when running; d.mu must be held. Without a lane (a stream that has no retry subjects
+// yet, as one an older controller made) the trigger keeps its failed events in place
+// while they wait (NakWithDelay), and the lane is tried again at the next Apply.
+func (d *Dispatcher) applyRetries(ctx context.Context, l *consumerLoop, st *triggerState, rcfg jetstream.ConsumerConfig) {
+	if r := l.retries.Load(); r != nil {
+		if !consumerConfigEqual(*r.config.Load(), rcfg) {
+			if _, err := d.js.CreateOrUpdateConsumer(ctx, st.stream(), rcfg); err != nil {
+				d.logger.Warn("updating the retry consumer", zap.String("trigger", st.key()), zap.Error(err))
+				return
+			}
+			r.config.Store(&rcfg)
+		}
+		r.state.Store(st)
+		return
+	}
+	if _, err := d.js.CreateOrUpdateConsumer(ctx, st.stream(), rcfg); err != nil {
+		d.logger.Warn("trigger runs without a retry lane: its failed events hold a delivery slot while they wait",
+			zap.String("trigger", st.key()), zap.Error(err))
+		return
+	}
+	r := newConsumerLoop(d, st, rcfg, true)
+	l.retries.Store(r)
+	if d.runCtx != nil && l.cancel != nil {
+		d.startLoop(r)
+	}
 }
 
 // ensureKeeper starts the keeper of a broker's stream unless it runs. It only spares
@@ -245,13 +290,16 @@ func (d *Dispatcher) ensureKeeper(ctx context.Context, b Broker) {
 // removeLoop stops a trigger's loop and deletes its durable consumer. Its in-flight
 // deliveries finish on their own.
 func (d *Dispatcher) removeLoop(ctx context.Context, l *consumerLoop) error {
-	l.stop()
 	delete(d.loops, l.state.Load().key())
-	err := d.js.DeleteConsumer(ctx, l.stream, l.consumer)
-	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("deleting consumer %s: %w", l.consumer, err)
+	var errs []error
+	for _, c := range l.withRetries() {
+		c.stop()
+		err := d.js.DeleteConsumer(ctx, c.stream, c.consumer)
+		if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			errs = append(errs, fmt.Errorf("deleting consumer %s: %w", c.consumer, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // sweep deletes trigger consumers on a broker stream that no current trigger owns, such
@@ -265,9 +313,10 @@ func (d *Dispatcher) sweep(ctx context.Context, b Broker) error {
 		}
 		return fmt.Errorf("sweeping stream %s: %w", stream, err)
 	}
-	owned := make(map[string]bool, len(d.loops))
+	owned := make(map[string]bool, 2*len(d.loops))
 	for _, l := range d.loops {
 		owned[l.consumer] = true
+		owned[l.state.Load().retryConsumerName()] = true // kept even while its lane is not running
 	}
 	names := s.ConsumerNames(ctx)
 	var stale []string
@@ -295,8 +344,10 @@ func (d *Dispatcher) Resync(ctx context.Context) error {
 	defer d.mu.Unlock()
 	var errs []error
 	for _, l := range d.loops {
-		if _, err := d.js.CreateOrUpdateConsumer(ctx, l.stream, *l.config.Load()); err != nil {
-			errs = append(errs, fmt.Errorf("re-creating consumer %s: %w", l.consumer, err))
+		for _, c := range l.withRetries() {
+			if _, err := d.js.CreateOrUpdateConsumer(ctx, c.stream, *c.config.Load()); err != nil {
+				errs = append(errs, fmt.Errorf("re-creating consumer %s: %w", c.consumer, err))
+			}
 		}
 	}
 	for _, k := range d.keepers {
@@ -319,7 +370,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.runCtx = ctx
 	d.deliverCtx, d.deliverCancel = context.WithCancel(context.Background())
 	for _, l := range d.loops {
-		d.startLoop(l)
+		for _, c := range l.withRetries() {
+			d.startLoop(c)
+		}
 	}
 	d.mu.Unlock()
 
@@ -328,10 +381,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.mu.Lock()
 	d.runCtx = nil
 	for _, l := range d.loops {
-		l.signalStop()
+		for _, c := range l.withRetries() {
+			c.signalStop()
+		}
 	}
 	for _, l := range d.loops {
-		l.awaitStop()
+		for _, c := range l.withRetries() {
+			c.awaitStop()
+		}
 	}
 	d.mu.Unlock()
 	d.loopsWG.Wait()

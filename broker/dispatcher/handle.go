@@ -30,8 +30,9 @@ const (
 const progressEvery = 5 * time.Second
 
 // handle delivers one message and settles it: Ack when delivered, filtered out, meant
-// for another trigger, or dead-lettered; NakWithDelay to retry; Nak to hand it back
-// on a forced stop.
+// for another trigger, dead-lettered, or moved to the trigger's retry lane to be
+// retried; NakWithDelay to retry when the lane cannot take it; Nak to hand it back on
+// a forced stop.
 func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *progress) {
 	st := l.state.Load()
 	logger := l.d.logger
@@ -40,6 +41,27 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 		logger.Error("reading message metadata, terminating message", zap.String("trigger", st.key()), zap.Error(err))
 		_ = msg.Term()
 		return
+	}
+	// attempt numbers this delivery of the event; origin is its sequence on the broker
+	// subject. On a retry lane both come from the message.
+	attempt, origin := int(meta.NumDelivered), meta.Sequence.Stream
+	var failure outcome
+	retryingDeadLetter := false
+	if l.lane {
+		r, err := bus.ReadRetry(msg.Headers())
+		if err != nil {
+			logger.Error("reading a retried event", zap.String("trigger", st.key()), zap.Uint64("seq", meta.Sequence.Stream), zap.Error(err))
+			l.toStream(ctx, st, msg, meta, attempt, origin, nil, outcome{err: fmt.Errorf("reading a retried event: %w", err)})
+			return
+		}
+		if wait := time.Until(r.At); wait > 0 {
+			_ = msg.NakWithDelay(wait)
+			return
+		}
+		attempt, origin = r.Attempt, r.Origin
+		if r.DeadLettering {
+			failure, retryingDeadLetter = outcome{code: r.Code, err: errors.New(r.Error)}, true
+		}
 	}
 	replayTo := msg.Headers().Get(bus.HeaderReplayTo)
 	if replayTo != "" && replayTo != st.key() {
@@ -50,15 +72,16 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 	if err != nil {
 		// Undecodable, it cannot be delivered, but it is kept: as a dead letter.
 		logger.Error("decoding stored event", zap.String("trigger", st.key()), zap.Uint64("seq", meta.Sequence.Stream), zap.Error(err))
-		l.toStream(ctx, st, msg, meta, nil, outcome{err: fmt.Errorf("decoding stored event: %w", err)})
+		l.toStream(ctx, st, msg, meta, attempt, origin, nil, outcome{err: fmt.Errorf("decoding stored event: %w", err)})
 		return
 	}
 	keep.start(msg, min(st.ackWait/3, progressEvery))
 	defer keep.stop()
-	attempt := int(meta.NumDelivered)
 
 	l.mu.Lock()
-	failure, retryingDeadLetter := l.deadLetters[meta.Sequence.Stream]
+	if remembered, ok := l.deadLetters[meta.Sequence.Stream]; ok {
+		failure, retryingDeadLetter = remembered, true
+	}
 	delete(l.deadLetters, meta.Sequence.Stream)
 	l.mu.Unlock()
 	if !retryingDeadLetter && attempt > st.Delivery.attempts() {
@@ -77,7 +100,7 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 	}
 	wire.RemoveTTL(ev)
 	if retryingDeadLetter {
-		l.deadLetter(ctx, st, msg, meta, ev, failure)
+		l.deadLetter(ctx, st, msg, meta, attempt, origin, ev, failure)
 		return
 	}
 
@@ -111,20 +134,22 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 	if retryable(out.code) && attempt < st.Delivery.attempts() {
 		logger.Debug("delivery failed, retrying", zap.String("trigger", st.key()), zap.String("id", ev.ID()),
 			zap.Int("attempt", attempt), zap.Int("code", out.code), zap.Error(out.err))
-		_ = msg.NakWithDelay(st.Delivery.retryDelay(attempt, out))
+		delay := st.Delivery.retryDelay(attempt, out)
+		if !l.toRetryLane(ctx, st, msg, bus.Retry{Attempt: attempt + 1, At: time.Now().Add(delay), Origin: origin}) {
+			_ = msg.NakWithDelay(delay)
+		}
 		return
 	}
-	l.deadLetter(ctx, st, msg, meta, ev, out)
+	l.deadLetter(ctx, st, msg, meta, attempt, origin, ev, out)
 }
 
 // deadLetter sends an undeliverable event to the trigger's dead-letter sink with the
 // Knative error extensions; without a sink, or once the sink failed its attempts too,
 // the event goes to the broker's dead-letter stream. An event is never dropped.
-func (l *consumerLoop) deadLetter(ctx context.Context, st *triggerState, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *cloudevents.Event, failure outcome) {
+func (l *consumerLoop) deadLetter(ctx context.Context, st *triggerState, msg jetstream.Msg, meta *jetstream.MsgMetadata, attempt int, origin uint64, ev *cloudevents.Event, failure outcome) {
 	dls := st.Delivery.DeadLetterSink
-	attempt := int(meta.NumDelivered)
 	if dls == nil || attempt > st.Delivery.maxDeliver() {
-		l.toStream(ctx, st, msg, meta, ev, failure)
+		l.toStream(ctx, st, msg, meta, attempt, origin, ev, failure)
 		return
 	}
 	logger := l.d.logger.With(zap.String("trigger", st.key()), zap.String("id", ev.ID()),
@@ -152,19 +177,24 @@ func (l *consumerLoop) deadLetter(ctx context.Context, st *triggerState, msg jet
 		_ = msg.Nak()
 		return
 	}
-	l.remember(meta, failure)
 	if attempt < st.Delivery.maxDeliver() {
 		logger.Info("dead-letter sink failed, retrying", zap.Int("attempt", attempt), zap.NamedError("sinkError", out.err))
 	} else {
 		logger.Info("dead-letter sink failed on its last attempt, keeping the event in the dead-letter stream", zap.NamedError("sinkError", out.err))
 	}
-	_ = msg.NakWithDelay(st.Delivery.retryDelay(attempt, out))
+	delay := st.Delivery.retryDelay(attempt, out)
+	if l.toRetryLane(ctx, st, msg, bus.Retry{Attempt: attempt + 1, At: time.Now().Add(delay), Origin: origin,
+		DeadLettering: true, Code: failure.code, Error: failure.describe()}) {
+		return
+	}
+	l.remember(meta, failure)
+	_ = msg.NakWithDelay(delay)
 }
 
 // toStream stores an undeliverable event in the broker's dead-letter stream, where
 // `flint dlq` lists and replays it, then acknowledges it. ev is nil when the stored event
 // could not be decoded. When storing fails the event is retried later, never dropped.
-func (l *consumerLoop) toStream(ctx context.Context, st *triggerState, msg jetstream.Msg, meta *jetstream.MsgMetadata, ev *cloudevents.Event, failure outcome) {
+func (l *consumerLoop) toStream(ctx context.Context, st *triggerState, msg jetstream.Msg, meta *jetstream.MsgMetadata, attempt int, origin uint64, ev *cloudevents.Event, failure outcome) {
 	logger := l.d.logger.With(zap.String("trigger", st.key()), zap.Int("code", failure.code), zap.String("error", failure.describe()))
 	if ev != nil {
 		logger = logger.With(zap.String("id", ev.ID()), zap.String("source", ev.Source()))
@@ -173,11 +203,11 @@ func (l *consumerLoop) toStream(ctx context.Context, st *triggerState, msg jetst
 		Namespace:  st.Namespace,
 		Broker:     st.Broker,
 		Trigger:    st.Name,
-		BrokerSeq:  meta.Sequence.Stream,
+		BrokerSeq:  origin,
 		Subscriber: st.Subscriber.String(),
 		Code:       failure.code,
 		Error:      failure.describe(),
-		Attempts:   min(int(meta.NumDelivered), st.Delivery.attempts()),
+		Attempts:   min(attempt, st.Delivery.attempts()),
 		Data:       msg.Data(),
 	}
 	pctx, cancel := context.WithTimeout(ctx, l.d.cfg.PublishTimeout)

@@ -38,6 +38,12 @@ func (t *Trigger) key() string { return t.Namespace + "/" + t.Name }
 
 func (t *Trigger) consumerName() string { return bus.ConsumerName(t.Namespace, t.Name, t.UID) }
 
+func (t *Trigger) retryConsumerName() string {
+	return bus.RetryConsumerName(t.Namespace, t.Name, t.UID)
+}
+
+func (t *Trigger) retrySubject() string { return bus.RetrySubject(t.Namespace, t.Broker, t.Name) }
+
 func (t *Trigger) stream() string { return bus.StreamName(t.Namespace, t.Broker) }
 
 func (t *Trigger) subject() string { return bus.Subject(t.Namespace, t.Broker) }
@@ -75,6 +81,27 @@ func (s *triggerState) consumerConfig(concurrency int) jetstream.ConsumerConfig 
 		MaxDeliver:    -1,
 		MaxAckPending: concurrency,
 		FilterSubject: s.subject(),
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+	}
+}
+
+// retryConsumerConfig is the durable pull consumer of a trigger's retry lane: the
+// events it failed to deliver, each stored again on RetrySubject with the time its
+// backoff ends. It hands out at most pending of them at once (waiting for their time,
+// or being delivered); the others wait in the stream. More of them than workers are
+// handed out, so a fetched event may wait for a worker unreported: AckWait allows for
+// two attempts' timeouts beside the trigger's AckWait. DeliverPolicy All: an event
+// moved to the lane before the consumer was re-created is retried all the same.
+func (s *triggerState) retryConsumerConfig(pending int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       s.retryConsumerName(),
+		Description:   "flint retries of trigger " + s.key(),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.ackWait + 2*s.timeout,
+		MaxDeliver:    -1,
+		MaxAckPending: pending,
+		FilterSubject: s.retrySubject(),
 		ReplayPolicy:  jetstream.ReplayInstantPolicy,
 	}
 }

@@ -54,7 +54,7 @@ func PublishDeadLetter(ctx context.Context, js jetstream.JetStream, d DeadLetter
 		h.Set(HeaderErrorCode, strconv.Itoa(d.Code))
 	}
 	if d.Error != "" {
-		h.Set(HeaderError, d.Error)
+		h.Set(HeaderError, oneLine(d.Error))
 	}
 	h.Set(HeaderAttempts, strconv.Itoa(d.Attempts))
 	msg := &nats.Msg{Subject: DeadLetterSubject(d.Namespace, d.Broker, d.Trigger), Header: h, Data: d.Data}

@@ -42,11 +42,32 @@ const KeeperConsumer = "keeper"
 // ConsumerName is the durable consumer of a trigger. The UID, when known, tells a
 // re-created trigger of the same name apart from its predecessor.
 func ConsumerName(namespace, trigger, uid string) string {
+	return limit(consumerBase(namespace, trigger, uid))
+}
+
+// RetryConsumerName is the durable consumer of a trigger's retry lane (RetrySubject).
+// It starts with ConsumerPrefix too, so a stale one is swept with the trigger's.
+func RetryConsumerName(namespace, trigger, uid string) string {
+	return limit(consumerBase(namespace, trigger, uid) + "__retries")
+}
+
+func consumerBase(namespace, trigger, uid string) string {
 	name := ConsumerPrefix + namespace + "__" + token(trigger)
 	if uid != "" {
 		name += "__" + token(uid)
 	}
-	return limit(name)
+	return name
+}
+
+// RetrySubjects is the subject filter of the retry lanes of a broker's triggers.
+func RetrySubjects(namespace, broker string) string {
+	return "flint.retry." + namespace + "." + token(broker) + ".*"
+}
+
+// RetrySubject is the subject of a trigger's retry lane: the events it failed to
+// deliver and tries again once their backoff has passed.
+func RetrySubject(namespace, broker, trigger string) string {
+	return "flint.retry." + namespace + "." + token(broker) + "." + token(trigger)
 }
 
 // DeadLetterStreamName is the JetStream stream that keeps the dead letters of a

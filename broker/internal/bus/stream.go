@@ -51,7 +51,8 @@ func (o StreamOptions) withDefaults() StreamOptions {
 }
 
 // StreamConfig is the JetStream configuration of a broker's stream: file storage, the
-// events' subject (and KeepSubject for the dispatcher's markers), interest retention (an event is removed once every trigger consumer
+// events' subject (with KeepSubject for the dispatcher's markers and RetrySubjects for
+// its retry lanes), interest retention (an event is removed once every trigger consumer
 // acknowledged it, delivered or dead-lettered) and a size cap with DiscardNew, so a
 // full stream refuses new events rather than dropping stored ones.
 func StreamConfig(namespace, broker string, o StreamOptions) jetstream.StreamConfig {
@@ -59,7 +60,7 @@ func StreamConfig(namespace, broker string, o StreamOptions) jetstream.StreamCon
 	return jetstream.StreamConfig{
 		Name:        StreamName(namespace, broker),
 		Description: "flint broker " + namespace + "/" + broker,
-		Subjects:    []string{Subject(namespace, broker), KeepSubject(namespace, broker)},
+		Subjects:    []string{Subject(namespace, broker), KeepSubject(namespace, broker), RetrySubjects(namespace, broker)},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.InterestPolicy,
 		Discard:     jetstream.DiscardNew,
