@@ -33,7 +33,7 @@ type consumerLoop struct {
 	config   atomic.Pointer[jetstream.ConsumerConfig]
 	state    atomic.Pointer[triggerState]
 	// workers is the most deliveries that run at once (Config.Concurrency, or
-	// RetryConcurrency for a lane); pull is how many events one pull asks for.
+	// RetryConcurrency for a lane); pull is how many events the subscription buffers.
 	workers, pull int
 	// lane marks the loop of a trigger's retry lane.
 	lane bool
@@ -62,7 +62,7 @@ func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConf
 		deadLetters: make(map[uint64]outcome),
 	}
 	if lane {
-		l.workers, l.pull = d.cfg.RetryConcurrency, min(d.cfg.RetryConcurrency, 256)
+		l.workers, l.pull = d.cfg.RetryConcurrency, min(d.cfg.RetryPending, 256)
 	}
 	l.state.Store(st)
 	l.config.Store(&cfg)
@@ -134,10 +134,12 @@ func (l *consumerLoop) run(ctx context.Context) {
 // on up to Concurrency workers, started as the load needs them and kept until the
 // subscription ends, so a busy trigger starts no goroutine per event. The handler
 // blocks until a worker is free, which holds back further pulls: that is the
-// backpressure. A retry lane hands an event that is not due yet back until its time
-// (NakWithDelay) without waiting for a worker. On ctx done the subscription is
-// drained and events fetched but not started are handed back with a Nak, so another
-// dispatcher gets them at once.
+// backpressure. A retry lane's handler never blocks: it hands an event that is not
+// due yet back until its time (NakWithDelay), and gives a due one to a goroutine of its
+// own that reports progress while it waits for one of the lane's delivery slots
+// (retryOne), so no event the lane fetched waits unreported, however many are due at
+// once. On ctx done the subscription is drained and events fetched but not started
+// are handed back with a Nak, so another dispatcher gets them at once.
 func (l *consumerLoop) consume(ctx context.Context) error {
 	cons, err := l.d.js.Consumer(ctx, l.stream, l.consumer)
 	if err != nil {
@@ -148,6 +150,7 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 	quit := make(chan struct{})
 	defer close(quit)
 	started := 0 // workers; only the handler, which JetStream calls one message at a time, counts them
+	slots := make(chan struct{}, l.workers)
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
 		if ctx.Err() != nil {
 			// Stopping: fetched but not started, handed back at once.
@@ -159,6 +162,9 @@ func (l *consumerLoop) consume(ctx context.Context) error {
 				_ = msg.NakWithDelay(wait)
 				return
 			}
+			l.d.deliveries.Add(1)
+			go l.retryOne(msg, slots, quit)
+			return
 		}
 		select {
 		case work <- msg: // an idle worker took it
@@ -219,6 +225,24 @@ func (l *consumerLoop) worker(msg jetstream.Msg, work <-chan jetstream.Msg, quit
 			return
 		}
 	}
+}
+
+// retryOne delivers a due event of a retry lane once one of the lane's delivery slots
+// is free, reporting progress while it waits; it hands the event back if the
+// subscription ends first.
+func (l *consumerLoop) retryOne(msg jetstream.Msg, slots chan struct{}, quit <-chan struct{}) {
+	defer l.d.deliveries.Done()
+	keep := newProgress()
+	keep.start(msg, min(l.state.Load().ackWait/3, progressEvery))
+	select {
+	case slots <- struct{}{}:
+	case <-quit:
+		keep.stop()
+		_ = msg.Nak()
+		return
+	}
+	defer func() { <-slots }()
+	l.handle(l.d.deliverCtx, msg, keep)
 }
 
 // needsRecreate reports whether a Consume error means the consumer or its pulls are gone,

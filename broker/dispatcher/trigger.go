@@ -88,17 +88,16 @@ func (s *triggerState) consumerConfig(concurrency int) jetstream.ConsumerConfig 
 // retryConsumerConfig is the durable pull consumer of a trigger's retry lane: the
 // events it failed to deliver, each stored again on RetrySubject with the time its
 // backoff ends. It hands out at most pending of them at once (waiting for their time,
-// or being delivered); the others wait in the stream. More of them than workers are
-// handed out, so a fetched event may wait for a worker unreported: AckWait allows for
-// two attempts' timeouts beside the trigger's AckWait. DeliverPolicy All: an event
-// moved to the lane before the consumer was re-created is retried all the same.
+// waiting for a delivery slot, or being delivered); the others wait in the stream.
+// DeliverPolicy All: an event moved to the lane before the consumer was re-created is
+// retried all the same.
 func (s *triggerState) retryConsumerConfig(pending int) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       s.retryConsumerName(),
 		Description:   "flint retries of trigger " + s.key(),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       s.ackWait + 2*s.timeout,
+		AckWait:       s.ackWait,
 		MaxDeliver:    -1,
 		MaxAckPending: pending,
 		FilterSubject: s.retrySubject(),
