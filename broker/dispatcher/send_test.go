@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -158,5 +159,30 @@ func TestRetryDelayHonoursRetryAfter(t *testing.T) {
 	d.RetryAfterMax = 0
 	if got := d.retryDelay(1, outcome{retryAfter: time.Minute}); got != time.Second {
 		t.Errorf("retryDelay ignoring Retry-After = %s, want 1s", got)
+	}
+}
+
+// A failure's description quotes the first line of a text answer, the reason a
+// subscriber gives, and nothing of a binary one.
+func TestDescribeQuotesTextReason(t *testing.T) {
+	t.Parallel()
+	failed := errors.New("posting to http://s: status 422")
+	tests := []struct {
+		name string
+		out  outcome
+		want string
+	}{
+		{name: "no body", out: outcome{code: 422, err: failed}, want: "posting to http://s: status 422"},
+		{name: "text reason", out: outcome{code: 422, err: failed, body: []byte("trigger t: http.payload[0]: path does not exist\nmore\n")},
+			want: "posting to http://s: status 422: trigger t: http.payload[0]: path does not exist"},
+		{name: "binary body", out: outcome{code: 500, err: failed, body: []byte{0xff, 0xfe, 0x00, 0x01}}, want: "posting to http://s: status 422"},
+		{name: "reason already in the error", out: outcome{code: 500, err: errors.New("in-process subscriber: boom"), body: []byte("boom")},
+			want: "in-process subscriber: boom"},
+		{name: "delivered", out: outcome{code: 202}, want: ""},
+	}
+	for _, tc := range tests {
+		if got := tc.out.describe(); got != tc.want {
+			t.Errorf("%s: describe() = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
