@@ -49,6 +49,9 @@ type Config struct {
 	DefaultDelivery *duckv1.DeliverySpec
 	// PublishTimeout bounds the wait for JetStream to store an event or reply; default 5 s.
 	PublishTimeout time.Duration
+	// StoreTimeout bounds how long the ingress keeps sending an event JetStream did not
+	// answer (same de-duplication key) before it answers 504; default 20 s.
+	StoreTimeout time.Duration
 	// AckWait is how soon events in flight in a dispatcher that crashed are handed out
 	// again; running deliveries report progress, so it does not bound their time;
 	// default 8 s.
@@ -140,6 +143,7 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 	dp.ingress = ingress.New(dp.registry, pub, ingress.Config{
 		MaxEventSize:   cfg.MaxEventSize,
 		PublishTimeout: cfg.PublishTimeout,
+		StoreTimeout:   cfg.StoreTimeout,
 		DefaultTTL:     cfg.DefaultTTL,
 	}, logger.Named("ingress"))
 	dp.handler = dp.ingress

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -14,7 +15,17 @@ var (
 	// encoded (the event data, or the stored event with its attributes, over
 	// the broker's limit): sending the same request again cannot succeed.
 	ErrEventTooLarge = errors.New("event too large")
+	// ErrNotConfirmed means the broker did not confirm the event before the
+	// deadline: it may be stored, and it may still fire. Every other failure
+	// of an Emitter means the event was not stored.
+	ErrNotConfirmed = errors.New("the broker did not confirm the event in time")
 )
+
+// NotConfirmed is the error of an Emitter whose broker did not answer before
+// the deadline, so the event may be stored: it matches ErrNotConfirmed and err.
+func NotConfirmed(err error) error {
+	return fmt.Errorf("%w: %w", ErrNotConfirmed, err)
+}
 
 // RetryAfter is the Retry-After, in seconds, of a push source's 503: the
 // broker did not store the event (its store full, or out of reach), and a
@@ -45,7 +56,10 @@ func (e *tooLargeError) Error() string {
 func (e *tooLargeError) Unwrap() []error { return []error{ErrEventTooLarge, e.err} }
 
 // replyFor is the status and the plain-text answer of a push request whose
-// event emit did not store, and the Retry-After to send with it (0: none).
+// event emit did not store, and the Retry-After to send with it (0: none):
+// 413 for an event too large, 504 when it may be stored (no Retry-After: a
+// retry of an event without a natural id would store a second one), else 503
+// with Retry-After, as the event surely was not stored.
 func replyFor(err error) (status int, msg string, retryAfter int) {
 	var tooLarge *tooLargeError
 	switch {
@@ -53,6 +67,8 @@ func replyFor(err error) (status int, msg string, retryAfter int) {
 		return http.StatusRequestEntityTooLarge, tooLarge.reason, 0
 	case errors.Is(err, ErrEventTooLarge):
 		return http.StatusRequestEntityTooLarge, ErrEventTooLarge.Error(), 0
+	case errors.Is(err, ErrNotConfirmed):
+		return http.StatusGatewayTimeout, "event not confirmed in time: it may have been recorded", 0
 	}
 	return http.StatusServiceUnavailable, "failed to record event", RetryAfter
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -125,16 +126,48 @@ func (h *Handler) checkStoredSize(ev *cloudevents.Event) error {
 	return nil
 }
 
-// store publishes ev on subject, waiting at most PublishTimeout for the acknowledgement.
+// store publishes ev on subject, waiting at most PublishTimeout for each
+// acknowledgement. A publish left unanswered (bus.ErrNotAcknowledged) is sent again with
+// the same de-duplication key until JetStream answers or StoreTimeout (or ctx) ends, so
+// a short NATS outage delays the answer instead of failing it. The result is nil once
+// JetStream stored the event (or had stored it already), ErrUnconfirmed when no attempt
+// was answered before the deadline and one may have been stored, and another error only
+// when the event is surely not stored.
 func (h *Handler) store(ctx context.Context, subject string, ev *cloudevents.Event) error {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.StoreTimeout)
 	defer cancel()
-	err := h.pub.Publish(ctx, subject, ev)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, bus.ErrTooLarge):
-		return fmt.Errorf("storing event %s: %w: %w", ev.ID(), ErrTooLarge, err)
+	var unanswered error // the last attempt that may have been stored
+	wait := retryWait
+	for attempt := 1; ; attempt++ {
+		actx, acancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
+		err := h.pub.Publish(actx, subject, ev)
+		acancel()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, bus.ErrTooLarge):
+			return fmt.Errorf("storing event %s: %w: %w", ev.ID(), ErrTooLarge, err)
+		case errors.Is(err, bus.ErrNotAcknowledged):
+			unanswered = err
+		case unanswered == nil:
+			// Surely not stored, and no earlier attempt may have been.
+			return fmt.Errorf("storing event %s: %w", ev.ID(), err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("storing event %s, %d attempts: %w: %w", ev.ID(), attempt, ErrUnconfirmed, unanswered)
+		case <-t.C:
+		}
+		wait = min(2*wait, maxRetryWait)
 	}
-	return fmt.Errorf("storing event %s: %w", ev.ID(), err)
 }
+
+// The pause before publishing an unanswered event again, doubling up to maxRetryWait:
+// an acknowledgement that times out has waited already, but a dropped connection
+// fails every pending publish at once.
+const (
+	retryWait    = 50 * time.Millisecond
+	maxRetryWait = time.Second
+)

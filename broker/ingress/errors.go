@@ -22,9 +22,13 @@ var (
 	ErrInvalidEvent = errors.New("invalid CloudEvent")
 	// ErrTTLExpired means the event's knativebrokerttl is spent: it looped too often.
 	ErrTTLExpired = errors.New("knativebrokerttl expired, event dropped")
-	// ErrUnavailable means JetStream did not acknowledge the event, or the broker's store
-	// is full (bus.ErrStoreFull); retry later.
+	// ErrUnavailable means the event is not stored: JetStream refused it or could not
+	// be reached, or the broker's store is full (bus.ErrStoreFull); retry later.
 	ErrUnavailable = errors.New("event store unavailable, retry later")
+	// ErrUnconfirmed means JetStream did not answer before the store's deadline: the
+	// event may be stored, and sending it again with the same source and id stores it
+	// once.
+	ErrUnconfirmed = errors.New("event store did not confirm the event in time; it may be stored, resend it with the same id")
 )
 
 // statusFor is the HTTP status of a failed request.
@@ -38,6 +42,8 @@ func statusFor(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrTooLarge), errors.Is(err, bus.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrUnconfirmed):
+		return http.StatusGatewayTimeout
 	case errors.Is(err, ErrUnavailable), errors.Is(err, bus.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	}

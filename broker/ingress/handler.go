@@ -1,6 +1,7 @@
 // Package ingress is the broker's HTTP front door: it accepts CloudEvents posted to
 // /<namespace>/<broker> in binary or structured mode and answers 202 only once JetStream
-// has stored the event.
+// has stored the event, 503 when it surely did not, and 504 when JetStream did not
+// answer in time and the event may be stored.
 package ingress
 
 import (
@@ -27,6 +28,7 @@ import (
 const (
 	DefaultMaxEventSize   = 1 << 20
 	DefaultPublishTimeout = 5 * time.Second
+	DefaultStoreTimeout   = 20 * time.Second
 )
 
 // Publisher stores an event on a subject and returns once it is durably stored.
@@ -38,8 +40,12 @@ type Publisher interface {
 type Config struct {
 	// MaxEventSize is the largest accepted request body in bytes; default 1 MiB.
 	MaxEventSize int64
-	// PublishTimeout bounds the wait for JetStream's acknowledgement; default 5 s.
+	// PublishTimeout bounds the wait for one acknowledgement from JetStream; default 5 s.
 	PublishTimeout time.Duration
+	// StoreTimeout bounds the whole store of one event, unanswered publishes sent
+	// again included; past it the answer is 504 (ErrUnconfirmed); default 20 s, below
+	// a source's 30 s per attempt, so that a source hears the 504 and resends.
+	StoreTimeout time.Duration
 	// DefaultTTL is the knativebrokerttl given to events that carry none; default 255.
 	DefaultTTL int32
 	// MaxStoredSize is the largest event in its stored form, attributes included, in
@@ -63,6 +69,9 @@ func New(registry *Registry, pub Publisher, cfg Config, logger *zap.Logger) *Han
 	}
 	if cfg.PublishTimeout <= 0 {
 		cfg.PublishTimeout = DefaultPublishTimeout
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = max(DefaultStoreTimeout, cfg.PublishTimeout)
 	}
 	if cfg.MaxStoredSize <= 0 {
 		cfg.MaxStoredSize = cfg.MaxEventSize + storedHeadroom

@@ -79,12 +79,16 @@ func (e notRetryable) Unwrap() []error { return []error{e.err, dispatcher.ErrNot
 // source's broker through the data plane, as the ingress would, and returns once
 // JetStream acknowledged it. An event the broker refuses for its size is
 // sources.TooLarge, with the ingress's account as its reason, as a 413 of the
-// ingress is over HTTP.
+// ingress is over HTTP, and one JetStream did not confirm in time (it may be
+// stored) is sources.NotConfirmed, as a 504 of the ingress is.
 func localSink(dp *broker.DataPlane, namespace, brokerName string) host.Sink {
 	return func(ctx context.Context, ev cloudevents.Event) error {
 		if err := dp.Publish(ctx, namespace, brokerName, &ev); err != nil {
 			if errors.Is(err, ingress.ErrTooLarge) {
 				return sources.TooLarge(err.Error(), fmt.Errorf("emitting event %s to broker %s/%s: %w", ev.ID(), namespace, brokerName, err))
+			}
+			if errors.Is(err, ingress.ErrUnconfirmed) {
+				return sources.NotConfirmed(fmt.Errorf("emitting event %s to broker %s/%s: %w", ev.ID(), namespace, brokerName, err))
 			}
 			return fmt.Errorf("emitting event %s to broker %s/%s: %w", ev.ID(), namespace, brokerName, err)
 		}

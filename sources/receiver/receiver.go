@@ -352,7 +352,11 @@ func (r *Receiver) Run(ctx context.Context) error {
 			_ = ln.Close()
 		}
 	}
-	base := context.WithoutCancel(ctx)
+	// Requests outlive ctx while the servers drain; hardStop ends the work they
+	// detached from their connections once the drain gives up.
+	hardStop, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
+	base := context.WithValue(context.WithoutCancel(ctx), hardStopKey{}, hardStop)
 	for _, p := range ports {
 		tlsConfig, err := p.prepare(ctx, r.opts.Secrets)
 		if err != nil {
@@ -416,13 +420,15 @@ func (r *Receiver) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
-	r.shutdown(servers)
+	r.shutdown(servers, giveUp)
 	wg.Wait()
 	return runErr
 }
 
-// shutdown stops every server gracefully, closing those that outlive the timeout.
-func (r *Receiver) shutdown(servers []*http.Server) {
+// shutdown stops every server gracefully; when the timeout ends first, it calls
+// giveUp, which ends the work requests detached from their connections, and
+// closes the connections.
+func (r *Receiver) shutdown(servers []*http.Server, giveUp context.CancelFunc) {
 	sctx, cancel := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
 	defer cancel()
 	for _, srv := range servers {
@@ -434,6 +440,7 @@ func (r *Receiver) shutdown(servers []*http.Server) {
 		wg.Go(func() {
 			if err := srv.Shutdown(sctx); err != nil {
 				r.log.Warnw("receiver did not drain in time; closing connections", "error", err)
+				giveUp()
 				_ = srv.Close()
 			}
 		})

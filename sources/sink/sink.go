@@ -127,19 +127,27 @@ func (s *Sink) URL() string { return s.target }
 // Emit posts ev to the sink and returns nil only when the sink answered 2xx.
 // Connection errors, 5xx and 429 are retried with a doubling backoff while ctx
 // allows; the event keeps its id, so the broker drops a duplicate delivery. A
-// 413 is sources.TooLarge, with the sink's answer as its reason. Emit
-// matches host.Sink.
+// 413 is sources.TooLarge, with the sink's answer as its reason. When an
+// attempt may have reached the broker unanswered (no answer after the request
+// was sent, a 504 or another 5xx than 503) and none answered since, the
+// failure is sources.NotConfirmed: the event may be stored. Emit matches
+// host.Sink.
 func (s *Sink) Emit(ctx context.Context, ev cloudevents.Event) error {
 	wait := s.backoff
+	maybeStored := false
 	for attempt := 0; ; attempt++ {
 		err := s.post(ctx, &ev)
 		if err == nil {
 			return nil
 		}
+		maybeStored = maybeStored || !surelyNotStored(err)
 		if attempt >= s.retries || !retryable(err) || ctx.Err() != nil {
 			err = fmt.Errorf("emitting event %s to %s (attempt %d): %w", ev.ID(), s.target, attempt+1, err)
 			if se := (*StatusError)(nil); errors.As(err, &se) && se.Code == http.StatusRequestEntityTooLarge {
 				return sources.TooLarge(tooLargeReason(se), err)
+			}
+			if maybeStored {
+				return sources.NotConfirmed(err)
 			}
 			return err
 		}
@@ -147,7 +155,11 @@ func (s *Sink) Emit(ctx context.Context, ev cloudevents.Event) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("emitting event %s to %s (attempt %d): %w", ev.ID(), s.target, attempt+1, errors.Join(err, ctx.Err()))
+			err = fmt.Errorf("emitting event %s to %s (attempt %d): %w", ev.ID(), s.target, attempt+1, errors.Join(err, ctx.Err()))
+			if maybeStored {
+				return sources.NotConfirmed(err)
+			}
+			return err
 		case <-t.C:
 		}
 		wait *= 2
@@ -187,6 +199,18 @@ func tooLargeReason(se *StatusError) string {
 		return r
 	}
 	return sources.ErrEventTooLarge.Error()
+}
+
+// surelyNotStored reports whether a failed attempt surely did not store the
+// event: the sink answered it with a 4xx, a 503 (the broker's "not stored")
+// or a 429, or the request never left (no connection could be made).
+func surelyNotStored(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code < 500 || se.Code == http.StatusServiceUnavailable
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // retryable reports whether a failed attempt may succeed when repeated: a

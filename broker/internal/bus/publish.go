@@ -28,6 +28,13 @@ var (
 	// store limit: nothing stored was dropped, and the event is accepted again once
 	// deliveries free space. It also matches ErrUnavailable.
 	ErrStoreFull = fmt.Errorf("%w: event store full", ErrUnavailable)
+	// ErrNotAcknowledged means the event was handed to NATS but no answer came: the
+	// acknowledgement timed out, the connection dropped while it was awaited, or the
+	// caller stopped waiting. The event may be stored, or may still be, from the
+	// client's reconnect buffer; publishing it again is safe, as its source+id is its
+	// de-duplication key. It also matches ErrUnavailable. Every other failure means the
+	// event was not stored.
+	ErrNotAcknowledged = fmt.Errorf("%w: no acknowledgement, the event may be stored", ErrUnavailable)
 )
 
 // JetStream error codes that mean "no space for this message".
@@ -59,7 +66,9 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 
 // Publish stores ev on subject with its source+id as de-duplication key and waits for
 // the acknowledgement; ctx bounds the wait. A duplicate within the window is success.
-// Publishing is asynchronous underneath, so concurrent calls share round trips.
+// Publishing is asynchronous underneath, so concurrent calls share round trips. A
+// failure once the event was handed to NATS matches ErrNotAcknowledged unless
+// JetStream answered it (no stream, a refusal such as a full store).
 func (p *Publisher) Publish(ctx context.Context, subject string, ev *cloudevents.Event) error {
 	bp := p.bufs.Get().(*[]byte)
 	body, err := wire.Append((*bp)[:0], ev)
@@ -84,11 +93,23 @@ func (p *Publisher) Publish(ctx context.Context, subject string, ev *cloudevents
 		return nil
 	case err := <-fut.Err():
 		p.bufs.Put(bp)
-		return classify(subject, err)
+		if answered(err) {
+			return classify(subject, err)
+		}
+		return fmt.Errorf("publishing to %s: %w: %w", subject, ErrNotAcknowledged, err)
 	case <-ctx.Done():
 		// The library may still resend msg; its buffer is left to the garbage collector.
-		return classify(subject, ctx.Err())
+		return fmt.Errorf("publishing to %s: %w: %w", subject, ErrNotAcknowledged, ctx.Err())
 	}
+}
+
+// answered reports whether the failure of a publish that was handed to NATS is
+// JetStream's own answer, so that the event is surely not stored: no stream took the
+// subject, or the stream refused the event. Anything else (a timeout, a dropped
+// connection, an unreadable acknowledgement) leaves the outcome unknown.
+func answered(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
 }
 
 func classify(subject string, err error) error {
