@@ -87,6 +87,9 @@ func TestEmit(t *testing.T) {
 		statuses     []int
 		wantAttempts int32
 		wantStatus   int // 0: success
+		// maybeStored: the failure says the event may be stored
+		// (sources.ErrNotConfirmed), as an attempt was not answered "not stored".
+		maybeStored bool
 	}{
 		{name: "202 accepted", statuses: []int{202}, wantAttempts: 1},
 		{name: "200 ok", statuses: []int{200}, wantAttempts: 1},
@@ -95,6 +98,10 @@ func TestEmit(t *testing.T) {
 		{name: "503 retried then error", statuses: []int{503}, wantAttempts: 4, wantStatus: 503},
 		{name: "429 retried then error", statuses: []int{429}, wantAttempts: 4, wantStatus: 429},
 		{name: "503 then 202", statuses: []int{503, 500, 202}, wantAttempts: 3},
+		{name: "504 retried then not confirmed", statuses: []int{504}, wantAttempts: 4, wantStatus: 504, maybeStored: true},
+		{name: "504 then 503 is still not confirmed", statuses: []int{504, 503}, wantAttempts: 4, wantStatus: 503, maybeStored: true},
+		{name: "502 may be stored", statuses: []int{502}, wantAttempts: 4, wantStatus: 502, maybeStored: true},
+		{name: "504 then 202", statuses: []int{504, 202}, wantAttempts: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +139,9 @@ func TestEmit(t *testing.T) {
 			// broker's account of its limit.
 			if tooLarge := errors.Is(err, sources.ErrEventTooLarge); tooLarge != (tc.wantStatus == http.StatusRequestEntityTooLarge) {
 				t.Errorf("Emit = %v: matches sources.ErrEventTooLarge = %v", err, tooLarge)
+			}
+			if maybe := errors.Is(err, sources.ErrNotConfirmed); maybe != tc.maybeStored {
+				t.Errorf("Emit = %v: matches sources.ErrNotConfirmed = %v, want %v", err, maybe, tc.maybeStored)
 			}
 		})
 	}
@@ -190,6 +200,9 @@ func TestEmitConnectionRefused(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "attempt 3") || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("error %q should say attempt 3 and connection refused", err)
+	}
+	if errors.Is(err, sources.ErrNotConfirmed) {
+		t.Errorf("Emit = %v: a request that never left says the event may be stored", err)
 	}
 }
 

@@ -54,11 +54,15 @@ type recorder struct {
 	events   []cloudevents.Event
 	fail     map[string]bool
 	tooLarge map[string]bool
+	unsure   map[string]bool // the broker did not confirm in time
 }
 
 func (r *recorder) emit(_ context.Context, ev cloudevents.Event) error {
 	if r.fail[ev.Subject()] {
 		return errors.New("broker unavailable")
+	}
+	if r.unsure[ev.Subject()] {
+		return sources.NotConfirmed(fmt.Errorf("emitting event %s: no acknowledgement", ev.ID()))
 	}
 	if r.tooLarge[ev.Subject()] {
 		const reason = "accepting event of 1048577 bytes, limit 1048576: event too large"
@@ -192,8 +196,9 @@ func TestStatusCodes(t *testing.T) {
 		"basic":   basic,
 		"failing": entry("/failing", "POST", "0"),
 		"huge":    entry("/huge", "POST", "0"),
+		"unsure":  entry("/unsure", "POST", "0"),
 	})
-	rec := &recorder{fail: map[string]bool{"failing": true}, tooLarge: map[string]bool{"huge": true}}
+	rec := &recorder{fail: map[string]bool{"failing": true}, tooLarge: map[string]bool{"huge": true}, unsure: map[string]bool{"unsure": true}}
 	const deeper = "; the event data holds the body one level deeper, and sensors take data nested at most 1000 levels"
 	deps := sources.Deps{Secrets: secrets(map[string]string{"hook/token": "s3cret", "basic/user": "ann", "basic/pass": "pw"})}
 	r := start(t, es, deps, rec.emit)
@@ -237,6 +242,8 @@ func TestStatusCodes(t *testing.T) {
 		{name: "basic auth good", method: "POST", path: "/basic", header: http.Header{"Authorization": {"Basic YW5uOnB3"}}, body: text("x"), status: 200, reply: "success", wantEvent: "basic"},
 		{name: "basic auth bad password", method: "POST", path: "/basic", header: http.Header{"Authorization": {"Basic YW5uOnB4"}}, body: text("x"), status: 401, reply: "unauthorized", authn: `Basic realm="webhook"`},
 		{name: "emit fails", method: "POST", path: "/failing", body: text("x"), status: 503, reply: "failed to record event", retryAfter: "1"},
+		{name: "emit not confirmed in time", method: "POST", path: "/unsure", body: text("x"), status: 504,
+			reply: "event not confirmed in time: it may have been recorded"},
 		{name: "emit refused for its size", method: "POST", path: "/huge", body: text("x"), status: 413,
 			reply: "accepting event of 1048577 bytes, limit 1048576: event too large"},
 		// The event data holds the body one level deeper: a sensor takes data
