@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/net/netutil"
 	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
 
@@ -49,8 +48,9 @@ const (
 	// WriteTimeout bounds a whole exchange: reading the request, storing the
 	// event and answering.
 	WriteTimeout = 2 * time.Minute
-	// DefaultMaxConns is how many connections one port serves at once; more
-	// wait in the kernel's accept queue instead of taking file descriptors.
+	// DefaultMaxConns is how many connections one port serves at once; when
+	// all are taken, a new one takes the slot of a connection without a
+	// request or of the slowest body reader (see EvictAfter), else it waits.
 	DefaultMaxConns = 1024
 )
 
@@ -70,6 +70,8 @@ type Options struct {
 	// ShutdownTimeout bounds the drain on stop; DefaultShutdownTimeout when zero.
 	ShutdownTimeout time.Duration
 	// MaxConns caps the connections each port serves at once; DefaultMaxConns when zero.
+	// A new connection over the cap takes the slot of one doing the least (no
+	// request, or the slowest body), so slow clients cannot keep new ones out.
 	MaxConns int
 	// Port, when set, is the one port every route is served on, whatever
 	// port it names: a Knative Service routes one container port, so a
@@ -374,7 +376,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 			}
 			return pe
 		}
-		ln := netutil.LimitListener(bound, r.opts.MaxConns)
+		ln := newSlots(bound, r.opts.MaxConns, EvictAfter)
 		listeners = append(listeners, ln)
 		servers = append(servers, &http.Server{
 			Handler:           p,
@@ -387,6 +389,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 			BaseContext:       func(net.Listener) context.Context { return base },
 			ErrorLog:          zap.NewStdLog(r.log.Desugar()),
 			ConnState:         r.unstarted.track,
+			ConnContext:       withConn,
 		})
 		endpoints := slices.Sorted(maps.Keys(p.routes))
 		r.mu.Lock()

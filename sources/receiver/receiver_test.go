@@ -337,29 +337,56 @@ func TestStopClosesConnectionsWithoutRequest(t *testing.T) {
 }
 
 // TestMaxConns checks that a port serves at most MaxConns connections at
-// once: a connection that sends nothing holds the only slot, and a request
-// waits until it is gone instead of taking another file descriptor.
+// once: while a request being served holds the only slot, another waits
+// instead of taking another file descriptor; a connection that sends nothing
+// gives its slot up to a new one after EvictAfter.
 func TestMaxConns(t *testing.T) {
 	t.Parallel()
 	r := receiver.New(receiver.Options{Host: "127.0.0.1", MaxConns: 1})
-	if fe := r.Health("0"); fe != nil {
+	rt, fe := r.Route(receiver.RouteSpec{Field: "spec.webhook[busy]", Port: "0", Endpoint: "/busy"})
+	if fe != nil {
 		t.Fatal(fe)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	if _, err := rt.Attach(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.ReadAll(req.Body)
+		close(entered)
+		<-release
+		receiver.Reply(w, http.StatusOK, "done")
+	})); err != nil {
+		t.Fatal(err)
 	}
 	run(t, r)
 	addr := r.Addr("0").String()
+
+	busy := make(chan int, 1)
+	go func() {
+		code, _ := get(t, http.MethodPost, "http://"+addr+"/busy")
+		busy <- code
+	}()
+	<-entered
+	quick := &http.Client{Timeout: 4 * receiver.EvictAfter}
+	if resp, err := quick.Get("http://" + addr + "/health"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a second connection was served while a request held the only slot")
+	}
+	close(release)
+	if code := <-busy; code != http.StatusOK {
+		t.Fatalf("the request holding the slot got %d, want 200", code)
+	}
+
 	hog, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // accepted: the slot is taken
-	quick := &http.Client{Timeout: 300 * time.Millisecond}
-	if resp, err := quick.Get("http://" + addr + "/health"); err == nil {
-		resp.Body.Close()
-		t.Fatal("a second connection was served while the only slot was taken")
-	}
-	hog.Close()
+	defer hog.Close()
+	time.Sleep(2 * receiver.EvictAfter)
 	if code, _ := get(t, http.MethodGet, "http://"+addr+"/health"); code != http.StatusOK {
-		t.Fatalf("GET /health after the slot freed = %d, want 200", code)
+		t.Fatalf("GET /health while a silent connection held the slot = %d, want 200", code)
+	}
+	_ = hog.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := hog.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the silent connection read %d bytes, want it closed", n)
 	}
 }
 

@@ -207,7 +207,9 @@ func resolve(ctx context.Context, secrets secret.Resolver, ref *corev1.SecretKey
 }
 
 // ServeHTTP routes one request of the port: `/health`, 404 for an unknown
-// path, then the route's auth (401), method (405) and size (413) checks.
+// path, then the route's auth (401), method (405) and size (413) checks. An
+// HTTP/1 body that arrives slower than MinBodyRate after BodyGrace, or whose
+// connection gave up its slot to a new client, is cut and answered 408.
 func (p *port) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rt, ok := p.routes[req.URL.Path]
 	if !ok {
@@ -238,6 +240,15 @@ func (p *port) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if _, ok := req.Header["Authorization"]; ok {
 		req.Header["Authorization"] = []string{MaskedAuthorization}
+	}
+	if c := connOf(req.Context()); c != nil && req.ProtoMajor == 1 {
+		// The slot's phase follows the request: working, reading while the
+		// handler reads the body, waiting again once it answered.
+		c.to(working)
+		defer c.to(waiting)
+		g := &guard{ResponseWriter: w}
+		w = g
+		req.Body = newBodyRate(req.Body, c, g, ReadTimeout)
 	}
 	req.Body = http.MaxBytesReader(w, req.Body, rt.spec.MaxBodyBytes)
 	rt.serve(w, req)
