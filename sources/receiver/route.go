@@ -241,7 +241,9 @@ func (p *port) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if _, ok := req.Header["Authorization"]; ok {
 		req.Header["Authorization"] = []string{MaskedAuthorization}
 	}
-	if c := connOf(req.Context()); c != nil && req.ProtoMajor == 1 {
+	switch c := connOf(req.Context()); {
+	case c == nil:
+	case req.ProtoMajor == 1:
 		// The slot's phase follows the request: working, reading while the
 		// handler reads the body, waiting again once it answered.
 		c.to(working)
@@ -249,6 +251,10 @@ func (p *port) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		g := &guard{ResponseWriter: w}
 		w = g
 		req.Body = newBodyRate(req.Body, c, g, ReadTimeout)
+	default:
+		// An HTTP/2 connection multiplexes requests whose bodies share it:
+		// it keeps its slot, and the server's ReadTimeout bounds its bodies.
+		c.to(working)
 	}
 	req.Body = http.MaxBytesReader(w, req.Body, rt.spec.MaxBodyBytes)
 	rt.serve(w, req)
