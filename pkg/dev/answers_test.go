@@ -220,3 +220,33 @@ func sendAndClose(ctx context.Context, addr, id string, wait bool) (int, error) 
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }
+
+// TestWebhookResendWithIdempotencyKeyFiresOnce: a webhook caller that resends
+// a request with the same Idempotency-Key (after a 504, or an answer it lost)
+// fires once, in both wirings; another key fires again.
+func TestWebhookResendWithIdempotencyKeyFiresOnce(t *testing.T) {
+	for _, w := range wirings {
+		t.Run(w.name, func(t *testing.T) {
+			t.Setenv("TMPDIR", t.TempDir())
+			tg := newTarget(t, true, 0)
+			port := freePort(t)
+			start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP})
+			url := fmt.Sprintf("http://127.0.0.1:%d/orders", port)
+			send := func(key, id string) {
+				header := http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {key}}
+				if got := postEdge(t, url, header, []byte(`{"id":"`+id+`"}`)); got.status != http.StatusOK {
+					t.Fatalf("POST with key %s = %d %q, want 200", key, got.status, got.body)
+				}
+			}
+			send("key-1", "first")
+			send("key-1", "first")
+			send("key-1", "first")
+			send("key-2", "second")
+			waitFor(t, func() bool { return tg.count() >= 2 })
+			time.Sleep(time.Second) // a duplicate would show by now
+			if got := tg.delivered(t); got["first"] != 1 || got["second"] != 1 || len(got) != 2 {
+				t.Errorf("delivered %v, want first and second once each", got)
+			}
+		})
+	}
+}

@@ -965,3 +965,53 @@ func selfSigned(t *testing.T) (certPEM, keyPEM string, pool *x509.CertPool) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})), pool
 }
+
+// TestIdempotencyKey: an Idempotency-Key header is the event's id, so that
+// the broker stores a resent request once; without it the id is minted, and
+// a key the broker cannot take as an id is refused naming the header.
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	es := eventSource(map[string]v1alpha1.WebhookEventSource{"example": entry("/example", "POST", "0")})
+	rec := &recorder{}
+	r := start(t, es, sources.Deps{}, rec.emit)
+	c := client(t)
+	tests := []struct {
+		name   string
+		key    string
+		status int
+		reply  string
+		wantID string // "" with status 200: a minted id
+	}{
+		{name: "a key is the id", key: "orders/notify/dep:0123", status: 200, reply: "success", wantID: "orders/notify/dep:0123"},
+		{name: "no key", status: 200, reply: "success"},
+		{name: "at the length limit", key: strings.Repeat("k", webhook.MaxIdempotencyKey), status: 200, reply: "success",
+			wantID: strings.Repeat("k", webhook.MaxIdempotencyKey)},
+		{name: "too long", key: strings.Repeat("k", webhook.MaxIdempotencyKey+1), status: 400,
+			reply: "Idempotency-Key of 256 bytes, limit 255"},
+		{name: "a space", key: "a b", status: 400, reply: "Idempotency-Key holds a space or a control character"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: each case owns the recorder while it runs.
+			header := http.Header{}
+			if tc.key != "" {
+				header.Set("Idempotency-Key", tc.key)
+			}
+			got := do(t, c, "POST", r.url("0", "/example"), header, strings.NewReader(`{"a":1}`))
+			if got.status != tc.status || got.body != tc.reply {
+				t.Fatalf("got %d %q, want %d %q", got.status, got.body, tc.status, tc.reply)
+			}
+			evs := rec.take()
+			switch {
+			case tc.status != 200 && len(evs) != 0:
+				t.Errorf("stored %d events, want none", len(evs))
+			case tc.status == 200 && len(evs) != 1:
+				t.Fatalf("stored %d events, want 1", len(evs))
+			case tc.status == 200 && tc.wantID != "" && evs[0].ID() != tc.wantID:
+				t.Errorf("event id %q, want %q", evs[0].ID(), tc.wantID)
+			case tc.status == 200 && tc.wantID == "" && !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(evs[0].ID()):
+				t.Errorf("event id %q, want 32 minted hex characters", evs[0].ID())
+			}
+		})
+	}
+}
