@@ -241,6 +241,9 @@ func (p *port) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if _, ok := req.Header["Authorization"]; ok {
 		req.Header["Authorization"] = []string{MaskedAuthorization}
 	}
+	// MaxBytesReader tells the server's own writer to close the connection
+	// after an oversized body.
+	req.Body = http.MaxBytesReader(w, req.Body, rt.spec.MaxBodyBytes)
 	switch c := connOf(req.Context()); {
 	case c == nil:
 	case req.ProtoMajor == 1:
@@ -256,7 +259,6 @@ func (p *port) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		// it keeps its slot, and the server's ReadTimeout bounds its bodies.
 		c.to(working)
 	}
-	req.Body = http.MaxBytesReader(w, req.Body, rt.spec.MaxBodyBytes)
 	rt.serve(w, req)
 }
 
