@@ -280,6 +280,37 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
+// TestShortOutageIsWaitedFor: an event posted while JetStream is down for longer
+// than one acknowledgement is awaited, but less than StoreTimeout, is sent again under
+// the same id until JetStream is back: it is answered 202 and stored once.
+func TestShortOutageIsWaitedFor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, ingress.Config{PublishTimeout: 300 * time.Millisecond, StoreTimeout: 20 * time.Second})
+	brokertest.MustPost(t, f.url+"/default/b1", brokertest.NewEvent("before", "t"), http.StatusAccepted)
+
+	f.srv.Shutdown()
+	answered := make(chan int, 1)
+	go func() {
+		code, err := brokertest.Post(context.Background(), &http.Client{Timeout: time.Minute}, f.url+"/default/b1", brokertest.NewEvent("while-down", "t"))
+		if err != nil {
+			t.Errorf("posting while-down: %v", err)
+		}
+		answered <- code
+	}()
+	time.Sleep(2 * time.Second) // several attempts go unanswered
+	natsdtest.RunWith(t, natsd.Options{StoreDir: f.srv.StoreDir(), Port: f.srv.Port()})
+	if code := <-answered; code != http.StatusAccepted {
+		t.Fatalf("posting while-down: status %d, want 202 once JetStream is back", code)
+	}
+	time.Sleep(500 * time.Millisecond) // attempts still in the client's buffer arrive
+	if n := f.msgs(t); n != 2 {
+		t.Fatalf("stream holds %d events, want 2: before, and while-down once", n)
+	}
+	if got := f.stored(t, 2).ID(); got != "while-down" {
+		t.Errorf("second event stored is %q, want while-down", got)
+	}
+}
+
 func withHeader(h http.Header, k, v string) http.Header {
 	h[k] = []string{v}
 	return h
