@@ -11,8 +11,9 @@ import (
 
 // TestFaultNATSRestartMidBurst runs flint dev on an external JetStream
 // server (--nats) and restarts that server, on the same store, in the middle
-// of a burst: the webhook refuses (503) what it cannot store while the server
-// is down, and every event it accepted is delivered once the server is back.
+// of a burst: the webhook holds a request while the server is down, answers
+// 200 once the event is stored and 503 or 504 when it could not confirm it
+// in time, and every event it accepted is delivered once the server is back.
 func TestFaultNATSRestartMidBurst(t *testing.T) {
 	t.Parallel()
 	store := t.TempDir()
