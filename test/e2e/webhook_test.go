@@ -168,15 +168,16 @@ func TestWebhookBrokerRefusal(t *testing.T) {
 	t.Parallel()
 	// The broker accepts events up to 1 KiB here; the webhook entry takes 4 KiB,
 	// so a 2 KiB body is accepted by the webhook and refused by the broker: the
-	// caller must not get `success`.
+	// caller must not get `success`, but 413 naming the broker's limit, since
+	// sending it again cannot help.
 	tg := newTarget(t, nil)
 	port := freePort(t)
 	startDev(t, webhookYAML(port, tg.URL, ""), nil, "--max-event-size", "1024")
 	waitListening(t, port)
 	body := `{"kind":"order","id":"big","amount":50,"pad":"` + strings.Repeat("x", 2048) + `"}`
 	code, resp := post(t, http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/orders", port), "application/json", body)
-	if code != http.StatusServiceUnavailable {
-		t.Fatalf("POST = %d %q, want 503", code, resp)
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(resp, "limit 1024") {
+		t.Fatalf("POST = %d %q, want 413 naming the limit of 1024 bytes", code, resp)
 	}
 }
 
