@@ -29,6 +29,15 @@ const (
 // reports come at a third of AckWait when that is shorter.
 const progressEvery = 5 * time.Second
 
+// quarantineAfter is how many deliveries of an event may end without settling
+// it (the process died or hung with it in flight) before the next one
+// dead-letters it instead, so that an event that kills the process cannot
+// make it crash in a loop.
+const quarantineAfter = 2
+
+// errQuarantined is the failure a quarantined event is dead-lettered with.
+var errQuarantined = errors.New("quarantined: in flight during 2 runs that ended without settling it (a crash or a hang)")
+
 // handle delivers one message and settles it: Ack when delivered, filtered out, meant
 // for another trigger, dead-lettered, or moved to the trigger's retry lane to be
 // retried; NakWithDelay to retry when the lane cannot take it; Nak to hand it back on
@@ -84,7 +93,20 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 	}
 	delete(l.deadLetters, meta.Sequence.Stream)
 	l.mu.Unlock()
-	if !retryingDeadLetter && attempt > st.Delivery.attempts() {
+	// Whether this consumer's redeliveries count the subscriber's attempts: on a
+	// trigger with a retry lane, retries are new messages there, and the trigger's
+	// consumer hands an event out again only after a run ended with it in flight.
+	countsAttempts := l.lane || l.retries.Load() == nil
+	if !retryingDeadLetter && !countsAttempts && attempt > quarantineAfter {
+		// With a retry lane, a trigger's consumer hands an event out again only when
+		// no delivery of it settled: the process died, or hung past the ack wait,
+		// with it in flight. Twice in a row is a crash loop in the making.
+		logger.Error("event quarantined: it was in flight during two runs that ended without settling it",
+			zap.String("trigger", st.key()), zap.String("id", ev.ID()), zap.Uint64("seq", meta.Sequence.Stream),
+			zap.Int("delivery", attempt))
+		failure, retryingDeadLetter = outcome{err: errQuarantined}, true
+	}
+	if !retryingDeadLetter && countsAttempts && attempt > st.Delivery.attempts() {
 		// Redelivered past the subscriber attempts without a remembered failure: the
 		// dispatcher restarted while dead-lettering.
 		failure, retryingDeadLetter = outcome{err: errors.New("retries exhausted before a restart of the dispatcher")}, true
