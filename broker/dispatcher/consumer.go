@@ -49,6 +49,10 @@ type consumerLoop struct {
 	// delivery is being retried.
 	mu          sync.Mutex
 	deadLetters map[uint64]outcome
+	// inPlace remembers, by stream sequence, the events this loop handed back to
+	// be retried where they are, because the retry lane could not take them:
+	// their next delivery counts as an attempt, not as a run that died.
+	inPlace map[uint64]bool
 }
 
 func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConfig, lane bool) *consumerLoop {
@@ -60,6 +64,7 @@ func newConsumerLoop(d *Dispatcher, st *triggerState, cfg jetstream.ConsumerConf
 		pull:        min(d.cfg.Concurrency, 256),
 		lane:        lane,
 		deadLetters: make(map[uint64]outcome),
+		inPlace:     make(map[uint64]bool),
 	}
 	if lane {
 		l.workers, l.pull = d.cfg.RetryConcurrency, min(d.cfg.RetryPending, 256)

@@ -92,11 +92,13 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 		failure, retryingDeadLetter = remembered, true
 	}
 	delete(l.deadLetters, meta.Sequence.Stream)
+	retriedInPlace := l.inPlace[meta.Sequence.Stream]
+	delete(l.inPlace, meta.Sequence.Stream)
 	l.mu.Unlock()
 	// Whether this consumer's redeliveries count the subscriber's attempts: on a
 	// trigger with a retry lane, retries are new messages there, and the trigger's
 	// consumer hands an event out again only after a run ended with it in flight.
-	countsAttempts := l.lane || l.retries.Load() == nil
+	countsAttempts := l.lane || l.retries.Load() == nil || retriedInPlace
 	if !retryingDeadLetter && !countsAttempts && attempt > quarantineAfter {
 		// With a retry lane, a trigger's consumer hands an event out again only when
 		// no delivery of it settled: the process died, or hung past the ack wait,
@@ -158,6 +160,11 @@ func (l *consumerLoop) handle(ctx context.Context, msg jetstream.Msg, keep *prog
 			zap.Int("attempt", attempt), zap.Int("code", out.code), zap.Error(out.err))
 		delay := st.Delivery.retryDelay(attempt, out)
 		if !l.toRetryLane(ctx, st, msg, bus.Retry{Attempt: attempt + 1, At: time.Now().Add(delay), Origin: origin}) {
+			if !l.lane {
+				l.mu.Lock()
+				l.inPlace[meta.Sequence.Stream] = true
+				l.mu.Unlock()
+			}
 			_ = msg.NakWithDelay(delay)
 		}
 		return

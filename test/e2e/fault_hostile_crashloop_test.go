@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -24,6 +25,8 @@ func TestFaultHostileCrashLoopIsQuarantined(t *testing.T) {
 	var arrivals atomic.Int32
 	hold := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrivals.Add(1)
+		// Read to the end, so that the server notices the sender going away.
+		_, _ = io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done(): // the process that sent it is gone
 		case <-time.After(20 * time.Second):
