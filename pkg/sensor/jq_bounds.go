@@ -80,21 +80,29 @@ func jqOptions() []gojq.CompilerOption {
 
 // checkIndex returns v, or an error when v is an array index beyond maxJQIndex.
 func checkIndex(v any) any {
-	var f float64
-	switch n := v.(type) {
-	case int:
-		f = float64(n)
-	case float64:
-		f = n
-	case *big.Int:
-		f, _ = new(big.Float).SetInt(n).Float64()
-	default:
+	f, ok := jqNumber(v)
+	if !ok {
 		return v
 	}
 	if f > maxJQIndex {
 		return fmt.Errorf("array index %v exceeds the limit of %d", v, maxJQIndex)
 	}
 	return v
+}
+
+// jqNumber is v as a float64 when v is one of gojq's numbers (int, float64,
+// *big.Int).
+func jqNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case float64:
+		return n, true
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(n).Float64()
+		return f, true
+	}
+	return 0, false
 }
 
 // checkPrint refuses to print v, its elements joined by sep, beyond maxJQPrint.
@@ -144,15 +152,8 @@ func boundedMultiply(_ any, args []any) any {
 
 // checkRepeat refuses a repetition of s n times beyond evallimit.MaxResult.
 func checkRepeat(s string, n any) error {
-	var times float64
-	switch n := n.(type) {
-	case int:
-		times = float64(n)
-	case float64:
-		times = n
-	case *big.Int:
-		times, _ = new(big.Float).SetInt(n).Float64()
-	default:
+	times, ok := jqNumber(n)
+	if !ok {
 		return nil
 	}
 	if math.IsNaN(times) || times <= 0 || len(s) == 0 {
