@@ -251,22 +251,31 @@ func rewritePrint(t *gojq.Term, defined map[string]bool) {
 
 // collectFuncDefs adds the name of every function v defines to names.
 func collectFuncDefs(v reflect.Value, names map[string]bool) {
+	walkPointers(v, func(p any) {
+		if d, ok := p.(*gojq.FuncDef); ok {
+			names[d.Name] = true
+		}
+	})
+}
+
+// walkPointers calls visit with every non-nil pointer reachable from v
+// through pointers, struct fields and slices, before it descends into what
+// the pointer points to.
+func walkPointers(v reflect.Value, visit func(any)) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return
 		}
-		if d, ok := v.Interface().(*gojq.FuncDef); ok {
-			names[d.Name] = true
-		}
-		collectFuncDefs(v.Elem(), names)
+		visit(v.Interface())
+		walkPointers(v.Elem(), visit)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			collectFuncDefs(v.Field(i), names)
+			walkPointers(v.Field(i), visit)
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
-			collectFuncDefs(v.Index(i), names)
+			walkPointers(v.Index(i), visit)
 		}
 	}
 }
@@ -303,22 +312,9 @@ func rewriteMultiply(q *gojq.Query) error {
 
 // fill replaces each call of a placeholder named in subs by the query.
 func fill(v reflect.Value, subs map[string]*gojq.Query) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return
-		}
-		if t, ok := v.Interface().(*gojq.Term); ok && t.Type == gojq.TermTypeFunc && subs[t.Func.Name] != nil && len(t.Func.Args) == 0 {
+	walkPointers(v, func(p any) {
+		if t, ok := p.(*gojq.Term); ok && t.Type == gojq.TermTypeFunc && subs[t.Func.Name] != nil && len(t.Func.Args) == 0 {
 			t.Type, t.Query, t.Func = gojq.TermTypeQuery, subs[t.Func.Name], nil
 		}
-		fill(v.Elem(), subs)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			fill(v.Field(i), subs)
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			fill(v.Index(i), subs)
-		}
-	}
+	})
 }
