@@ -19,9 +19,33 @@ import (
 	"github.com/flintevents/flint/pkg/sensor"
 )
 
-// NATSURLEnv is the environment variable that holds the URL of the NATS
-// whose JetStream keeps a sensor function's state in a cluster.
-const NATSURLEnv = "FLINT_NATS_URL"
+// The environment variables that say where and as whom a sensor function
+// keeps its state in a cluster (NATSFromEnv).
+const (
+	// NATSURLEnv holds the URL of the NATS whose JetStream keeps the state.
+	NATSURLEnv = "FLINT_NATS_URL"
+	// NATSUserEnv and NATSPasswordEnv hold the NATS user the function
+	// connects as, which `flint compile` reads from the Secret
+	// flint-nats-sensor of the function's namespace.
+	NATSUserEnv     = "FLINT_NATS_USER"
+	NATSPasswordEnv = "FLINT_NATS_PASSWORD"
+)
+
+// NATS says where a sensor function keeps its condition state and
+// idempotency keys, and as whom it connects there.
+type NATS struct {
+	// URL is the NATS server; empty keeps the state in memory, per pod.
+	URL string
+	// User and Password authenticate the connection; no user connects
+	// without credentials (or with those the URL carries).
+	User, Password string
+}
+
+// NATSFromEnv reads NATS from FLINT_NATS_URL, FLINT_NATS_USER and
+// FLINT_NATS_PASSWORD.
+func NATSFromEnv(getenv func(string) string) NATS {
+	return NATS{URL: getenv(NATSURLEnv), User: getenv(NATSUserEnv), Password: getenv(NATSPasswordEnv)}
+}
 
 // Function runs one Sensor.
 type Function struct {
@@ -49,16 +73,20 @@ func New(s *v1alpha1.Sensor, opts sensor.Options) (*Function, error) {
 // Connect compiles a Sensor as New does and keeps its condition state and
 // idempotency keys in the sensor's JetStream KV bucket (sensor.BucketName of
 // its namespace, "default" when it names none, and name) on the NATS at
-// natsURL, so that every pod of the function shares them: `a && b` holds
-// when a and b reach different pods. The connection retries for ever, so a
-// NATS that is not reachable yet fails events (and the broker redelivers
-// them) rather than the function; Close closes it. An empty natsURL keeps
-// the state in opts.Store, as New does.
-func Connect(s *v1alpha1.Sensor, natsURL string, opts sensor.Options) (*Function, error) {
-	if natsURL == "" {
+// n.URL as n.User, so that every pod of the function shares them: `a && b`
+// holds when a and b reach different pods. The connection retries for ever,
+// so a NATS that is not reachable yet fails events (and the broker
+// redelivers them) rather than the function; Close closes it. An empty
+// n.URL keeps the state in opts.Store, as New does.
+func Connect(s *v1alpha1.Sensor, n NATS, opts sensor.Options) (*Function, error) {
+	if n.URL == "" {
 		return New(s, opts)
 	}
-	nc, err := nats.Connect(natsURL, nats.Name("flint-sensor-"+s.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	natsOpts := []nats.Option{nats.Name("flint-sensor-" + s.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true)}
+	if n.User != "" {
+		natsOpts = append(natsOpts, nats.UserInfo(n.User, n.Password))
+	}
+	nc, err := nats.Connect(n.URL, natsOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sensor %s: connecting to nats: %w", s.Name, err)
 	}

@@ -50,7 +50,7 @@ func TestConnectSharesStateBetweenPods(t *testing.T) {
 				url = natsdtest.Run(t).ClientURL()
 			}
 			pod := func() *Function {
-				fn, err := Connect(loadSensor(t, "conditions", srv.URL), url, sensor.Options{})
+				fn, err := Connect(loadSensor(t, "conditions", srv.URL), NATS{URL: url}, sensor.Options{})
 				if err != nil {
 					t.Fatalf("Connect = %v", err)
 				}
@@ -85,7 +85,7 @@ func TestConnectNATSNotReachable(t *testing.T) {
 	rec := &recorder{status: http.StatusOK}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
-	fn, err := Connect(loadSensor(t, "conditions", srv.URL), "nats://127.0.0.1:1", sensor.Options{})
+	fn, err := Connect(loadSensor(t, "conditions", srv.URL), NATS{URL: "nats://127.0.0.1:1"}, sensor.Options{})
 	if err != nil {
 		t.Fatalf("Connect to a NATS not reachable yet = %v, want the function built", err)
 	}

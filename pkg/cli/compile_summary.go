@@ -70,9 +70,25 @@ func printSummary(w io.Writer, dir string, copts compile.ClusterOptions, objs []
 	} else {
 		fmt.Fprintf(w, "  ko apply -f %s    # builds the source images into $KO_DOCKER_REPO\n", dir)
 	}
+	namespaces := map[string]bool{}
+	for _, p := range projects {
+		if !namespaces[p.Namespace] {
+			namespaces[p.Namespace] = true
+			fmt.Fprintf(w, "  %s    # once: the NATS user sensor functions connect as\n", copySensorSecret(p.Namespace))
+		}
+	}
 	for _, p := range compile.ProjectDirs(projects) {
 		fmt.Fprintf(w, "  kn func deploy --path %s\n", filepath.Join(dir, filepath.FromSlash(p)))
 	}
+}
+
+// copySensorSecret is the command that copies the Secret of the NATS user of
+// sensor functions from flint-system, where config/ installs it, to namespace ns.
+func copySensorSecret(ns string) string {
+	return "kubectl -n flint-system get secret " + compile.SensorNATSSecret +
+		` -o go-template='{{range $k, $v := .data}}{{$k}}={{$v | base64decode}}{{"\n"}}{{end}}'` +
+		" | kubectl -n " + ns + " create secret generic " + compile.SensorNATSSecret +
+		" --from-env-file=/dev/stdin --dry-run=client -o yaml | kubectl apply -f -"
 }
 
 // plural renders n with the singular or plural noun.

@@ -153,6 +153,7 @@ type functionData struct {
 	Name, Sensor, Namespace, Broker string
 	Created                         string
 	Envs                            []envVar
+	NATSSecret                      string
 	Secrets                         []string
 	SecretsDir                      string
 	Target                          int
@@ -170,7 +171,25 @@ type functionData struct {
 	ServiceAccount string
 }
 
+// SensorNATSSecret is the Secret, in a sensor function's namespace, whose
+// keys user and password the function connects to NATS as: a copy of the
+// Secret of the same name that config/ installs in flint-system, for the one
+// user of the account that holds sensor state.
+const SensorNATSSecret = "flint-nats-sensor"
+
+// The variables that carry the function's NATS user (functions/sensor.NATSFromEnv).
+const (
+	envNATSUser     = "FLINT_NATS_USER"
+	envNATSPassword = "FLINT_NATS_PASSWORD"
+)
+
 type envVar struct{ Name, Value string }
+
+// funcSecretRef is func.yaml's reference to the key of a Secret in the
+// function's namespace, which `kn func deploy` turns into a secretKeyRef.
+func funcSecretRef(name, key string) string {
+	return "{{ secret:" + name + ":" + key + " }}"
+}
 
 // triggerImport is one trigger type's package that handle.go imports.
 type triggerImport struct{ Key, Package string }
@@ -196,7 +215,10 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 		Name: SensorServiceName(sensor.Name), Sensor: sensor.Name, Namespace: s.Namespace, Broker: s.Broker,
 		Created: created, SecretsDir: SecretsDir, Target: SensorTarget,
 		GoVersion: opts.GoVersion, FlintVersion: opts.FlintVersion, FlintSource: opts.FlintSource,
-		Envs: []envVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: envNATSURL, Value: opts.NATSURL}},
+		Envs: []envVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: envNATSURL, Value: opts.NATSURL},
+			{Name: envNATSUser, Value: funcSecretRef(SensorNATSSecret, "user")},
+			{Name: envNATSPassword, Value: funcSecretRef(SensorNATSSecret, "password")}},
+		NATSSecret: SensorNATSSecret,
 	}
 	if opts.NATSURL == "" {
 		data.Envs[1].Value = DefaultNATSURL

@@ -25,9 +25,11 @@ func TestFunctionEnvs(t *testing.T) {
 		want map[string]string
 	}{
 		{"the NATS config/ installs", compile.FunctionOptions{Triggers: triggers.Lookup},
-			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://nats.flint-system.svc.cluster.local:4222"}},
+			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://nats.flint-system.svc.cluster.local:4222",
+				fsensor.NATSUserEnv: "{{ secret:flint-nats-sensor:user }}", fsensor.NATSPasswordEnv: "{{ secret:flint-nats-sensor:password }}"}},
 		{"a NATS of one's own", compile.FunctionOptions{Triggers: triggers.Lookup, NATSURL: "nats://state.example:4222"},
-			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://state.example:4222"}},
+			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://state.example:4222",
+				fsensor.NATSUserEnv: "{{ secret:flint-nats-sensor:user }}", fsensor.NATSPasswordEnv: "{{ secret:flint-nats-sensor:password }}"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

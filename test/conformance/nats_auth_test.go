@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,6 +19,16 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"knative.dev/pkg/apis"
+	"sigs.k8s.io/yaml"
+
+	fsensor "github.com/flintevents/flint/functions/sensor"
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/compile"
+	"github.com/flintevents/flint/pkg/manifest"
+	"github.com/flintevents/flint/pkg/sensor"
+	"github.com/flintevents/flint/triggers"
+	_ "github.com/flintevents/flint/triggers/builtin"
 )
 
 // natsConfig is what config/ says about NATS and its clients.
@@ -83,9 +95,10 @@ func (c natsConfig) secretEnv(t *testing.T, where string, env []corev1.EnvVar) m
 // TestConfigNATSAuth runs the NATS server of config/ (its nats.conf and the
 // Secret its environment reads) and connects to it as every flint Deployment
 // does: each passes --nats=$(NATS_URL), a URL with the user and password of the
-// same Secret, and lands in the account with the broker streams; a client
-// without a user lands in the sensors' account, which sees none of them; a wrong
-// password is refused.
+// same Secret, and lands in the account with the broker streams; a sensor
+// function connects as its compiled func.yaml says, with the Secret config/
+// installs for it, and keeps its state in an account that sees none of them;
+// a client without a user, or with a wrong password, is refused.
 func TestConfigNATSAuth(t *testing.T) {
 	c := readNATSConfig(t)
 	var serverEnv map[string]string
@@ -163,22 +176,92 @@ func TestConfigNATSAuth(t *testing.T) {
 		t.Errorf("%d Deployments connect to NATS, want the controller, the ingress and the dispatcher", clients)
 	}
 
-	anon, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatalf("a client without a user (a sensor function) is refused: %v", err)
-	}
-	defer anon.Close()
-	js, _ := jetstream.New(anon)
-	if _, err := js.Stream(ctx, brokerStream); err == nil {
-		t.Error("a client without a user sees the broker streams")
-	}
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "flint-sensor_default_orders"}); err != nil {
-		t.Errorf("a client without a user cannot keep sensor state: %v", err)
+	if nc, err := nats.Connect(ns.ClientURL()); err == nil {
+		nc.Close()
+		t.Error("a client without a user is admitted")
 	}
 	if nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo(serverEnv["NATS_USER"], "wrong")); err == nil {
 		nc.Close()
 		t.Error("a wrong password is admitted")
 	}
+
+	// A sensor function connects as its func.yaml says, from the Secret
+	// config/ installs for it (copied to the function's namespace).
+	s, sensorEnv := c.sensorFunction(t)
+	sensorEnv[fsensor.NATSURLEnv] = ns.ClientURL()
+	fn, err := fsensor.Connect(s, fsensor.NATSFromEnv(func(k string) string { return sensorEnv[k] }), sensor.Options{})
+	if err != nil {
+		t.Fatalf("a sensor function: %v", err)
+	}
+	defer fn.Close()
+	ce := cloudevents.NewEvent()
+	ce.SetID("1")
+	ce.SetSource("orders")
+	ce.SetType("webhook")
+	ce.SetSubject("example")
+	_ = ce.SetData(cloudevents.ApplicationJSON, map[string]any{"body": map[string]any{"n": 1}})
+	if _, err := fn.Handle(ctx, ce); err != nil {
+		t.Errorf("a sensor function keeps no state as the user config/ gives it: %v", err)
+	}
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo(sensorEnv[fsensor.NATSUserEnv], sensorEnv[fsensor.NATSPasswordEnv]))
+	if err != nil {
+		t.Fatalf("the sensor functions' user: %v", err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.Stream(ctx, brokerStream); err == nil {
+		t.Error("the sensor functions' user sees the broker streams")
+	}
+	if _, err := js.KeyValue(ctx, sensor.BucketName("default", "state")); err != nil {
+		t.Errorf("the sensor function kept no state in its account: %v", err)
+	}
+}
+
+// sensorFunction compiles the Sensor of testdata/sensor-state.yaml into its
+// kn func project, and returns it with the variables of its func.yaml, those
+// that name a Secret ({{ secret:name:key }}) resolved against the Secrets
+// config/ installs.
+func (c natsConfig) sensorFunction(t *testing.T) (*v1alpha1.Sensor, map[string]string) {
+	t.Helper()
+	set, problems, err := manifest.Loader{}.Check(context.Background(), "testdata/sensor-state.yaml")
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("testdata/sensor-state.yaml: %v %v", err, problems)
+	}
+	in := compile.Input{Sensors: set.Sensors()}
+	g, err := compile.Compile(in, compile.Options{SensorURL: func(ns, name string) *apis.URL { return &apis.URL{Scheme: "http", Host: name + "." + ns} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compile.Function(g.Sensors[0], nil, compile.FunctionOptions{Triggers: triggers.Lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fn struct {
+		Run struct {
+			Envs []struct{ Name, Value string } `json:"envs"`
+		} `json:"run"`
+	}
+	if err := yaml.Unmarshal(p.Files["func.yaml"], &fn); err != nil {
+		t.Fatal(err)
+	}
+	ref := regexp.MustCompile(`^\{\{ secret:([^:]+):([^:]+) \}\}$`)
+	env := map[string]string{}
+	for _, e := range fn.Run.Envs {
+		m := ref.FindStringSubmatch(e.Value)
+		if m == nil {
+			env[e.Name] = e.Value
+			continue
+		}
+		s := c.secrets[m[1]]
+		if s == nil || s.Namespace != c.sts.Namespace || s.StringData[m[2]] == "" {
+			t.Fatalf("func.yaml: %s reads secret %s key %s, which config/ does not install in %s", e.Name, m[1], m[2], c.sts.Namespace)
+		}
+		env[e.Name] = s.StringData[m[2]]
+	}
+	if env[fsensor.NATSUserEnv] == "" {
+		t.Fatalf("func.yaml sets no %s: %v", fsensor.NATSUserEnv, fn.Run.Envs)
+	}
+	return set.Sensors()[0], env
 }
 
 // TestConfigNATSNetworkPolicy checks that a NetworkPolicy of config/ selects the
