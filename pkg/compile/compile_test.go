@@ -213,10 +213,10 @@ func TestDelivery(t *testing.T) {
 		// warnings are the paths of TimeoutWarnings, each with a word of its message.
 		warnings map[string]string
 	}{
-		// 3 attempts of 60 s and two 1 s waits fit in the default.
+		// 3 attempts of 60 s and two waits of 1 s to 2 s (jitter 1 by default) fit in the default.
 		{sensor: "quick", timeout: "PT5M"},
-		// 4 attempts of 120 s, waits of 10, 20 and 40 s: 550 s.
-		{sensor: "patient", timeout: "PT5M", warnings: map[string]string{"spec.triggers[0].retryStrategy": "9m10s"}},
+		// 4 attempts of 120 s, waits of 10, 20 and 40 s, each up to twice as long with jitter: 620 s.
+		{sensor: "patient", timeout: "PT5M", warnings: map[string]string{"spec.triggers[0].retryStrategy": "10m20s"}},
 		{sensor: "slow-http", timeout: "PT5M", warnings: map[string]string{"spec.triggers[0].template.http.timeout": "10m0s"}},
 		{sensor: "at-limit", timeout: "PT5M"},
 		// 120 s each, 360 s one after the other.

@@ -124,40 +124,11 @@ func attemptTime(t *v1alpha1.Trigger) time.Duration {
 	return defaultAttempt
 }
 
-// triggerTime is the time all attempts of one trigger may take: attempts
+// triggerTime is the time all attempts of one trigger may take: its
+// retryStrategy's attempts (as the engine reads it, see v1alpha1.Schedule)
 // times the attempt timeout plus the waits between attempts, jitter included.
 func triggerTime(t *v1alpha1.Trigger) time.Duration {
-	attempt := attemptTime(t)
-	b := t.RetryStrategy
-	if b == nil || b.Steps <= 1 {
-		return attempt
-	}
-	wait, factor, jitter := time.Duration(0), 1.0, 0.0
-	if b.Duration != nil {
-		if d, err := b.Duration.Duration(); err == nil && d > 0 {
-			wait = d
-		}
-	}
-	if b.Factor != nil {
-		if f, err := b.Factor.Float64(); err == nil && f > 0 {
-			factor = f
-		}
-	}
-	if b.Jitter != nil {
-		if j, err := b.Jitter.Float64(); err == nil && j > 0 {
-			jitter = j
-		}
-	}
-	// Each attempt takes at least a second, so the loop ends within an hour's worth of steps.
-	total, w := attempt, float64(wait)
-	for range b.Steps - 1 {
-		total += attempt + time.Duration(w*(1+jitter))
-		w *= factor
-		if total > maxFiringTime {
-			return maxFiringTime
-		}
-	}
-	return total
+	return min(t.RetryStrategy.Schedule().Longest(attemptTime(t)), maxFiringTime)
 }
 
 // TimeoutWarnings are warning-level field errors, with paths in s, for a

@@ -117,8 +117,11 @@ func ApplyPolicy(ctx context.Context, ri dynamic.ResourceInterface, obj *unstruc
 		return obj, nil
 	}
 	p := policy.K8s
-	b := newBackoff(p.Backoff)
-	wait := b.wait
+	// No backoff means Argo's DefaultBackoff here, not the one attempt of an absent retryStrategy.
+	b := v1alpha1.DefaultSchedule()
+	if p.Backoff != nil {
+		b = p.Backoff.Schedule()
+	}
 	for step := 1; ; step++ {
 		cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 		if err != nil {
@@ -128,21 +131,16 @@ func ApplyPolicy(ctx context.Context, ri dynamic.ResourceInterface, obj *unstruc
 		if hasLabels(cur.GetLabels(), p.Labels) {
 			return cur, nil
 		}
-		if step >= b.steps {
+		if step >= b.Attempts {
 			break
 		}
-		d := wait
-		if b.jitter > 0 {
-			d += time.Duration(rand.Float64() * b.jitter * float64(wait))
-		}
-		t := time.NewTimer(d)
+		t := time.NewTimer(b.Wait(step, rand.Float64()))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return obj, fmt.Errorf("policy.k8s: waiting for the labels of %s: %w", cur.GetName(), ctx.Err())
 		case <-t.C:
 		}
-		wait = time.Duration(float64(wait) * b.factor)
 	}
 	if p.ErrorOnBackoffTimeout {
 		return obj, &LabelsTimeoutError{Name: obj.GetName(), Labels: p.Labels}
@@ -157,40 +155,4 @@ func hasLabels(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// backoff is a `policy.k8s.backoff` read as Argo Events reads a Backoff.
-type backoff struct {
-	steps  int
-	wait   time.Duration
-	factor float64
-	jitter float64
-}
-
-// newBackoff reads b: the duration defaults to 1s, factor to 1, jitter to 1
-// and steps to 5, as Argo's defaults; values that do not parse take theirs.
-func newBackoff(b *v1alpha1.Backoff) backoff {
-	out := backoff{steps: 5, wait: time.Second, factor: 1, jitter: 1}
-	if b == nil {
-		return out
-	}
-	if b.Steps > 0 {
-		out.steps = int(b.Steps)
-	}
-	if b.Duration != nil {
-		if d, err := b.Duration.Duration(); err == nil && d > 0 {
-			out.wait = d
-		}
-	}
-	if b.Factor != nil {
-		if f, err := b.Factor.Float64(); err == nil && f > 0 {
-			out.factor = f
-		}
-	}
-	if b.Jitter != nil {
-		if j, err := b.Jitter.Float64(); err == nil && j >= 0 {
-			out.jitter = j
-		}
-	}
-	return out
 }
