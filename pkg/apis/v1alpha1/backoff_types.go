@@ -9,7 +9,8 @@ import (
 )
 
 // Backoff describes a retry schedule: an initial duration multiplied by factor
-// at each of steps attempts, with jitter.
+// at each of steps attempts, with jitter. Schedule reads it with Argo's
+// defaults for what it leaves out; every reader goes through it.
 type Backoff struct {
 	// Duration is the initial wait, in nanoseconds or as a Go duration string ("1s").
 	Duration *Int64OrString `json:"duration,omitempty"`
