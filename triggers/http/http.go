@@ -5,8 +5,6 @@ package http
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +13,10 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/conn"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/triggers"
 )
@@ -52,14 +50,11 @@ func New(spec *v1alpha1.HTTPTrigger, deps triggers.Deps) (triggers.Trigger[v1alp
 	}
 	transport := deps.Transport
 	if spec.TLS != nil || transport == nil {
-		var tlsCfg *tls.Config
-		if spec.TLS != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
-			defer cancel()
-			var err *apis.FieldError
-			if tlsCfg, err = tlsConfig(ctx, spec.TLS, deps.Secrets); err != nil {
-				return nil, err.ViaField("tls")
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		tlsCfg, err := conn.TLS(ctx, spec.TLS, deps.Secrets)
+		if err != nil {
+			return nil, err
 		}
 		transport = triggers.NewTransport(tlsCfg)
 	}
@@ -72,43 +67,6 @@ func New(spec *v1alpha1.HTTPTrigger, deps triggers.Deps) (triggers.Trigger[v1alp
 		secrets: deps.Secrets,
 		logger:  logger.With(zap.String("triggerType", v1alpha1.TriggerTypeHTTP)),
 	}, nil
-}
-
-// tlsConfig builds the client TLS settings; problems are relative to `tls`.
-func tlsConfig(ctx context.Context, cfg *v1alpha1.TLSConfig, secrets secret.Resolver) (*tls.Config, *apis.FieldError) {
-	c := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // the user asked for it in the YAML.
-	if cfg.CACertSecret != nil {
-		pem, err := resolve(ctx, secrets, cfg.CACertSecret)
-		if err != nil {
-			return nil, apis.ErrGeneric(err.Error(), "caCertSecret")
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(pem)) {
-			return nil, apis.ErrGeneric("no PEM certificate found", "caCertSecret")
-		}
-		c.RootCAs = pool
-	}
-	switch {
-	case cfg.ClientCertSecret != nil && cfg.ClientKeySecret != nil:
-		certPEM, err := resolve(ctx, secrets, cfg.ClientCertSecret)
-		if err != nil {
-			return nil, apis.ErrGeneric(err.Error(), "clientCertSecret")
-		}
-		keyPEM, err := resolve(ctx, secrets, cfg.ClientKeySecret)
-		if err != nil {
-			return nil, apis.ErrGeneric(err.Error(), "clientKeySecret")
-		}
-		cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-		if err != nil {
-			return nil, apis.ErrGeneric("loading key pair: "+err.Error(), "clientCertSecret")
-		}
-		c.Certificates = []tls.Certificate{cert}
-	case cfg.ClientCertSecret != nil:
-		return nil, apis.ErrMissingField("clientKeySecret")
-	case cfg.ClientKeySecret != nil:
-		return nil, apis.ErrMissingField("clientCertSecret")
-	}
-	return c, nil
 }
 
 // checkSecureHeaders rejects header sources flint cannot read.
@@ -127,13 +85,6 @@ func checkSecureHeaders(headers []*v1alpha1.SecureHeader) *apis.FieldError {
 		errs = errs.Also(herr.ViaFieldIndex("secureHeaders", i))
 	}
 	return errs
-}
-
-func resolve(ctx context.Context, secrets secret.Resolver, ref *corev1.SecretKeySelector) (string, error) {
-	if secrets == nil {
-		return "", errors.New("no secret resolver configured")
-	}
-	return secrets.Resolve(ctx, ref)
 }
 
 // Close releases the client's idle connections.
@@ -205,26 +156,18 @@ func (t *Trigger) setHeaders(ctx context.Context, req *http.Request, spec *v1alp
 		req.Header.Set(name, value)
 	}
 	for i, h := range spec.SecureHeaders {
-		value, err := resolve(ctx, t.secrets, h.ValueFrom.SecretKeyRef)
+		value, err := secret.Value(ctx, t.secrets, h.ValueFrom.SecretKeyRef, fmt.Sprintf("http.secureHeaders[%d].valueFrom.secretKeyRef", i))
 		if err != nil {
-			return fmt.Errorf("http.secureHeaders[%d].valueFrom.secretKeyRef: %w", i, err)
+			return err
 		}
 		req.Header.Set(h.Name, value)
 	}
-	if ba := spec.BasicAuth; ba != nil {
-		var user, pass string
-		var err error
-		if ba.Username != nil {
-			if user, err = resolve(ctx, t.secrets, ba.Username); err != nil {
-				return fmt.Errorf("http.basicAuth.username: %w", err)
-			}
-		}
-		if ba.Password != nil {
-			if pass, err = resolve(ctx, t.secrets, ba.Password); err != nil {
-				return fmt.Errorf("http.basicAuth.password: %w", err)
-			}
-		}
-		req.SetBasicAuth(user, pass)
+	basic, ferr := conn.ResolveBasicAuth(ctx, spec.BasicAuth, t.secrets)
+	if ferr != nil {
+		return fmt.Errorf("http: %w", ferr.ViaField("basicAuth").ViaField("http"))
+	}
+	if basic != nil {
+		req.SetBasicAuth(basic.Username, basic.Password)
 	}
 	if spec.Host != "" {
 		req.Host = spec.Host
