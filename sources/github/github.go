@@ -169,20 +169,16 @@ func (e *entry) resolve(ctx context.Context, eventSource string, secrets secret.
 	return nil
 }
 
-// resolveSecret resolves the reference at spec.github[name].field; "" when
-// ref is nil. A reference that resolves to nothing (an empty value, or an
-// optional secret that is absent) is an error: it fails closed.
+// resolveSecret reads the reference at spec.github[name].field; "" when ref
+// is nil. A reference that gives nothing (an empty value, or an optional
+// secret that is absent) is an error: the entry fails closed.
 func resolveSecret(ctx context.Context, secrets secret.Resolver, eventSource, name string, ref *corev1.SecretKeySelector, field string) (string, error) {
 	if ref == nil {
 		return "", nil
 	}
-	v, err := secrets.Resolve(ctx, ref)
+	v, err := secret.Value(ctx, secrets, ref, fmt.Sprintf("spec.github[%s].%s", name, field))
 	if err != nil {
-		return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: resolving secret: %w", eventSource, name, field, err)
-	}
-	if v == "" {
-		// An empty webhookSecret would turn the signature check off.
-		return "", fmt.Errorf("eventsource %s: spec.github[%s].%s: the secret is empty (secret %s key %s)", eventSource, name, field, ref.Name, ref.Key)
+		return "", fmt.Errorf("eventsource %s: %w", eventSource, err)
 	}
 	return v, nil
 }

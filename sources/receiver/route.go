@@ -191,19 +191,14 @@ func (p *port) prepare(ctx context.Context, secrets secret.Resolver) (*tls.Confi
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
+// resolve reads the secret the route's field refers to; the error names
+// the event source and the field.
 func resolve(ctx context.Context, secrets secret.Resolver, ref *corev1.SecretKeySelector, spec RouteSpec, field string) (string, error) {
-	where := spec.Field + "." + field
-	if spec.EventSource != "" {
-		where = "eventsource " + spec.EventSource + ": " + where
+	v, err := secret.Value(ctx, secrets, ref, spec.Field+"."+field)
+	if err != nil && spec.EventSource != "" {
+		return "", fmt.Errorf("eventsource %s: %w", spec.EventSource, err)
 	}
-	v, err := secrets.Resolve(ctx, ref)
-	if err != nil {
-		return "", fmt.Errorf("%s: resolving secret: %w", where, err)
-	}
-	if v == "" {
-		return "", fmt.Errorf("%s: secret %s key %s is empty", where, ref.Name, ref.Key)
-	}
-	return v, nil
+	return v, err
 }
 
 // ServeHTTP routes one request of the port: `/health`, 404 for an unknown
