@@ -35,16 +35,16 @@ func ResolveBasicAuth(ctx context.Context, b *v1alpha1.BasicAuth, secrets secret
 	var (
 		out  BasicAuth
 		errs *apis.FieldError
-		err  error
+		err  *apis.FieldError
 	)
 	if b.Username != nil {
-		if out.Username, err = secret.Value(ctx, secrets, b.Username, "username"); err != nil {
-			errs = errs.Also(fieldError(err, "username"))
+		if out.Username, err = SecretValue(ctx, secrets, b.Username, "username"); err != nil {
+			errs = errs.Also(err)
 		}
 	}
 	if b.Password != nil {
-		if out.Password, err = secret.Value(ctx, secrets, b.Password, "password"); err != nil {
-			errs = errs.Also(fieldError(err, "password"))
+		if out.Password, err = SecretValue(ctx, secrets, b.Password, "password"); err != nil {
+			errs = errs.Also(err)
 		}
 	}
 	if errs != nil {

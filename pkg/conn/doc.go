@@ -5,7 +5,9 @@
 // triggers both import it, so a new plugin maps its client's options from
 // these values instead of reading secrets itself.
 //
-// Secrets are read through a secret.Resolver with secret.Value. Problems
+// Secrets are read through a secret.Resolver with secret.Value; SecretValue
+// is the same for a field of a spec checked here, such as redis's
+// `password`. Problems
 // come back as an *apis.FieldError whose path is relative to the spec that
 // holds the block (`tls.caCertSecret`, `sasl.mechanism`; for basic auth,
 // whose block name varies, relative to the block: `username`), so a caller
@@ -14,21 +16,3 @@
 // AWS configuration lives in the subpackage awsconn, so that plugins not on
 // AWS do not link its SDK.
 package conn
-
-import (
-	"errors"
-
-	"knative.dev/pkg/apis"
-
-	"github.com/flintevents/flint/pkg/secret"
-)
-
-// fieldError puts a secret.Value error at path as an *apis.FieldError,
-// keeping its message (which names the secret, never its value).
-func fieldError(err error, path string) *apis.FieldError {
-	var fe *secret.FieldError
-	if errors.As(err, &fe) {
-		return apis.ErrGeneric(fe.Message(), path)
-	}
-	return apis.ErrGeneric(err.Error(), path)
-}

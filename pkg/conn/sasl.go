@@ -59,16 +59,16 @@ func resolveSASL(ctx context.Context, cfg *v1alpha1.SASLConfig, secrets secret.R
 	if !slices.Contains(saslMechanisms, s.Mechanism) {
 		errs = errs.Also(apis.ErrInvalidValue(cfg.Mechanism, "mechanism", "must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"))
 	}
-	var err error
+	var err *apis.FieldError
 	if cfg.UserSecret == nil {
 		errs = errs.Also(apis.ErrMissingField("userSecret"))
-	} else if s.User, err = secret.Value(ctx, secrets, cfg.UserSecret, "userSecret"); err != nil {
-		errs = errs.Also(fieldError(err, "userSecret"))
+	} else if s.User, err = SecretValue(ctx, secrets, cfg.UserSecret, "userSecret"); err != nil {
+		errs = errs.Also(err)
 	}
 	if cfg.PasswordSecret == nil {
 		errs = errs.Also(apis.ErrMissingField("passwordSecret"))
-	} else if s.Password, err = secret.Value(ctx, secrets, cfg.PasswordSecret, "passwordSecret"); err != nil {
-		errs = errs.Also(fieldError(err, "passwordSecret"))
+	} else if s.Password, err = SecretValue(ctx, secrets, cfg.PasswordSecret, "passwordSecret"); err != nil {
+		errs = errs.Also(err)
 	}
 	if errs != nil {
 		return nil, errs

@@ -27,9 +27,9 @@ func TLS(ctx context.Context, cfg *v1alpha1.TLSConfig, secrets secret.Resolver) 
 func tlsConfig(ctx context.Context, cfg *v1alpha1.TLSConfig, secrets secret.Resolver) (*tls.Config, *apis.FieldError) {
 	c := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // the user asked for it in the YAML.
 	if cfg.CACertSecret != nil {
-		pem, err := secret.Value(ctx, secrets, cfg.CACertSecret, "caCertSecret")
+		pem, err := SecretValue(ctx, secrets, cfg.CACertSecret, "caCertSecret")
 		if err != nil {
-			return nil, fieldError(err, "caCertSecret")
+			return nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM([]byte(pem)) {
@@ -39,17 +39,17 @@ func tlsConfig(ctx context.Context, cfg *v1alpha1.TLSConfig, secrets secret.Reso
 	}
 	switch {
 	case cfg.ClientCertSecret != nil && cfg.ClientKeySecret != nil:
-		certPEM, err := secret.Value(ctx, secrets, cfg.ClientCertSecret, "clientCertSecret")
+		certPEM, err := SecretValue(ctx, secrets, cfg.ClientCertSecret, "clientCertSecret")
 		if err != nil {
-			return nil, fieldError(err, "clientCertSecret")
+			return nil, err
 		}
-		keyPEM, err := secret.Value(ctx, secrets, cfg.ClientKeySecret, "clientKeySecret")
+		keyPEM, err := SecretValue(ctx, secrets, cfg.ClientKeySecret, "clientKeySecret")
 		if err != nil {
-			return nil, fieldError(err, "clientKeySecret")
+			return nil, err
 		}
-		cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-		if err != nil {
-			return nil, apis.ErrGeneric("loading key pair: "+err.Error(), "clientCertSecret")
+		cert, perr := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
+		if perr != nil {
+			return nil, apis.ErrGeneric("loading key pair: "+perr.Error(), "clientCertSecret")
 		}
 		c.Certificates = []tls.Certificate{cert}
 	case cfg.ClientCertSecret != nil:

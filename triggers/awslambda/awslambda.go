@@ -2,11 +2,10 @@
 // Lambda Invoke call per firing, whose payload is the one the engine built
 // from the `payload` list.
 //
-// Credentials come from the `accessKey`/`secretKey` secret references when
-// both are set, else from the AWS SDK's default chain (environment, shared
-// files, web identity, container and instance roles); with `roleARN` those
-// credentials assume the role through STS. The SDK's standard endpoint
-// settings apply, so `AWS_ENDPOINT_URL_LAMBDA` (or `AWS_ENDPOINT_URL`) and
+// Region, credentials and role are read by package awsconn: the
+// `accessKey`/`secretKey` secret references when both are set, else the AWS
+// SDK's default chain; with `roleARN` those credentials assume the role
+// through STS. `AWS_ENDPOINT_URL_LAMBDA` (or `AWS_ENDPOINT_URL`) and
 // `AWS_ENDPOINT_URL_STS` point the trigger at LocalStack or a test server.
 //
 // The SDK does not retry: the sensor's `retryStrategy`, `dlqTrigger` and the
@@ -27,17 +26,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/conn/awsconn"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/triggers"
 )
@@ -130,7 +126,7 @@ func New(spec *v1alpha1.AWSLambdaTrigger, deps triggers.Deps) (triggers.Trigger[
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	cfg, err := t.config(ctx, spec)
+	cfg, err := awsconn.LoadBase(ctx, awsSpec(spec), deps.Secrets)
 	if err != nil {
 		var fe *apis.FieldError
 		if errors.As(err, &fe) {
@@ -151,7 +147,7 @@ func New(spec *v1alpha1.AWSLambdaTrigger, deps triggers.Deps) (triggers.Trigger[
 		t.http = &http.Client{Transport: tr}
 		t.ownsConns = true
 	}
-	client := t.client(cfg, spec.RoleARN)
+	client := t.client(cfg, spec)
 	t.baseKey, t.base = keyOf(spec), client
 	return t, nil
 }
@@ -162,75 +158,23 @@ func check(spec *v1alpha1.AWSLambdaTrigger) *apis.FieldError {
 	if spec.FunctionName == "" {
 		errs = errs.Also(apis.ErrMissingField("functionName"))
 	}
-	if spec.Region == "" {
-		errs = errs.Also(apis.ErrMissingField("region"))
-	}
-	switch {
-	case spec.AccessKey != nil && spec.SecretKey == nil:
-		errs = errs.Also(&apis.FieldError{Message: "missing field(s)", Paths: []string{"secretKey"},
-			Details: "accessKey and secretKey are set together"})
-	case spec.AccessKey == nil && spec.SecretKey != nil:
-		errs = errs.Also(&apis.FieldError{Message: "missing field(s)", Paths: []string{"accessKey"},
-			Details: "accessKey and secretKey are set together"})
-	}
+	errs = errs.Also(awsSpec(spec).Check())
 	if it := spec.InvocationType; it != nil && !slices.Contains(invocationTypes, *it) {
 		errs = errs.Also(apis.ErrInvalidValue(*it, "invocationType", "must be one of RequestResponse, Event, DryRun"))
 	}
 	return errs
 }
 
-// config loads the AWS configuration for the spec's region, credentials
-// (the role is the client's). A secret that cannot be resolved is an *apis.FieldError at its field.
-func (t *Trigger) config(ctx context.Context, spec *v1alpha1.AWSLambdaTrigger) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithRegion(spec.Region),
-		config.WithHTTPClient(awshttp.NewBuildableClient()),
-		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
-		config.WithAppID("flint"),
-	}
-	if spec.AccessKey != nil && spec.SecretKey != nil {
-		keyID, err := t.resolve(ctx, spec.AccessKey, "accessKey")
-		if err != nil {
-			return aws.Config{}, err
-		}
-		secretKey, err := t.resolve(ctx, spec.SecretKey, "secretKey")
-		if err != nil {
-			return aws.Config{}, err
-		}
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(keyID, secretKey, "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	return cfg, nil
+// awsSpec is the AWS connection of the spec.
+func awsSpec(spec *v1alpha1.AWSLambdaTrigger) awsconn.Spec {
+	return awsconn.Spec{Region: spec.Region, AccessKey: spec.AccessKey, SecretKey: spec.SecretKey,
+		RoleARN: spec.RoleARN, SessionName: SessionName}
 }
 
-// client makes a Lambda client from cfg on the trigger's shared transport;
-// with a role, cfg's credentials assume it through STS first.
-func (t *Trigger) client(cfg aws.Config, roleARN string) *lambda.Client {
-	cfg.HTTPClient = t.http
-	if roleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN,
-			func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = SessionName })
-		cfg.Credentials = aws.NewCredentialsCache(provider)
-	}
-	return lambda.NewFromConfig(cfg)
-}
-
-// resolve reads a credential secret; problems are at field.
-func (t *Trigger) resolve(ctx context.Context, ref *corev1.SecretKeySelector, field string) (string, error) {
-	if t.secrets == nil {
-		return "", apis.ErrGeneric("no secret resolver configured", field)
-	}
-	v, err := t.secrets.Resolve(ctx, ref)
-	if err != nil {
-		return "", apis.ErrGeneric(err.Error(), field)
-	}
-	if v == "" {
-		return "", apis.ErrGeneric(fmt.Sprintf("secret %s key %s is empty", ref.Name, ref.Key), field)
-	}
-	return v, nil
+// client makes a Lambda client from a base configuration on the trigger's
+// shared transport, which the role's STS calls use too.
+func (t *Trigger) client(cfg aws.Config, spec *v1alpha1.AWSLambdaTrigger) *lambda.Client {
+	return lambda.NewFromConfig(awsconn.Finish(cfg, awsSpec(spec), t.http))
 }
 
 // clientFor returns the client for a resolved spec: the one built at New
@@ -249,7 +193,7 @@ func (t *Trigger) clientFor(ctx context.Context, spec *v1alpha1.AWSLambdaTrigger
 	}
 	t.mu.Unlock()
 
-	cfg, err := t.config(ctx, spec)
+	cfg, err := awsconn.LoadBase(ctx, awsSpec(spec), t.secrets)
 	if err != nil {
 		var fe *apis.FieldError
 		if errors.As(err, &fe) {
@@ -257,7 +201,7 @@ func (t *Trigger) clientFor(ctx context.Context, spec *v1alpha1.AWSLambdaTrigger
 		}
 		return nil, fmt.Errorf("awsLambda: %w", err)
 	}
-	client := t.client(cfg, spec.RoleARN)
+	client := t.client(cfg, spec)
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
