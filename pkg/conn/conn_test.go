@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -107,6 +109,7 @@ func TestTLSHandshake(t *testing.T) {
 		_, _ = fmt.Fprint(w, r.TLS.PeerCertificates[0].Subject.CommonName)
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.serverCert}, ClientCAs: p.caPool, ClientAuth: tls.RequireAndVerifyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	secrets := resolver(map[string]string{"tls/ca": p.caPEM, "tls/cert": p.clientCertPEM, "tls/key": p.clientKey})
