@@ -1,6 +1,11 @@
 package sources
 
-import "go.uber.org/zap"
+import (
+	"go.uber.org/zap"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
 
 // Cluster is the Kubernetes cluster a source type watches or reads: the
 // *kube.Clients of it, behind an interface so that package sources, and the
@@ -16,19 +21,35 @@ type Cluster interface {
 // none.
 type Connect func(kubeconfig string, logger *zap.Logger) (Cluster, error)
 
+// Grant is rights a source's ServiceAccount is given in one namespace, or
+// in every namespace.
+type Grant struct {
+	// Namespace is where Rules apply; "" means every namespace (a
+	// ClusterRole and its ClusterRoleBinding rather than a Role and its
+	// RoleBinding).
+	Namespace string
+	// Rules are the rights, in a fixed order.
+	Rules []rbacv1.PolicyRule
+}
+
+// RBAC returns, without I/O, the rights in the cluster that es's entries of
+// a type need, one Grant per namespace, sorted by namespace ("" first); none
+// when they need none. `flint compile` writes the ServiceAccount of the
+// type's Service and a Role (or ClusterRole) and its binding per Grant.
+type RBAC func(es *v1alpha1.EventSource) []Grant
+
 // Option qualifies what Register records of a type.
-type Option func(*registration)
+type Option func(*Type)
 
 // NeedsCluster marks a type that watches or reads a Kubernetes cluster: a
 // host that builds it calls connect and hands what it returns to the factory
 // as Deps.Cluster. Hosts build no cluster clients for the other types.
 func NeedsCluster(connect Connect) Option {
-	return func(r *registration) { r.connect = connect }
+	return func(t *Type) { t.Connect = connect }
 }
 
-// ClusterConnect returns how the type key reaches its cluster; nil for a type
-// that needs none (or is not registered).
-func ClusterConnect(key string) Connect {
-	r, _ := registered.Lookup(key)
-	return r.connect
+// NeedsRBAC marks a type whose entries need rights in the cluster it runs
+// in: rbac says which, from the EventSource.
+func NeedsRBAC(rbac RBAC) Option {
+	return func(t *Type) { t.RBAC = rbac }
 }

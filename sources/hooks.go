@@ -41,12 +41,5 @@ type HookManager struct {
 // ManagesHooks marks a type whose entries can ask a service to deliver to
 // them (a hook, a subscription): m says which do and builds their Hooks.
 func ManagesHooks(m HookManager) Option {
-	return func(r *registration) { r.hooks = &m }
-}
-
-// HooksOf returns the hook manager of a type key; nil for a type that
-// manages no hooks (or is not registered).
-func HooksOf(key string) *HookManager {
-	r, _ := registered.Lookup(key)
-	return r.hooks
+	return func(t *Type) { t.Hooks = &m }
 }

@@ -8,6 +8,9 @@ package sources
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -69,31 +72,89 @@ type Deps struct {
 // with full paths such as `spec.webhook[example].port`.
 type Factory func(es *v1alpha1.EventSource, deps Deps) (Source, error)
 
-// registration is what Register records of a type.
-type registration struct {
-	factory Factory
-	connect Connect      // nil: the type needs no cluster
-	hooks   *HookManager // nil: the type manages no hooks
+// Kind is how a source type's events reach it, which decides how it runs.
+type Kind string
+
+// The kinds of source types.
+const (
+	// Push types are sent their events: they register routes on the host's
+	// receiver (webhook, github), so in a cluster a request wakes them and
+	// they scale to zero.
+	Push Kind = "push"
+	// Pull types read their events from a queue or stream (kafka, amqp,
+	// redisStream, …) and acknowledge each at the origin once the broker
+	// stored it.
+	Pull Kind = "pull"
+	// Watch types observe a system's state and emit its changes (resource
+	// watches Kubernetes objects); one instance runs, always.
+	Watch Kind = "watch"
+)
+
+// Valid tells whether k is one of the kinds.
+func (k Kind) Valid() bool { return k == Push || k == Pull || k == Watch }
+
+// Type is one registered source type: its factory and the facts that hosts,
+// `flint compile` and `flint dev` read instead of switching on its key.
+type Type struct {
+	// Key is the Argo EventSource type key, e.g. "webhook".
+	Key string
+	// Kind is whether the type is push, pull or watch.
+	Kind Kind
+	// Factory builds the adapter of an EventSource's entries of the type.
+	Factory Factory
+	// Connect reaches the cluster the type watches or reads; nil for a type
+	// that needs none (NeedsCluster).
+	Connect Connect
+	// RBAC returns the rights in the cluster the type's entries need; nil
+	// for a type that needs none (NeedsRBAC).
+	RBAC RBAC
+	// Hooks manages the hooks the type's entries ask for; nil for a type
+	// that manages none (ManagesHooks).
+	Hooks *HookManager
+	// Package is the import path of the package that registered the type.
+	Package string
 }
 
-var registered = registry.New[registration]("sources")
+var registered = registry.New[Type]("sources")
 
-// Register maps an Argo EventSource type key to its factory, qualified by
-// opts (NeedsCluster, ManagesHooks); it is called from the type package's
-// init and panics on a duplicate key.
-func Register(key string, f Factory, opts ...Option) {
-	r := registration{factory: f}
-	for _, o := range opts {
-		o(&r)
+// Register maps an Argo EventSource type key of the given kind to its
+// factory, qualified by opts (NeedsCluster, NeedsRBAC, ManagesHooks); it is
+// called from the type package's init and panics on a duplicate key or a
+// kind that is not Push, Pull or Watch.
+func Register(key string, kind Kind, f Factory, opts ...Option) {
+	if !kind.Valid() {
+		panic(fmt.Sprintf("sources: type %q registered with kind %q, want push, pull or watch", key, kind))
 	}
-	registered.Register(key, r)
+	t := Type{Key: key, Kind: kind, Factory: f, Package: callerPackage(1)}
+	for _, o := range opts {
+		o(&t)
+	}
+	registered.Register(key, t)
 }
 
-// Lookup returns the factory for a type key.
-func Lookup(key string) (Factory, bool) {
-	r, ok := registered.Lookup(key)
-	return r.factory, ok
-}
+// Lookup returns the registered type of a type key.
+func Lookup(key string) (Type, bool) { return registered.Lookup(key) }
 
 // Keys lists the registered type keys, sorted.
 func Keys() []string { return registered.Keys() }
+
+// callerPackage is the import path of the package whose function called
+// Register, skip frames above the caller of callerPackage; "" when the
+// stack does not say.
+func callerPackage(skip int) string {
+	pc, _, _, ok := runtime.Caller(skip + 1)
+	if !ok {
+		return ""
+	}
+	fn := runtime.FuncForPC(pc)
+	if fn == nil {
+		return ""
+	}
+	name := fn.Name() // e.g. "github.com/flintevents/flint/sources/webhook.init.0"
+	slash := strings.LastIndex(name, "/")
+	dot := strings.Index(name[slash+1:], ".")
+	if dot < 0 {
+		return ""
+	}
+	return name[:slash+1+dot]
+}

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/sources"
 )
 
 // Defaults of the cluster objects Cluster writes.
@@ -91,13 +92,15 @@ func NATSURLIn(domain string) string {
 // Cluster returns the objects a cluster applies to run g: its Brokers, for
 // every source a ConfigMap holding its EventSource, Knative Services running
 // the type's image (one, or more when entries share an endpoint on different
-// ports; see sourceServices) and, for `resource` sources, a ServiceAccount
-// with the rights to watch, and for sources whose entries manage hooks the
+// ports; see sourceServices) and, for sources whose type needs rights in the
+// cluster (sources.Type.RBAC), a ServiceAccount with those rights, and for
+// sources whose entries manage hooks the
 // Jobs that register and (under TeardownDir) remove them; for every sensor
 // whose triggers act on the cluster a
 // ServiceAccount with the rights they use (see SensorServiceAccount); then
 // g's Triggers. The sensors themselves are kn func projects (see Function).
-// A push source that serves TLS itself is refused (PushTLSReason). The
+// A push source that serves TLS itself is refused (PushTLSReason), and so is
+// a source whose type key no registered source type serves. The
 // objects come in a fixed order that depends only on g and opts.
 func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 	if opts.ClusterDomain == "" {
@@ -119,11 +122,20 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 	configMaps := map[string]bool{}
 	var errs *apis.FieldError
 	for _, src := range g.Sources {
+		typ, ok := sources.Lookup(src.Key)
+		if !ok {
+			errs = errs.Also(&apis.FieldError{
+				Message: fmt.Sprintf("not runnable yet: event source type %q (runnable: %s)", src.Key, strings.Join(sources.Keys(), ", ")),
+				Paths:   []string{src.Key},
+				Details: fmt.Sprintf("EventSource %s/%s", src.Namespace, src.EventSource.Name),
+			}).ViaField("spec")
+			continue
+		}
 		if tls := pushTLS(src.EventSource, src.Key); tls != nil {
 			errs = errs.Also(tls.ViaField("spec"))
 			continue
 		}
-		svcs, err := sourceServices(src)
+		svcs, err := sourceServices(src, typ.Kind)
 		if err != nil {
 			errs = errs.Also(fieldError(err).ViaField("spec"))
 			continue
@@ -147,10 +159,10 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 		}
 		var objs []Object
 		for _, svc := range svcs {
-			objs = append(objs, sourceObjects(src, svc, cm, opts)...)
+			objs = append(objs, sourceObjects(src, typ, svc, cm, opts)...)
 		}
 		out = append(out, objs...)
-		jobs, err := hookJobs(src, objs)
+		jobs, err := hookJobs(src, typ.Hooks, objs)
 		if err != nil {
 			return nil, err
 		}
@@ -237,9 +249,9 @@ func objectMeta(name, ns string, labels map[string]string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}
 }
 
-// sourceObjects are one Knative Service of a source and, for types that
-// read the cluster, its ServiceAccount and RBAC.
-func sourceObjects(src Source, svc sourceService, configMap string, opts ClusterOptions) []Object {
+// sourceObjects are one Knative Service of a source of type typ and, for
+// types that need rights in the cluster, its ServiceAccount and RBAC.
+func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap string, opts ClusterOptions) []Object {
 	es := src.EventSource
 	name := svc.name
 	labels := map[string]string{LabelEventSource: es.Name, LabelSourceType: src.Key}
@@ -279,7 +291,8 @@ func sourceObjects(src Source, svc sourceService, configMap string, opts Cluster
 		}
 	}
 	annotations := map[string]string{}
-	if svc.push() {
+	switch typ.Kind {
+	case sources.Push:
 		container.Ports = []corev1.ContainerPort{{ContainerPort: int32(svc.port)}}
 		annotations[annotationMinScale] = "0"
 		annotations[annotationTarget] = strconv.Itoa(PushSourceTarget)
@@ -287,12 +300,18 @@ func sourceObjects(src Source, svc sourceService, configMap string, opts Cluster
 			Note{Key: annotationMinScale, Text: "A push source scales to zero: Knative holds the first request while a pod starts."},
 			Note{Key: annotationTarget, Text: "Requests end once the broker stored the event, so one pod takes many at once."},
 			Note{Key: "containerPort", Text: svc.portNote()})
-	} else {
+	case sources.Pull:
 		annotations[annotationMinScale] = "1"
 		annotations[annotationMaxScale] = "1"
 		notes = append(notes,
-			Note{Key: annotationMinScale, Text: "A pull or watch source receives no requests that could wake it: it runs always."},
-			Note{Key: annotationMaxScale, Text: "One pod: a second would receive or watch the same events and emit them again."})
+			Note{Key: annotationMinScale, Text: "A pull source receives no requests that could wake it: for now it runs always."},
+			Note{Key: annotationMaxScale, Text: "One pod: a second would read the same events and could emit them again."})
+	default: // sources.Watch
+		annotations[annotationMinScale] = "1"
+		annotations[annotationMaxScale] = "1"
+		notes = append(notes,
+			Note{Key: annotationMinScale, Text: "A watch source receives no requests that could wake it: it runs always."},
+			Note{Key: annotationMaxScale, Text: "One pod: a second would watch the same changes and emit them again."})
 	}
 	notes = append(notes, Note{Key: "name: " + envSink, Text: "" +
 		"K_SINK is the broker's ingress URL, written out rather than bound with a SinkBinding:\n" +
@@ -308,13 +327,9 @@ func sourceObjects(src Source, svc sourceService, configMap string, opts Cluster
 	ksvc.Spec.Template.Spec.Volumes = volumes
 
 	var out []Object
-	if src.Key == v1alpha1.TypeResource {
+	if typ.RBAC != nil {
 		ksvc.Spec.Template.Spec.ServiceAccountName = name
-		out = append(out, resourceRBAC(src, name, labels)...)
-	}
-	kind := "pull"
-	if svc.push() {
-		kind = "push"
+		out = append(out, sourceRBAC(src, typ, name, labels)...)
 	}
 	which := "the " + src.Key + " entries"
 	if len(svc.entries) > 0 {
@@ -322,7 +337,7 @@ func sourceObjects(src Source, svc sourceService, configMap string, opts Cluster
 	}
 	out = append(out, Object{Value: ksvc, Comment: fmt.Sprintf(
 		"Knative Service running %s of EventSource %s (a %s source),\n"+
-			"emitting each event as a CloudEvent to broker %s/%s.", which, es.Name, kind, src.Namespace, src.Broker),
+			"emitting each event as a CloudEvent to broker %s/%s.", which, es.Name, typ.Kind, src.Namespace, src.Broker),
 		Notes: notes})
 	return out
 }
@@ -334,38 +349,27 @@ func optional(b bool) *bool {
 	return &b
 }
 
-// resourceRBAC is the ServiceAccount of a resource source and the rights to
-// get, list and watch what its entries watch: a Role in each watched
-// namespace, a ClusterRole for entries that watch every namespace.
-func resourceRBAC(src Source, name string, labels map[string]string) []Object {
+// sourceRBAC is the ServiceAccount of a source whose type needs rights in
+// the cluster and, for each Grant its type returns for the EventSource, a
+// Role and RoleBinding in the Grant's namespace, or a ClusterRole and
+// ClusterRoleBinding for a Grant in every namespace.
+func sourceRBAC(src Source, typ sources.Type, name string, labels map[string]string) []Object {
 	sa := &corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
 		ObjectMeta: objectMeta(name, src.Namespace, labels),
 	}
-	out := []Object{{Value: sa, Comment: fmt.Sprintf("The identity of the resource source of EventSource %s.", src.EventSource.Name)}}
-	byNamespace := map[string]map[[2]string]bool{} // watched namespace ("" = all) -> group/resource
-	for _, entry := range src.EventSource.Spec.Resource {
-		if byNamespace[entry.Namespace] == nil {
-			byNamespace[entry.Namespace] = map[[2]string]bool{}
-		}
-		byNamespace[entry.Namespace][[2]string{entry.Group, entry.Resource}] = true
-	}
-	namespaces := make([]string, 0, len(byNamespace))
-	for ns := range byNamespace {
-		namespaces = append(namespaces, ns)
-	}
-	sort.Strings(namespaces)
+	out := []Object{{Value: sa, Comment: fmt.Sprintf("The identity of the %s source of EventSource %s.", src.Key, src.EventSource.Name)}}
 	subject := rbacv1.Subject{Kind: "ServiceAccount", Name: name, Namespace: src.Namespace}
-	for _, ns := range namespaces {
-		rules := watchRules(byNamespace[ns])
-		if ns == "" {
+	for _, g := range typ.RBAC(src.EventSource) {
+		what := grantWording(typ.Kind, g.Rules)
+		if g.Namespace == "" {
 			cluster := shortName(src.Namespace+"-"+name, maxNameLength)
 			out = append(out,
 				Object{Value: &rbacv1.ClusterRole{
 					TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 					ObjectMeta: objectMeta(cluster, "", labels),
-					Rules:      rules,
-				}, Comment: fmt.Sprintf("Read access, in every namespace, to what EventSource %s/%s watches.", src.Namespace, src.EventSource.Name)},
+					Rules:      g.Rules,
+				}, Comment: fmt.Sprintf(what, "in every namespace", src.Namespace, src.EventSource.Name)},
 				Object{Value: &rbacv1.ClusterRoleBinding{
 					TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
 					ObjectMeta: objectMeta(cluster, "", labels),
@@ -377,12 +381,12 @@ func resourceRBAC(src Source, name string, labels map[string]string) []Object {
 		out = append(out,
 			Object{Value: &rbacv1.Role{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-				ObjectMeta: objectMeta(name, ns, labels),
-				Rules:      rules,
-			}, Comment: fmt.Sprintf("Read access, in namespace %s, to what EventSource %s/%s watches.", ns, src.Namespace, src.EventSource.Name)},
+				ObjectMeta: objectMeta(name, g.Namespace, labels),
+				Rules:      g.Rules,
+			}, Comment: fmt.Sprintf(what, "in namespace "+g.Namespace, src.Namespace, src.EventSource.Name)},
 			Object{Value: &rbacv1.RoleBinding{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-				ObjectMeta: objectMeta(name, ns, labels),
+				ObjectMeta: objectMeta(name, g.Namespace, labels),
 				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
 				Subjects:   []rbacv1.Subject{subject},
 			}})
@@ -390,23 +394,27 @@ func resourceRBAC(src Source, name string, labels map[string]string) []Object {
 	return out
 }
 
-// watchRules grants get, list and watch on each group/resource, one rule per group.
-func watchRules(resources map[[2]string]bool) []rbacv1.PolicyRule {
-	byGroup := map[string][]string{}
-	for gr := range resources {
-		byGroup[gr[0]] = append(byGroup[gr[0]], gr[1])
+// grantWording is the comment format of a Role or ClusterRole of a source
+// type of kind with rules, taking where, then the EventSource's namespace
+// and name: "Read access, in namespace x, to what EventSource ns/es
+// watches." for a watch type that only reads.
+func grantWording(kind sources.Kind, rules []rbacv1.PolicyRule) string {
+	access := "Read access"
+	for _, r := range rules {
+		for _, v := range r.Verbs {
+			if v != "get" && v != "list" && v != "watch" {
+				access = "Access"
+			}
+		}
 	}
-	groups := make([]string, 0, len(byGroup))
-	for g := range byGroup {
-		groups = append(groups, g)
+	verb := "reads"
+	switch kind {
+	case sources.Watch:
+		verb = "watches"
+	case sources.Push:
+		verb = "uses"
 	}
-	sort.Strings(groups)
-	rules := make([]rbacv1.PolicyRule, 0, len(groups))
-	for _, g := range groups {
-		sort.Strings(byGroup[g])
-		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: byGroup[g], Verbs: []string{"get", "list", "watch"}})
-	}
-	return rules
+	return access + ", %s, to what EventSource %s/%s " + verb + "."
 }
 
 // secretRef is one Secret an object reads.

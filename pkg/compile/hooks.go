@@ -41,14 +41,14 @@ const (
 	hooksUnregister = "unregister"
 )
 
-// hookJobs returns the Jobs of a source whose type manages hooks
-// (sources.HooksOf) and whose entries ask for one: the Job that registers
+// hookJobs returns the Jobs of a source whose type manages hooks (m, its
+// sources.Type.Hooks; nil for a type that manages none) and whose entries
+// ask for one: the Job that registers
 // them, applied with the rest, and, when an entry asks for its hook to go
 // with the source, the Job that removes them, written under TeardownDir.
 // Both run the image of the source's first Knative Service, found in objs,
 // with its environment and mounts, for every entry. None for any other source.
-func hookJobs(src Source, objs []Object) ([]Object, error) {
-	m := sources.HooksOf(src.Key)
+func hookJobs(src Source, m *sources.HookManager, objs []Object) ([]Object, error) {
 	if m == nil {
 		return nil, nil
 	}

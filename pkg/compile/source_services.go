@@ -9,6 +9,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/sources"
 )
 
 // DefaultSourcePort is the container port of a push source Service whose
@@ -45,9 +46,6 @@ type sourceService struct {
 	port int
 }
 
-// push tells whether the Service receives requests.
-func (s sourceService) push() bool { return len(s.bindings) > 0 }
-
 // ports lists the distinct ports the entries of s name, sorted.
 func (s sourceService) ports() []int {
 	seen := map[int]bool{}
@@ -80,9 +78,14 @@ func (s sourceService) moved() bool {
 // whatever the method) go to Services of their own: "<eventSource>-<type>",
 // then "-2", "-3"… The container port is the one port the entries name,
 // unless they name several, or one Knative reserves or the image's metrics
-// take: then DefaultSourcePort. A pull or watch source is one Service.
-func sourceServices(src Source) ([]sourceService, error) {
+// take: then DefaultSourcePort. A source whose type is of kind pull or
+// watch is one Service.
+func sourceServices(src Source, kind sources.Kind) ([]sourceService, error) {
 	es := src.EventSource
+	base := SourceServiceName(es.Name, src.Key)
+	if kind != sources.Push {
+		return []sourceService{{name: base}}, nil
+	}
 	var bindings []v1alpha1.WebhookBinding
 	var errs *apis.FieldError
 	for _, b := range es.Spec.WebhookBindings() {
@@ -98,9 +101,8 @@ func sourceServices(src Source) ([]sourceService, error) {
 	if errs != nil {
 		return nil, errs
 	}
-	base := SourceServiceName(es.Name, src.Key)
 	if len(bindings) == 0 {
-		return []sourceService{{name: base}}, nil
+		return nil, apis.ErrGeneric("the entries of a push source type name no endpoint", src.Key)
 	}
 	var groups [][]v1alpha1.WebhookBinding
 next:

@@ -212,14 +212,14 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 	}
 	for _, unit := range graph.Sources {
 		es := unit.EventSource
-		factory, ok := sources.Lookup(unit.Key)
+		typ, ok := sources.Lookup(unit.Key)
 		if !ok {
 			problems = append(problems, Problem{Kind: "EventSource", Namespace: unit.Namespace, Name: es.Name,
 				Err: notRunnable("event source", unit.Key, sources.Keys()).ViaField("spec"), NotRunnable: true})
 			continue
 		}
 		deps := sources.Deps{Logger: log.Named("eventsource"), Secrets: secrets, Receiver: b.receiver}
-		if sources.ClusterConnect(unit.Key) != nil && clients != nil {
+		if typ.Connect != nil && clients != nil {
 			// The sensors' clients serve the types that need a cluster too;
 			// offline, the placeholder stands in for a missing one.
 			deps.Cluster = clients
@@ -227,7 +227,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 		if reg != nil {
 			deps.Metrics = reg.Source
 		}
-		src, err := factory(es, deps)
+		src, err := typ.Factory(es, deps)
 		if err != nil {
 			problems = append(problems, objectProblems("EventSource", unit.Namespace, es.Name, err)...)
 			continue

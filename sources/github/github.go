@@ -50,7 +50,7 @@ const (
 )
 
 func init() {
-	sources.Register(Type, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
+	sources.Register(Type, sources.Push, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		return New(es, deps)
 	}, sources.ManagesHooks(sources.HookManager{
 		Wants: WantsHooks,

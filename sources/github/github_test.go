@@ -91,7 +91,8 @@ func delivery(kind, contentType, signature string) http.Header {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	factory, ok := sources.Lookup(github.Type)
+	typ, ok := sources.Lookup(github.Type)
+	factory := typ.Factory
 	if !ok {
 		t.Fatal("github is not registered")
 	}
@@ -156,7 +157,8 @@ func TestDeliveries(t *testing.T) {
 		WebhookSecret: ref("github-access", "secret"),
 	})
 	rec := &sourcetest.Recorder{}
-	factory, _ := sources.Lookup(github.Type)
+	typ, _ := sources.Lookup(github.Type)
+	factory := typ.Factory
 	r := sourcetest.Start(t, factory, signed, sources.Deps{Secrets: secrets()}, rec.Emit)
 
 	const payload = `{"action":"opened","number":1347,"big":12345678901234567890}`
@@ -284,7 +286,8 @@ func TestDeliveries(t *testing.T) {
 
 func TestEventsFilterAndNoSecret(t *testing.T) {
 	t.Parallel()
-	factory, _ := sources.Lookup(github.Type)
+	typ, _ := sources.Lookup(github.Type)
+	factory := typ.Factory
 	for _, tc := range []struct {
 		name   string
 		events []string
@@ -363,7 +366,8 @@ func TestEmptySecretRefusesToStart(t *testing.T) {
 			return r
 		}(), secrets: secret.Local{Dir: t.TempDir(), Getenv: noEnv}},
 	}
-	factory, _ := sources.Lookup(github.Type)
+	typ, _ := sources.Lookup(github.Type)
+	factory := typ.Factory
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

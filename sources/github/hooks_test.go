@@ -275,7 +275,8 @@ func TestWantsHooks(t *testing.T) {
 		{name: "no webhook.url", entries: map[string]v1alpha1.GithubEventSource{"a": noURL}},
 		{name: "no apiToken", entries: map[string]v1alpha1.GithubEventSource{"a": noToken}},
 	}
-	m := sources.HooksOf(github.Type)
+	typ, _ := sources.Lookup(github.Type)
+	m := typ.Hooks
 	if m == nil {
 		t.Fatal("github registers no hook manager")
 	}

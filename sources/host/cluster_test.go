@@ -20,7 +20,7 @@ import (
 const clusterType = "calendar"
 
 func init() {
-	sources.Register(clusterType, func(_ *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
+	sources.Register(clusterType, sources.Watch, func(_ *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		if deps.Cluster == nil {
 			return nil, errors.New("handed no cluster")
 		}

@@ -32,7 +32,8 @@ const hookCleanupTimeout = 30 * time.Second
 // NewHooks builds the hooks of es's entries of typeKey; nil Hooks and a nil
 // error for a type that manages none.
 func NewHooks(typeKey string, es *v1alpha1.EventSource, deps sources.Deps) (sources.Hooks, error) {
-	m := sources.HooksOf(typeKey)
+	typ, _ := sources.Lookup(typeKey)
+	m := typ.Hooks
 	if m == nil {
 		return nil, nil
 	}

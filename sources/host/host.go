@@ -62,7 +62,7 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	factory, ok := sources.Lookup(typeKey)
+	typ, ok := sources.Lookup(typeKey)
 	if !ok {
 		return fmt.Errorf("source type %q is not registered", typeKey)
 	}
@@ -123,15 +123,15 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 		}
 	}
 	deps := sources.Deps{Logger: log, Secrets: secrets, Now: time.Now, Receiver: rcv, Metrics: reg.Source}
-	if connect := sources.ClusterConnect(typeKey); connect != nil {
-		if deps.Cluster, err = connect(*kubeconfig, log.Named("kubernetes")); err != nil {
+	if typ.Connect != nil {
+		if deps.Cluster, err = typ.Connect(*kubeconfig, log.Named("kubernetes")); err != nil {
 			return fmt.Errorf("connecting %s sources to their cluster: %w", typeKey, err)
 		}
 		if deps.Cluster != nil {
 			log.Info("using cluster", zap.String("server", deps.Cluster.Server()))
 		}
 	}
-	src, err := factory(es, deps)
+	src, err := typ.Factory(es, deps)
 	if err != nil {
 		return fmt.Errorf("building %s source of eventsource %s: %w", typeKey, es.Name, err)
 	}

@@ -42,7 +42,8 @@ func (s *inNamespace) Run(ctx context.Context, emit sources.Emitter) error {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	env := kubetest.Start(t)
-	factory, ok := sources.Lookup(resource.Type)
+	typ, ok := sources.Lookup(resource.Type)
+	factory := typ.Factory
 	if !ok {
 		t.Fatal("resource is not registered")
 	}

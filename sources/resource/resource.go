@@ -48,7 +48,9 @@ const (
 // noCluster is what a factory without Kubernetes clients answers.
 const noCluster = "the resource event source needs a Kubernetes cluster: run flint dev with --kubeconfig, or run in a cluster"
 
-func init() { sources.Register(Type, factory, sources.NeedsCluster(connect)) }
+func init() {
+	sources.Register(Type, sources.Watch, factory, sources.NeedsCluster(connect), sources.NeedsRBAC(rbac))
+}
 
 // factory is New over the cluster a host hands in deps.Cluster.
 func factory(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {

@@ -12,7 +12,8 @@ import (
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	factory, _ := sources.Lookup(webhook.Type)
+	typ, _ := sources.Lookup(webhook.Type)
+	factory := typ.Factory
 	sourcetest.Run(t, sourcetest.Case{
 		Factory: factory,
 		Valid:   "testdata/valid.yaml",

@@ -21,7 +21,7 @@ import (
 const Type = "webhook"
 
 func init() {
-	sources.Register(Type, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
+	sources.Register(Type, sources.Push, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		return New(es, deps)
 	})
 }

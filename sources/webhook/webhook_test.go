@@ -846,7 +846,8 @@ func TestRunFails(t *testing.T) {
 
 func TestRegistered(t *testing.T) {
 	t.Parallel()
-	factory, ok := sources.Lookup(webhook.Type)
+	typ, ok := sources.Lookup(webhook.Type)
+	factory := typ.Factory
 	if !ok {
 		t.Fatalf("type %q not registered", webhook.Type)
 	}
