@@ -17,7 +17,8 @@ import (
 // Types registered in this test binary only, for keys no built-in source
 // type serves yet: file as a watch type whose entries need rights in the
 // cluster (what the entry names, so the rights visibly come from the type),
-// hdfs as a pull type that needs none.
+// hdfs as a pull type that needs none, and calendar, which testdata/graph.yaml
+// uses, as a pull type unless a built-in type serves it.
 func init() {
 	refuse := func(*v1alpha1.EventSource, sources.Deps) (sources.Source, error) {
 		return nil, errors.New("registered for compiling only")
@@ -34,6 +35,9 @@ func init() {
 		}
 	}))
 	sources.Register(v1alpha1.TypeHDFS, sources.Pull, refuse)
+	if _, ok := sources.Lookup(v1alpha1.TypeCalendar); !ok {
+		sources.Register(v1alpha1.TypeCalendar, sources.Pull, refuse)
+	}
 }
 
 // TestSourceServiceFromTypeFacts compiles sources of registered types and
