@@ -1,0 +1,266 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/flintevents/flint/sources"
+)
+
+// Run reads the origin dial connects to until ctx ends: it emits each
+// message's event and acknowledges the message once emit returned nil (see
+// the package documentation). It returns nil after ctx ended and every
+// message is settled, or an error when dial or Receive failed more times in a
+// row than opts.Reconnect.Steps bears. It never calls emit after returning.
+func Run(ctx context.Context, dial Dial, emit sources.Emitter, opts Options) error {
+	if dial == nil || emit == nil {
+		return errors.New("pull: dial and emit are required")
+	}
+	r := newRunner(emit, opts)
+	_, err := r.loop(ctx, dial, false)
+	return err
+}
+
+// runner is the state of one Run or Drain of one entry.
+type runner struct {
+	opts  Options
+	emit  sources.Emitter
+	log   *zap.Logger
+	slots chan struct{}       // a token per message in flight
+	wg    sync.WaitGroup      // messages in flight
+	lanes map[string]*settled // the last message of each lane, with Ordered
+	acked atomic.Int64        // messages acknowledged
+}
+
+// settled is closed once a message is settled; ok says whether it was stored
+// and every earlier message of its lane too, so a later one may be acked.
+type settled struct {
+	done chan struct{}
+	ok   bool
+}
+
+func newRunner(emit sources.Emitter, opts Options) *runner {
+	opts = opts.withDefaults()
+	return &runner{
+		opts:  opts,
+		emit:  emit,
+		log:   opts.Logger.With(zap.String("eventName", opts.Name)),
+		slots: make(chan struct{}, opts.InFlight),
+		lanes: map[string]*settled{},
+	}
+}
+
+// loop dials and consumes until ctx ends, the reconnect schedule is
+// exhausted, or (drain) the origin is empty, which it reports.
+func (r *runner) loop(ctx context.Context, dial Dial, drain bool) (empty bool, err error) {
+	failures := 0
+	for {
+		c, err := r.dial(ctx, dial)
+		if err == nil {
+			var received bool
+			empty, received, err = r.consume(ctx, c, drain)
+			r.wg.Wait()
+			clear(r.lanes)
+			if cerr := c.Close(); cerr != nil {
+				r.log.Debug("closing the consumer", zap.Error(cerr))
+			}
+			if empty || ctx.Err() != nil {
+				return empty, nil
+			}
+			if received {
+				failures = 0
+			}
+		}
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		if r.opts.Reconnect.exhausted(failures + 1) {
+			return false, fmt.Errorf("pull: %s: giving up after %d failures in a row: %w", r.opts.Name, failures+1, err)
+		}
+		wait := r.opts.Reconnect.Wait(failures)
+		failures++
+		r.log.Warn("the origin failed; connecting again", zap.Error(err), zap.Duration("in", wait), zap.Int("failures", failures))
+		if !sleep(ctx, wait) {
+			return false, nil
+		}
+	}
+}
+
+// dial connects once, within the dial timeout.
+func (r *runner) dial(ctx context.Context, dial Dial) (Consumer, error) {
+	dctx, cancel := context.WithTimeout(ctx, r.opts.DialTimeout)
+	defer cancel()
+	c, err := dial(dctx)
+	if err != nil {
+		return nil, fmt.Errorf("connecting: %w", err)
+	}
+	if c == nil {
+		return nil, errors.New("connecting: the dial returned no consumer")
+	}
+	return c, nil
+}
+
+// consume receives from c and starts a settle per message until ctx ends or
+// Receive fails; in drain mode also until the origin is empty. received says
+// whether one Receive returned messages.
+func (r *runner) consume(ctx context.Context, c Consumer, drain bool) (empty, received bool, err error) {
+	for {
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if drain {
+			rctx, cancel = context.WithTimeout(ctx, r.opts.Idle)
+		}
+		msgs, err := c.Receive(rctx)
+		idle := drain && rctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if ctx.Err() != nil {
+			// Messages Receive returned as ctx ended were not emitted: they
+			// go back to the origin when the consumer closes.
+			return false, received, nil
+		}
+		if err != nil && !idle {
+			return false, received, fmt.Errorf("receiving: %w", err)
+		}
+		if len(msgs) == 0 {
+			if !drain {
+				continue
+			}
+			r.wg.Wait()
+			if e, err := r.empty(ctx, c); err != nil || e {
+				return e, received, err
+			}
+			continue
+		}
+		received = true
+		for i, m := range msgs {
+			select {
+			case r.slots <- struct{}{}:
+			case <-ctx.Done():
+				r.handBack(ctx, c, msgs[i:])
+				return false, received, nil
+			}
+			r.start(ctx, c, m)
+		}
+	}
+}
+
+// empty reports whether nothing waits for c once every message is settled:
+// its backlog is zero, or, when it cannot count one, nothing arrived.
+func (r *runner) empty(ctx context.Context, c Consumer) (bool, error) {
+	b, ok := c.(Backlogger)
+	if !ok {
+		return true, nil
+	}
+	bctx, cancel := context.WithTimeout(ctx, r.opts.DialTimeout)
+	defer cancel()
+	n, err := b.Backlog(bctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return false, fmt.Errorf("counting the backlog: %w", err)
+	}
+	return n <= 0, nil
+}
+
+// start settles m on a goroutine of its own, holding a slot.
+func (r *runner) start(ctx context.Context, c Consumer, m Message) {
+	var prev, me *settled
+	if r.opts.Ordered {
+		prev = r.lanes[m.Lane]
+		me = &settled{done: make(chan struct{})}
+		r.lanes[m.Lane] = me
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer func() { <-r.slots }()
+		r.settle(ctx, c, m, prev, me)
+	}()
+}
+
+// settle emits m's event and acknowledges m once stored, after every earlier
+// message of its lane with Ordered; a message not stored is handed back.
+func (r *runner) settle(ctx context.Context, c Consumer, m Message, prev, me *settled) {
+	stored := r.store(ctx, m)
+	ok := stored
+	if prev != nil {
+		<-prev.done
+		ok = ok && prev.ok
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckTimeout)
+	defer cancel()
+	switch {
+	case ok:
+		if err := c.Ack(actx, m); err != nil {
+			// Stored: the redelivery this makes is dropped under the same id.
+			r.log.Warn("acknowledging a stored message", zap.String("id", m.ID), zap.Error(err))
+		} else {
+			r.acked.Add(1)
+		}
+	case !stored:
+		if err := c.Nack(actx, m); err != nil {
+			r.log.Debug("handing back a message not stored", zap.String("id", m.ID), zap.Error(err))
+		}
+	}
+	// Stored, but an earlier message of its lane was not: it is left
+	// unacknowledged, as acking it would acknowledge the earlier one too.
+	if me != nil {
+		me.ok = ok
+		close(me.done)
+	}
+}
+
+// store emits m's event until the emitter stores it, the attempts run out
+// (not Ordered), the broker refuses it for its size, or ctx ends.
+func (r *runner) store(ctx context.Context, m Message) bool {
+	ev := sources.Event{Name: r.opts.Name, Data: m.Data, Extensions: m.Extensions, ID: m.ID, Time: m.Time}
+	for n := 0; ; n++ {
+		err := r.emit(ctx, ev)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if errors.Is(err, sources.ErrEventTooLarge) {
+			r.log.Error("the broker refuses the message for its size; it stays at the origin", zap.String("id", m.ID), zap.Error(err))
+			return false
+		}
+		if !r.opts.Ordered && n+1 >= r.opts.Attempts {
+			r.log.Warn("the broker did not store the event; handing the message back", zap.String("id", m.ID), zap.Int("attempts", n+1), zap.Error(err))
+			return false
+		}
+		if !sleep(ctx, r.opts.Retry.Wait(n)) {
+			return false
+		}
+	}
+}
+
+// handBack returns messages received but never emitted to the origin.
+func (r *runner) handBack(ctx context.Context, c Consumer, msgs []Message) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckTimeout)
+	defer cancel()
+	for _, m := range msgs {
+		if err := c.Nack(actx, m); err != nil {
+			r.log.Debug("handing back a message not emitted", zap.String("id", m.ID), zap.Error(err))
+		}
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
