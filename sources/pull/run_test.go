@@ -333,3 +333,30 @@ func TestScheduleWait(t *testing.T) {
 		}
 	}
 }
+
+// recorder counts the events an emitter stored by name.
+type recorder struct {
+	mu     sync.Mutex
+	byName map[string]int
+}
+
+func (r *recorder) emit(next *broker) sources.Emitter {
+	return func(ctx context.Context, ev sources.Event) error {
+		if err := next.Emit(ctx, ev); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.byName == nil {
+			r.byName = map[string]int{}
+		}
+		r.byName[ev.Name]++
+		return nil
+	}
+}
+
+func (r *recorder) names() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps(r.byName)
+}
