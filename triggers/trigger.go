@@ -116,6 +116,17 @@ type Type struct {
 	// ResourceParameters is true when the type's `parameters` apply to the
 	// object it creates (k8s, argoWorkflow) instead of to its spec.
 	ResourceParameters bool
+	// ResourcePath is where in the type's spec (a gjson path) that object
+	// is written inline, e.g. "source.resource"; set with ResourceParameters.
+	ResourcePath string
+	// Attempt is how long one firing of a trigger of the type may take
+	// (AttemptTimeout); nil when the type does not say.
+	Attempt func(t *v1alpha1.Trigger) Attempt
+	// Access is the rights on the cluster one trigger of the type uses
+	// (ClusterAccess); nil for a type that acts on no cluster.
+	Access func(req AccessRequest) Rights
+	// TestFiring is how the generated function test fires the type (FiresInTest).
+	TestFiring TestFiring
 	// Connect reaches the cluster the type acts on; nil for a type that
 	// acts on none (NeedsCluster).
 	Connect Connect
@@ -130,8 +141,12 @@ type Type struct {
 type Option func(*Type)
 
 // ResourceParameters marks a type whose `parameters` apply to the object it
-// creates; the engine then leaves them to the type through Firing.ApplyParameters.
-func ResourceParameters() Option { return func(t *Type) { t.ResourceParameters = true } }
+// creates, written inline at path at (a gjson path in its spec, e.g.
+// "source.resource"); the engine then leaves them to the type through
+// Firing.ApplyParameters, and a dry run applies them to that object.
+func ResourceParameters(at string) Option {
+	return func(t *Type) { t.ResourceParameters, t.ResourcePath = true, at }
+}
 
 var registered = registry.New[Type]("triggers")
 

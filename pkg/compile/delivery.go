@@ -9,6 +9,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/triggers"
 )
 
 // Delivery defaults of the Triggers that feed a sensor.
@@ -41,9 +42,9 @@ const (
 	// firstBackoff is DefaultSensorBackoffDelay as a duration.
 	firstBackoff = 200 * time.Millisecond
 
-	// defaultAttempt is how long one firing of a trigger type without its own
-	// timeout is assumed to take.
-	defaultAttempt = time.Duration(v1alpha1.DefaultHTTPTriggerTimeout) * time.Second
+	// defaultAttempt is how long one firing of a trigger type that declares
+	// no attempt timeout (triggers.AttemptTimeout) is assumed to take.
+	defaultAttempt = time.Minute
 	// maxFiringTime is where the time a sensor may take to fire stops being counted.
 	maxFiringTime = time.Hour
 )
@@ -116,12 +117,26 @@ func sensorFiringTime(s *v1alpha1.Sensor) time.Duration {
 	return total
 }
 
-// attemptTime is how long one attempt of a trigger may take.
+// attemptTime is how long one attempt of a trigger may take, as its type's
+// registration says (triggers.AttemptTimeout); defaultAttempt for a type
+// that does not say.
 func attemptTime(t *v1alpha1.Trigger) time.Duration {
-	if t.Template != nil && t.Template.HTTP != nil && t.Template.HTTP.Timeout > 0 {
-		return time.Duration(t.Template.HTTP.Timeout) * time.Second
+	d, _ := attemptOf(t)
+	return d
+}
+
+// attemptOf is attemptTime and the trigger's field that sets it, relative
+// to the trigger (e.g. "template.http.timeout").
+func attemptOf(t *v1alpha1.Trigger) (time.Duration, string) {
+	if t.Template == nil {
+		return defaultAttempt, "template"
 	}
-	return defaultAttempt
+	key := t.Template.TypeKey()
+	if typ, ok := triggers.Lookup(key); ok && typ.Attempt != nil {
+		a := typ.Attempt(t)
+		return a.Timeout, a.Field
+	}
+	return defaultAttempt, "template." + key
 }
 
 // triggerTime is the time all attempts of one trigger may take: its
@@ -148,10 +163,11 @@ func TimeoutWarnings(s *v1alpha1.Sensor) *apis.FieldError {
 		RevisionTimeout, isoSeconds(RevisionTimeout))
 	var errs *apis.FieldError
 	check := func(t *v1alpha1.Trigger, path string) {
+		attempt, field := attemptOf(t)
 		switch {
-		case attemptTime(t) > RevisionTimeout:
-			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("one attempt may take %s, %s", attemptTime(t), limit),
-				path+".template.http.timeout").At(apis.WarningLevel))
+		case attempt > RevisionTimeout:
+			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("one attempt may take %s, %s", attempt, limit),
+				path+"."+field).At(apis.WarningLevel))
 		case triggerTime(t) > RevisionTimeout:
 			errs = errs.Also(apis.ErrGeneric(fmt.Sprintf("its attempts and the waits between them may take %s, %s", triggerTime(t), limit),
 				path+".retryStrategy").At(apis.WarningLevel))

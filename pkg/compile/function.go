@@ -274,8 +274,8 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 }
 
 // fireable says whether the generated test can fire every trigger of s
-// (http against a local server, log as is), whether one is a log trigger,
-// and otherwise which types it cannot.
+// (each type's registration says how: triggers.FiresInTest), whether one of
+// them fires as written (a log trigger), and otherwise which types it cannot.
 func fireable(s *v1alpha1.Sensor) (fire, hasLog bool, notFired string) {
 	var others []string
 	for i := range s.Spec.Triggers {
@@ -283,9 +283,11 @@ func fireable(s *v1alpha1.Sensor) (fire, hasLog bool, notFired string) {
 		if t.Template == nil {
 			continue
 		}
-		switch key := t.Template.TypeKey(); key {
-		case "http":
-		case "log":
+		key := t.Template.TypeKey()
+		typ, _ := triggers.Lookup(key)
+		switch typ.TestFiring {
+		case triggers.TestFiresLocally:
+		case triggers.TestFiresAsIs:
 			hasLog = true
 		default:
 			others = append(others, key)
@@ -345,11 +347,11 @@ func goSum(flint []byte, own []string) []byte {
 }
 
 // clusterTriggers lists the trigger types of s, dlqTriggers included, that
-// act on a cluster.
+// act on a cluster: those registered with triggers.NeedsCluster.
 func clusterTriggers(s *v1alpha1.Sensor) string {
 	var keys []string
 	for _, key := range triggerKeys(s) {
-		if key == v1alpha1.TriggerTypeK8s || key == v1alpha1.TriggerTypeArgoWorkflow {
+		if t, ok := triggers.Lookup(key); ok && t.Connect != nil {
 			keys = append(keys, key)
 		}
 	}

@@ -58,7 +58,7 @@ const (
 )
 
 func init() {
-	triggers.Register(v1alpha1.TriggerTypeArgoWorkflow, New, triggers.ResourceParameters(), triggers.NeedsCluster(object.Connect))
+	triggers.Register(v1alpha1.TriggerTypeArgoWorkflow, New, facts()...)
 }
 
 // Trigger performs one Workflow operation per firing.

@@ -64,7 +64,7 @@ var invocationTypes = []string{
 	string(types.InvocationTypeRequestResponse), string(types.InvocationTypeEvent), string(types.InvocationTypeDryRun),
 }
 
-func init() { triggers.Register(v1alpha1.TriggerTypeAWSLambda, New) }
+func init() { triggers.Register(v1alpha1.TriggerTypeAWSLambda, New, facts()...) }
 
 // Trigger invokes a Lambda function per firing. The client for the spec as
 // written is built at New; parameters that change the region, the secret

@@ -31,7 +31,7 @@ const (
 	setupTimeout = 30 * time.Second
 )
 
-func init() { triggers.Register(v1alpha1.TriggerTypeHTTP, New) }
+func init() { triggers.Register(v1alpha1.TriggerTypeHTTP, New, facts()...) }
 
 // Trigger sends one HTTP request per firing through a client built once for
 // the trigger (keep-alive connections, the spec's TLS settings).

@@ -44,7 +44,7 @@ import (
 const FieldManager = "flint"
 
 func init() {
-	triggers.Register(v1alpha1.TriggerTypeK8s, New, triggers.NeedsCluster(object.Connect), triggers.ResourceParameters())
+	triggers.Register(v1alpha1.TriggerTypeK8s, New, facts()...)
 }
 
 // Trigger acts on one Kubernetes object per firing.

@@ -23,7 +23,7 @@ import (
 // Message is the message of every line the trigger writes.
 const Message = "log trigger"
 
-func init() { triggers.Register(v1alpha1.TriggerTypeLog, New) }
+func init() { triggers.Register(v1alpha1.TriggerTypeLog, New, facts()...) }
 
 // Trigger logs each firing through the injected logger: one line per event,
 // with the sensor, trigger and dependency names, the event context and data.
