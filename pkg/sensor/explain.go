@@ -13,6 +13,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/event"
+	"github.com/flintevents/flint/triggers"
 )
 
 // CheckResult is the outcome of one filter check.
@@ -307,6 +308,7 @@ func NewExplainer(s *v1alpha1.Sensor) (*Explainer, error) {
 	}
 	x := &Explainer{name: eng.name, deps: eng.deps, store: store}
 	for _, t := range eng.triggers {
+		t.inst = dryInstance{key: t.key, resourceAt: t.resourceAt}
 		x.triggers = append(x.triggers, &dryTrigger{trigger: t})
 	}
 	return x, nil
@@ -394,7 +396,7 @@ func (x *Explainer) fire(ctx context.Context, t *dryTrigger, events map[string]*
 		tx.AlreadyFired = true
 		return tx, nil
 	}
-	if tx.Template, tx.Payload, tx.Note, err = t.dryResolve(ctx, events); err != nil {
+	if tx.Template, tx.Payload, tx.Note, err = t.dryFire(ctx, x.name, key, events); err != nil {
 		tx.Error = fmt.Sprintf("trigger %s: %v", t.name, err)
 		x.store.start()
 		if rerr := t.restore(ctx, x.store, events); rerr != nil {
@@ -427,39 +429,72 @@ func conditionState(deps []string, held map[string]*event.Event) ([]SatisfiedDep
 	return satisfied, waiting
 }
 
-// dryResolve resolves the trigger for events as resolve does, returning the
-// whole template JSON (with the type's spec after parameters and dynamic
-// headers) and the payload instead of the typed spec. For a type whose
-// `parameters` apply to the object it creates, they are applied to an
-// inline `source.resource`; otherwise note says they apply when firing.
-func (t *trigger) dryResolve(ctx context.Context, events map[string]*event.Event) (tmpl, payload json.RawMessage, note string, err error) {
-	r, err := t.resolveJSON(ctx, events)
+// dryFire prepares the trigger for events as a firing does (prepare), and
+// fires its dry instance, which applies the type's resource parameters as
+// the type would; it returns the whole template JSON (with the type's spec
+// after parameters and dynamic headers) and the payload. For a type whose
+// `parameters` apply to an object not written inline, note says they apply
+// when firing.
+func (t *trigger) dryFire(ctx context.Context, sensor, key string, events map[string]*event.Event) (tmpl, payload json.RawMessage, note string, err error) {
+	spec, in, r, err := t.prepare(ctx, sensor, key, events)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	raw := r.raw
-	if r.in.ApplyParameters != nil {
-		obj := gjson.GetBytes(raw, "source.resource")
-		if !obj.IsObject() {
-			note = t.key + ".parameters apply to the object read when the trigger fires"
-		} else {
-			applied, err := r.in.ApplyParameters([]byte(obj.Raw))
-			if err != nil {
-				return nil, nil, "", err
-			}
-			if raw, err = sjson.SetRawBytes(raw, "source.resource", applied); err != nil {
-				return nil, nil, "", fmt.Errorf("%s.parameters: %w", t.key, err)
-			}
-		}
+	res, err := t.inst.Fire(ctx, spec, in)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	if r.in.Payload != nil {
-		payload = jsonOrString(r.in.Payload)
+	if in.ApplyParameters != nil && !gjson.GetBytes(r.raw, t.resourceAt).IsObject() {
+		note = t.key + ".parameters apply to the object read when the trigger fires"
 	}
-	if tmpl, err = sjson.SetRawBytes(r.doc, escapePath(t.key), raw); err != nil {
+	if in.Payload != nil {
+		payload = jsonOrString(in.Payload)
+	}
+	if tmpl, err = sjson.SetRawBytes(r.doc, escapePath(t.key), res.Body); err != nil {
 		return nil, nil, "", fmt.Errorf("%s: %w", t.key, err)
 	}
 	return tmpl, payload, note, nil
 }
+
+// dryInstance stands in for a trigger type's instance in a dry run: its
+// spec is the spec JSON after parameters, and firing it applies the type's
+// resource parameters to the object written inline at resourceAt (as the
+// type applies them to the object it reads) and answers the spec as Body.
+type dryInstance struct {
+	key        string
+	resourceAt string
+}
+
+// Decode keeps the spec JSON.
+func (d dryInstance) Decode(raw []byte) (any, error) { return json.RawMessage(raw), nil }
+
+// Fire answers the spec, with the resource parameters applied to its
+// inline object, as the Result's Body.
+func (d dryInstance) Fire(_ context.Context, spec any, in triggers.Firing) (triggers.Result, error) {
+	raw, ok := spec.(json.RawMessage)
+	if !ok {
+		return triggers.Result{}, fmt.Errorf("dry-run spec is %T, want JSON", spec)
+	}
+	if in.ApplyParameters == nil || d.resourceAt == "" {
+		return triggers.Result{Body: raw}, nil
+	}
+	obj := gjson.GetBytes(raw, d.resourceAt)
+	if !obj.IsObject() {
+		return triggers.Result{Body: raw}, nil
+	}
+	applied, err := in.ApplyParameters([]byte(obj.Raw))
+	if err != nil {
+		return triggers.Result{}, err
+	}
+	out, err := sjson.SetRawBytes(raw, d.resourceAt, applied)
+	if err != nil {
+		return triggers.Result{}, fmt.Errorf("%s.parameters: %w", d.key, err)
+	}
+	return triggers.Result{Body: out}, nil
+}
+
+// Close releases nothing.
+func (dryInstance) Close() error { return nil }
 
 // jsonOrString is b itself when it is JSON, else b as a JSON string.
 func jsonOrString(b []byte) json.RawMessage {

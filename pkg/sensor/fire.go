@@ -125,21 +125,36 @@ func (t *trigger) run(ctx context.Context, sensor, key string, events map[string
 // retry strategy. A failure to resolve it from the events is unresolvable
 // (see unresolvableFrom): no redelivery can mend it.
 func (t *trigger) retried(ctx context.Context, sensor, key string, events map[string]*event.Event) (triggers.Result, error) {
-	if t.inst == nil {
-		return triggers.Result{}, fmt.Errorf("trigger type %q is not runnable", t.key)
-	}
-	spec, in, err := t.resolve(ctx, events)
+	spec, in, _, err := t.prepare(ctx, sensor, key, events)
 	if err != nil {
-		return triggers.Result{}, unresolvableFrom(ctx, err)
+		return triggers.Result{}, err
 	}
-	in.Sensor, in.Trigger, in.IdempotencyKey = sensor, t.name, key
-	in.Namespace, in.Policy = t.namespace, t.policy
 	var res triggers.Result
 	err = t.retry.do(ctx, func() error {
 		res, err = t.once(ctx, spec, in)
 		return err
 	})
 	return res, err
+}
+
+// prepare resolves the trigger once for these events into what its
+// instance fires with: the decoded spec and the firing, named for sensor
+// and key. A real firing (retried) and a dry run (Explainer) prepare alike;
+// only the instance differs. A failure to resolve it from the events is
+// unresolvable (see unresolvableFrom).
+func (t *trigger) prepare(ctx context.Context, sensor, key string, events map[string]*event.Event) (any, triggers.Firing, resolution, error) {
+	if t.inst == nil {
+		return nil, triggers.Firing{}, resolution{}, fmt.Errorf("trigger type %q is not runnable", t.key)
+	}
+	spec, r, err := t.resolve(ctx, events)
+	if err != nil {
+		return nil, r.in, r, unresolvableFrom(ctx, err)
+	}
+	in := r.in
+	in.Sensor, in.Trigger, in.IdempotencyKey = sensor, t.name, key
+	in.Namespace, in.Policy = t.namespace, t.policy
+	r.in = in
+	return spec, in, r, nil
 }
 
 // once waits for the rate limit, fires, and judges the status by the policy.
@@ -231,19 +246,19 @@ func (t *trigger) resolveJSON(ctx context.Context, events map[string]*event.Even
 
 // resolve builds what one firing needs from the events (see resolveJSON)
 // and decodes the spec to the type's own.
-func (t *trigger) resolve(ctx context.Context, events map[string]*event.Event) (any, triggers.Firing, error) {
+func (t *trigger) resolve(ctx context.Context, events map[string]*event.Event) (any, resolution, error) {
 	r, err := t.resolveJSON(ctx, events)
 	if err != nil {
-		return nil, r.in, err
+		return nil, r, err
 	}
 	if t.decoded != nil {
-		return t.decoded, r.in, nil
+		return t.decoded, r, nil
 	}
 	decoded, err := t.inst.Decode(r.raw)
 	if err != nil {
-		return nil, r.in, fmt.Errorf("%s: %w", t.key, err)
+		return nil, r, fmt.Errorf("%s: %w", t.key, err)
 	}
-	return decoded, r.in, nil
+	return decoded, r, nil
 }
 
 // close closes the trigger's instance and its dlqTrigger's.

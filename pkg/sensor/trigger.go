@@ -22,6 +22,9 @@ type trigger struct {
 
 	inst     triggers.Instance // nil when the type is not runnable in this build
 	resource bool              // the type's `parameters` apply to the object it creates
+	// resourceAt is where in the type's spec that object is written inline
+	// (a gjson path), for a dry run to apply them to it.
+	resourceAt string
 
 	cond      *conditions
 	condition string   // the condition as evaluated: every dependency with `&&` when none is written
@@ -142,6 +145,7 @@ func (c *compiler) build(t *trigger, tmpl *v1alpha1.TriggerTemplate, path string
 	raw := []byte(gjson.GetBytes(doc, t.key).Raw)
 	typ, registered := triggers.Lookup(t.key)
 	t.resource = registered && typ.ResourceParameters
+	t.resourceAt = typ.ResourcePath
 	var errs *apis.FieldError
 	if t.spec, errs = compileTypeSpec(raw, c.deps); errs != nil || c.opts.SkipBuild {
 		return errs
