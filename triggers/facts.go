@@ -25,7 +25,8 @@ type TestFiring int
 // How a generated function test fires a trigger type.
 const (
 	// TestNotFired: its target is a service the test cannot stand in for.
-	TestNotFired TestFiring = iota
+	// The zero TestFiring is a type that does not say, which is not fired either.
+	TestNotFired TestFiring = iota + 1
 	// TestFiresAsIs: the type reaches no service (log), so it fires as written.
 	TestFiresAsIs
 	// TestFiresLocally: the type's URL is pointed at a server the test runs (http).
