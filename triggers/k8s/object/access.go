@@ -139,13 +139,8 @@ func AttemptOf(t *v1alpha1.Trigger, key string) triggers.Attempt {
 	if !WaitsForLabels(t) {
 		return triggers.Attempt{Timeout: CallTime, Field: "template." + key}
 	}
-	b := newBackoff(t.Policy.K8s.Backoff)
-	total, wait := CallTime, float64(b.wait)
-	for step := 1; step < b.steps && total < maxAttempt; step++ {
-		total += time.Duration(wait * (1 + b.jitter))
-		wait *= b.factor
-	}
-	return triggers.Attempt{Timeout: min(total, maxAttempt), Field: "policy.k8s.backoff"}
+	waits := policySchedule(t.Policy.K8s).Longest(0)
+	return triggers.Attempt{Timeout: min(CallTime+min(waits, maxAttempt), maxAttempt), Field: "policy.k8s.backoff"}
 }
 
 // maxAttempt is where AttemptOf stops counting.

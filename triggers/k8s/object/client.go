@@ -117,11 +117,7 @@ func ApplyPolicy(ctx context.Context, ri dynamic.ResourceInterface, obj *unstruc
 		return obj, nil
 	}
 	p := policy.K8s
-	// No backoff means Argo's DefaultBackoff here, not the one attempt of an absent retryStrategy.
-	b := v1alpha1.DefaultSchedule()
-	if p.Backoff != nil {
-		b = p.Backoff.Schedule()
-	}
+	b := policySchedule(p)
 	for step := 1; ; step++ {
 		cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 		if err != nil {
@@ -146,6 +142,15 @@ func ApplyPolicy(ctx context.Context, ri dynamic.ResourceInterface, obj *unstruc
 		return obj, &LabelsTimeoutError{Name: obj.GetName(), Labels: p.Labels}
 	}
 	return obj, nil
+}
+
+// policySchedule is the schedule of policy.k8s's backoff: no backoff means
+// Argo's DefaultBackoff here, not the one attempt of an absent retryStrategy.
+func policySchedule(p *v1alpha1.K8SResourcePolicy) v1alpha1.Schedule {
+	if p.Backoff == nil {
+		return v1alpha1.DefaultSchedule()
+	}
+	return p.Backoff.Schedule()
 }
 
 func hasLabels(have, want map[string]string) bool {
