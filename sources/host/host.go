@@ -41,6 +41,7 @@ const (
 	EnvPort              = "PORT"               // the port Knative routes to and probes; every push route is served there
 	EnvEventNames        = "FLINT_EVENT_NAMES"  // comma-separated entries of the type to run; all when empty
 	EnvKubeconfig        = "KUBECONFIG"         // kubeconfig of the cluster sources watch
+	EnvDrain             = "FLINT_DRAIN"        // a duration: drain a pull source's backlog for at most this long, then exit
 )
 
 // Main runs the registered source type typeKey of one EventSource until ctx
@@ -83,6 +84,10 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	}
 	if len(es.Spec.EventNames(typeKey)) == 0 {
 		return fmt.Errorf("eventsource %s has no spec.%s entries", es.Name, typeKey)
+	}
+	drain, err := drainFor(getenv(EnvDrain), typ)
+	if err != nil {
+		return err
 	}
 	logger, err := newLogger(getenv(EnvLogLevel))
 	if err != nil {
@@ -144,6 +149,9 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 		ev := reg.Source.Event(es.Name, n)
 		ev.Running(true)
 		defer ev.Running(false)
+	}
+	if drain != 0 {
+		return Drain(ctx, log, src, emit, drain)
 	}
 	log.Info("source starting", zap.String("sink", out.URL()))
 	if err := Run(ctx, rcv, func(ctx context.Context) error { return src.Run(ctx, emit) }); err != nil {
