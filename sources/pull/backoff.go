@@ -1,0 +1,23 @@
+package pull
+
+import (
+	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+)
+
+// Reconnect is the Reconnect schedule of an entry whose spec has Argo's
+// `connectionBackoff` b: its first wait, factor and jitter, and its steps
+// as the failed dials in a row after which Run gives up (and the source's
+// process ends, to be restarted, as Argo's source pod is). A nil b keeps
+// DefaultReconnect, which never gives up: a source outlives an outage of
+// its origin instead of crash-looping through it.
+func Reconnect(b *v1alpha1.Backoff) Schedule {
+	if b == nil {
+		return DefaultReconnect
+	}
+	s := b.Schedule()
+	out := Schedule{First: s.First, Max: DefaultReconnect.Max, Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
+	if out.First <= 0 {
+		out.First = DefaultReconnect.First
+	}
+	return out
+}
