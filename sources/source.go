@@ -9,8 +9,6 @@ package sources
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -125,7 +123,7 @@ func Register(key string, kind Kind, f Factory, opts ...Option) {
 	if !kind.Valid() {
 		panic(fmt.Sprintf("sources: type %q registered with kind %q, want push, pull or watch", key, kind))
 	}
-	t := Type{Key: key, Kind: kind, Factory: f, Package: callerPackage(1)}
+	t := Type{Key: key, Kind: kind, Factory: f, Package: registry.CallerPackage(1)}
 	for _, o := range opts {
 		o(&t)
 	}
@@ -137,24 +135,3 @@ func Lookup(key string) (Type, bool) { return registered.Lookup(key) }
 
 // Keys lists the registered type keys, sorted.
 func Keys() []string { return registered.Keys() }
-
-// callerPackage is the import path of the package whose function called
-// Register, skip frames above the caller of callerPackage; "" when the
-// stack does not say.
-func callerPackage(skip int) string {
-	pc, _, _, ok := runtime.Caller(skip + 1)
-	if !ok {
-		return ""
-	}
-	fn := runtime.FuncForPC(pc)
-	if fn == nil {
-		return ""
-	}
-	name := fn.Name() // e.g. "github.com/flintevents/flint/sources/webhook.init.0"
-	slash := strings.LastIndex(name, "/")
-	dot := strings.Index(name[slash+1:], ".")
-	if dot < 0 {
-		return ""
-	}
-	return name[:slash+1+dot]
-}

@@ -1,10 +1,6 @@
 package triggers
 
 import (
-	"fmt"
-	"runtime"
-	"strings"
-
 	"go.uber.org/zap"
 )
 
@@ -41,29 +37,4 @@ func ConnectCluster(kubeconfig string, logger *zap.Logger) (Cluster, error) {
 		}
 	}
 	return nil, nil
-}
-
-// callerPackage is the import path of the package whose init called
-// Register, skip frames above the caller of callerPackage.
-func callerPackage(skip int) string {
-	pc, _, _, ok := runtime.Caller(skip + 1)
-	if !ok {
-		return ""
-	}
-	fn := runtime.FuncForPC(pc)
-	if fn == nil {
-		return ""
-	}
-	return packageOf(fn.Name())
-}
-
-// packageOf is the import path of a function's full name, such as
-// "github.com/flintevents/flint/triggers/http.init.0".
-func packageOf(name string) string {
-	slash := strings.LastIndex(name, "/")
-	dot := strings.Index(name[slash+1:], ".")
-	if dot < 0 {
-		panic(fmt.Sprintf("triggers: %q names no package", name))
-	}
-	return name[:slash+1+dot]
 }

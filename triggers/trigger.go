@@ -153,7 +153,7 @@ var registered = registry.New[Type]("triggers")
 // Register maps an Argo trigger template key to a typed factory; it is called
 // from the type package's init and panics on a duplicate key.
 func Register[S any](key string, f Factory[S], opts ...Option) {
-	t := Type{Key: key, Package: callerPackage(1), Build: func(raw []byte, deps Deps) (Instance, error) {
+	t := Type{Key: key, Package: registry.CallerPackage(1), Build: func(raw []byte, deps Deps) (Instance, error) {
 		spec, err := decode[S](raw)
 		if err != nil {
 			return nil, err

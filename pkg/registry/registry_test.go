@@ -26,3 +26,13 @@ func TestRegistry(t *testing.T) {
 	}()
 	r.Register("a", func() string { return "again" })
 }
+
+// TestCallerPackage: a Register names the package of its caller's caller,
+// here this test's package.
+func TestCallerPackage(t *testing.T) {
+	t.Parallel()
+	register := func() string { return CallerPackage(1) }
+	if got, want := register(), "github.com/flintevents/flint/pkg/registry"; got != want {
+		t.Errorf("CallerPackage = %q, want %q", got, want)
+	}
+}
