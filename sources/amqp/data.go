@@ -36,7 +36,7 @@ var errNotJSON = errors.New("the body is not JSON, and jsonBody is set")
 
 // data is the event data of d: the body raw when jsonBody (it must then be
 // JSON), else base64 encoded. The timestamp is written as Go prints a
-// time, as Argo does ("2024-01-02 03:04:05 +0000 UTC").
+// time, as Argo does, in UTC ("2024-01-02 03:04:05 +0000 UTC").
 func data(d *amqp091.Delivery, jsonBody bool, metadata map[string]string) ([]byte, error) {
 	ev := eventData{
 		ContentType:     d.ContentType,
@@ -47,7 +47,7 @@ func data(d *amqp091.Delivery, jsonBody bool, metadata map[string]string) ([]byt
 		ReplyTo:         d.ReplyTo,
 		Expiration:      d.Expiration,
 		MessageID:       d.MessageId,
-		Timestamp:       d.Timestamp.String(),
+		Timestamp:       d.Timestamp.UTC().String(),
 		Type:            d.Type,
 		AppID:           d.AppId,
 		Exchange:        d.Exchange,
