@@ -26,15 +26,15 @@ import (
 	"github.com/flintevents/flint/sources/pull"
 )
 
-// load reads testdata/eventsource.yaml pointed at url.
-func load(t testing.TB, url string) *v1alpha1.EventSource {
+// load reads the EventSource of a testdata file pointed at url.
+func load(t testing.TB, path, url string) *v1alpha1.EventSource {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/eventsource.yaml")
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw = bytes.ReplaceAll(raw, []byte("${URL}"), []byte(url))
-	set, err := manifest.LoadReader(bytes.NewReader(raw), "testdata/eventsource.yaml")
+	set, err := manifest.LoadReader(bytes.NewReader(raw), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func (p publishing) amqp(t testing.TB) amqp091.Publishing {
 func TestSource(t *testing.T) {
 	t.Parallel()
 	v := newVhost(t)
-	es := load(t, v.url())
+	es := load(t, "testdata/eventsource.yaml", v.url())
 	src, err := amqp.New(es, sources.Deps{Logger: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)
