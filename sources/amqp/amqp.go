@@ -45,7 +45,8 @@
 // message whose body is not JSON under `jsonBody` cannot be an event: it is
 // rejected without requeue (dead-lettered when the queue has a dead-letter
 // exchange) and logged, where Argo drops it. A message `filter.expression`
-// drops is acknowledged, as Argo does.
+// drops is acknowledged, as Argo does. The timestamp is printed in UTC
+// (Argo prints it in the pod's zone, UTC in its images).
 //
 // Drain mode counts the backlog with a passive queue declare: the queue's
 // ready messages.

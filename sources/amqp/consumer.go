@@ -204,7 +204,10 @@ func (c *consumer) take(ctx context.Context, msgs []pull.Message, d *amqp091.Del
 		return msgs
 	}
 	if f := c.cfg.filter; f != nil {
-		if pass, err := f.MatchContext(ctx, b, filter.DefaultTimeout); !pass {
+		// Not cut short by ctx (Receive's, which drain mode bounds by its
+		// idle time): a filter that fails drops and acknowledges the
+		// message, so only its own time limit may end it.
+		if pass, err := f.MatchContext(context.WithoutCancel(ctx), b, filter.DefaultTimeout); !pass {
 			c.metrics.Filtered()
 			reason := "expression is false"
 			if err != nil {
