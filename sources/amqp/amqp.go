@@ -40,8 +40,9 @@
 // after its steps and restarts the listener at most 10 times); with `steps`
 // set, flint gives up after that many failures in a row. `tls` with an
 // `amqp://` url connects with TLS (the client would otherwise ignore it).
-// `queueDeclare.arguments` is YAML or JSON as in Argo, and its whole numbers
-// are sent as integers (RabbitMQ refuses `x-max-length` as a float). A
+// `queueDeclare.arguments` is YAML or JSON as in Argo, its whole numbers
+// sent as integers (RabbitMQ refuses `x-max-length` as a float); arguments
+// that are not a map are refused by New, where Argo fails at connect. A
 // message whose body is not JSON under `jsonBody` cannot be an event: it is
 // rejected without requeue (dead-lettered when the queue has a dead-letter
 // exchange) and logged, where Argo drops it. A message `filter.expression`
