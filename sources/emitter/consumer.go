@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,7 +91,8 @@ func (cfg *config) dial(ctx context.Context) (pull.Consumer, error) {
 		SetKeepAlive(keepAlive).
 		SetConnectTimeout(timeLeft(ctx)).
 		SetWriteTimeout(10 * time.Second).
-		SetDefaultPublishHandler(c.onUnrouted).
+		SetProtocolVersion(4). // MQTT 3.1.1, what emitter speaks
+		SetDefaultPublishHandler(c.onPublish).
 		SetConnectionLostHandler(c.onLost)
 	if cfg.tls != nil {
 		opts.SetTLSConfig(cfg.tls)
@@ -103,7 +105,9 @@ func (cfg *config) dial(ctx context.Context) (pull.Consumer, error) {
 		c.client.Disconnect(0)
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.broker, err)
 	}
-	tok := c.client.Subscribe(cfg.topic, 0, c.onMessage)
+	// emitter sends a channel's messages under the channel without the key,
+	// which no subscription filter matches: they all reach onPublish.
+	tok := c.client.Subscribe(cfg.topic, 0, nil)
 	if err := wait(ctx, tok); err != nil {
 		c.client.Disconnect(0)
 		return nil, fmt.Errorf("subscribing to %s: %w", channelOf(cfg.topic), err)
@@ -151,11 +155,20 @@ func (c *consumer) onMessage(_ mqtt.Client, m mqtt.Message) {
 	}
 }
 
-// onUnrouted receives the messages of no subscription: emitter's errors.
-func (c *consumer) onUnrouted(_ mqtt.Client, m mqtt.Message) {
-	if m.Topic() != errorTopic {
-		return
+// onPublish receives every message: emitter's own under `emitter/` (its
+// errors), and the channel's.
+func (c *consumer) onPublish(client mqtt.Client, m mqtt.Message) {
+	switch {
+	case m.Topic() == errorTopic:
+		c.onError(m)
+	case strings.HasPrefix(m.Topic(), "emitter/"):
+	default:
+		c.onMessage(client, m)
 	}
+}
+
+// onError reads a message on emitter's error topic.
+func (c *consumer) onError(m mqtt.Message) {
 	var be brokerError
 	if err := json.Unmarshal(m.Payload(), &be); err != nil {
 		be = brokerError{Message: string(m.Payload())}
