@@ -35,6 +35,9 @@ const (
 	keepAlive = 30 * time.Second
 )
 
+// subscribeFailed is the SUBACK return code of a refused subscription.
+const subscribeFailed = 0x80
+
 // errorTopic is where emitter sends the errors of a client's requests.
 const errorTopic = "emitter/error/"
 
@@ -112,7 +115,7 @@ func (cfg *config) dial(ctx context.Context) (pull.Consumer, error) {
 		c.client.Disconnect(0)
 		return nil, fmt.Errorf("subscribing to %s: %w", channelOf(cfg.topic), err)
 	}
-	if code := tok.(*mqtt.SubscribeToken).Result()[cfg.topic]; code == 0x80 {
+	if st, ok := tok.(*mqtt.SubscribeToken); ok && st.Result()[cfg.topic] == subscribeFailed {
 		err := errors.New("refused by the broker")
 		select {
 		case be := <-c.errs:
