@@ -218,7 +218,8 @@ func (c *consumer) Receive(ctx context.Context) ([]pull.Message, error) {
 func (c *consumer) Ack(context.Context, pull.Message) error { return nil }
 
 // Nack implements pull.Consumer; emitter cannot take a message back (the
-// runner keeps emitting it: the entry is Ordered).
+// runner emits a refused event until stored: the entry's Attempts has no
+// bound, so Nack is reached only when the source stops).
 func (c *consumer) Nack(context.Context, pull.Message) error { return nil }
 
 // Close implements pull.Consumer: it disconnects; messages buffered and not

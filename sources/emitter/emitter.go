@@ -34,6 +34,7 @@ package emitter
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -90,9 +91,11 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		entries = append(entries, pull.Entry{
 			Dial: cfg.dial,
 			Options: pull.Options{
-				Name:      name,
-				Logger:    elog,
-				Ordered:   true, // retry a refused event until stored: the origin cannot redeliver it
+				Name:   name,
+				Logger: elog,
+				// The origin cannot redeliver: a refused event is emitted
+				// again until stored or the source stops.
+				Attempts:  math.MaxInt,
 				Reconnect: reconnect(spec.ConnectionBackoff),
 			},
 		})
