@@ -28,7 +28,9 @@
 // string and a warning (Argo drops it); connectionBackoff also governs
 // reconnects, and its steps are failures in a row after which the source
 // stops (Argo applies it to the first connection only and then reconnects
-// forever), while without it the source reconnects forever.
+// forever), while without it the source reconnects forever; a channel key
+// or name emitter would refuse, or a broker address paho cannot dial, is a
+// problem at start naming the field (Argo starts and fails to subscribe).
 package emitter
 
 import (
