@@ -6,7 +6,7 @@ BIN      ?= bin/flint
 PKGS     ?= ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build test bench lint dev deps testenv clean
+.PHONY: all build test bench lint dev deps testenv nsqd clean
 
 all: build
 
@@ -26,7 +26,12 @@ deps:
 testenv:
 	@bash hack/testenv.sh
 
-test: deps testenv
+# Prints where the nsqd and nsqlookupd of the nsq source's tests are, building
+# them the first time (seconds; a no-op afterwards).
+nsqd:
+	@bash hack/nsqd.sh
+
+test: deps testenv nsqd
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 # The ratio benchmark of flint dev against a bare HTTP relay and a durable one
