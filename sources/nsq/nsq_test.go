@@ -318,7 +318,9 @@ func TestSlowEmitTouchesTheMessage(t *testing.T) {
 	s.CreateChannel("slow", "flint")
 	set := testSettings()
 	set.msgTimeout = time.Second
-	em := &idEmitter{slow: 3500 * time.Millisecond}
+	// nsqd looks for timed-out messages in the channels it knew at its last
+	// refresh, every 5 s, so the emit outlasts that too.
+	em := &idEmitter{slow: 6500 * time.Millisecond}
 	runSource(t, entrySpec(t, s, "slow", nil), set, em.Emit)
 	if err := s.Publish(t.Context(), "slow", [][]byte{[]byte("slow")}); err != nil {
 		t.Fatal(err)
