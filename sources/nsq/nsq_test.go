@@ -51,6 +51,12 @@ func runSource(t testing.TB, es *v1alpha1.EventSource, set settings, emit source
 	if err != nil {
 		t.Fatalf("building the source: %v", err)
 	}
+	runBuilt(t, src, emit)
+}
+
+// runBuilt runs src until the test ends.
+func runBuilt(t testing.TB, src sources.Source, emit sources.Emitter) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, emit) }()

@@ -181,6 +181,9 @@ type channelStats struct {
 	Requeues    int64  `json:"requeue_count"`
 	Timeouts    int64  `json:"timeout_count"`
 	ChannelName string `json:"channel_name"`
+	Clients     []struct {
+		TLS bool `json:"tls"`
+	} `json:"clients"`
 }
 
 // Stats returns nsqd's counters of topic's channel.
