@@ -16,7 +16,9 @@
 // after the broker stored its event, and requeued (REQ) when it was not; an
 // emit that outlasts the message timeout keeps the message with TOUCH, so
 // nsqd does not hand it to another consumer meanwhile. At most the runner's
-// InFlight messages are outstanding (the consumer's max-in-flight).
+// InFlight messages are outstanding (the consumer's max-in-flight). In drain
+// mode the backlog is what every nsqd holding the topic keeps of the channel
+// (waiting, in flight or deferred), from their /stats.
 //
 // Where flint differs from Argo Events (docs/compat.md):
 //   - Argo's go-nsq consumer gives a message up after 5 attempts (FIN without

@@ -375,3 +375,53 @@ func testLogger(t testing.TB) *zap.Logger {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestDrain: the backlog is what nsqd holds of the channel; drain mode
+// reads it, finishing each message, and returns once nsqd holds nothing
+// more of it.
+func TestDrain(t *testing.T) {
+	s := startServer(t)
+	s.CreateChannel("drain", "flint")
+	bodies := make([][]byte, 50)
+	for i := range bodies {
+		bodies[i] = []byte(fmt.Sprintf("drain-%02d", i))
+	}
+	if err := s.Publish(t.Context(), "drain", bodies); err != nil {
+		t.Fatal(err)
+	}
+	es := entrySpec(t, s, "drain", nil)
+	e, fe := newEntry(es, "example", es.Spec.NSQ["example"], sources.Deps{}, testLogger(t), testSettings())
+	if fe != nil {
+		t.Fatal(fe)
+	}
+	backlog := func() int64 {
+		t.Helper()
+		n, err := (&consumer{e: e}).Backlog(t.Context())
+		if err != nil {
+			t.Fatalf("Backlog: %v", err)
+		}
+		return n
+	}
+	if n := backlog(); n != int64(len(bodies)) {
+		t.Errorf("backlog before draining %d, want %d", n, len(bodies))
+	}
+	src, err := newSource(es, sources.Deps{Logger: testLogger(t)}, testSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &sourcetest.Recorder{}
+	got, err := src.Drain(t.Context(), rec.Emit, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	if got.Count != int64(len(bodies)) || !got.Empty {
+		t.Errorf("Drain = %+v, want %d events and the channel empty", got, len(bodies))
+	}
+	if evs := rec.Take(); len(evs) != len(bodies) {
+		t.Errorf("stored %d events, want %d", len(evs), len(bodies))
+	}
+	settledAt(t, s, "drain")
+	if n := backlog(); n != 0 {
+		t.Errorf("backlog after draining %d, want 0", n)
+	}
+}

@@ -195,7 +195,7 @@ func (s *server) Stats(topic, channel string) channelStats {
 			Channels []channelStats `json:"channels"`
 		} `json:"topics"`
 	}
-	getJSON(s.t, "http://"+s.nsqdHTTP+"/stats?format=json&topic="+topic+"&channel="+channel, &out)
+	fetchJSON(s.t, "http://"+s.nsqdHTTP+"/stats?format=json&topic="+topic+"&channel="+channel, &out)
 	for _, tp := range out.Topics {
 		for _, c := range tp.Channels {
 			if tp.Name == topic && c.ChannelName == channel {
@@ -207,7 +207,7 @@ func (s *server) Stats(topic, channel string) channelStats {
 	return channelStats{}
 }
 
-func getJSON(t testing.TB, url string, v any) {
+func fetchJSON(t testing.TB, url string, v any) {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(url)
