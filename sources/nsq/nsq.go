@@ -31,7 +31,8 @@
 //   - A message whose body is not JSON under `jsonBody` is finished and logged
 //     as an error (Argo requeues it until go-nsq gives it up).
 //   - `connectionBackoff` paces reconnecting to nsqlookupd for as long as the
-//     source runs, rather than a fixed number of attempts at start.
+//     source runs, and with `steps` set the source gives up after that many
+//     failures in a row (pull.Reconnect); without it, it never gives up.
 //   - The CloudEvent time is the message's publish time, not the time it was
 //     read.
 package nsq
@@ -126,7 +127,7 @@ func newSource(es *v1alpha1.EventSource, deps sources.Deps, set settings) (*pull
 			Name:      name,
 			Logger:    log,
 			InFlight:  set.inFlight,
-			Reconnect: reconnectSchedule(spec.ConnectionBackoff),
+			Reconnect: pull.Reconnect(spec.ConnectionBackoff),
 		}})
 	}
 	if errs != nil {
