@@ -64,7 +64,7 @@ func resolve(ctx context.Context, spec *v1alpha1.AMQPEventSource, secrets secret
 		metadata:  spec.Metadata,
 		exDecl:    defaultExchangeDeclare,
 		qDecl:     defaultQueueDeclare,
-		reconnect: reconnectSchedule(spec.ConnectionBackoff),
+		reconnect: pull.Reconnect(spec.ConnectionBackoff),
 	}
 	if spec.ExchangeDeclare != nil {
 		cfg.exDecl = *spec.ExchangeDeclare
@@ -116,28 +116,6 @@ func resolve(ctx context.Context, spec *v1alpha1.AMQPEventSource, secrets secret
 		return nil, errs
 	}
 	return cfg, nil
-}
-
-// reconnectSchedule is the runner's reconnect schedule of an entry's
-// connectionBackoff: its waits, giving up after `steps` failures in a row
-// when steps is set, and never otherwise. No connectionBackoff is the
-// runner's default.
-func reconnectSchedule(b *v1alpha1.Backoff) pull.Schedule {
-	if b == nil {
-		return pull.DefaultReconnect
-	}
-	s := b.Schedule()
-	first := s.First
-	if first <= 0 {
-		first = pull.DefaultReconnect.First
-	}
-	return pull.Schedule{
-		First:  first,
-		Max:    max(first, pull.DefaultReconnect.Max),
-		Factor: s.Factor,
-		Jitter: s.Jitter,
-		Steps:  int(b.Steps),
-	}
 }
 
 // queueArguments reads `queueDeclare.arguments`, YAML or JSON, into the

@@ -98,7 +98,7 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 				// The origin cannot redeliver: a refused event is emitted
 				// again until stored or the source stops.
 				Attempts:  math.MaxInt,
-				Reconnect: reconnect(spec.ConnectionBackoff),
+				Reconnect: pull.Reconnect(spec.ConnectionBackoff),
 			},
 		})
 	}
@@ -186,19 +186,3 @@ func topic(key, channel string) (string, *apis.FieldError) {
 	return key + "/" + channel + "/", errs
 }
 
-// reconnect is the runner's reconnect schedule of an entry's
-// connectionBackoff: its waits, and its steps as the failures in a row after
-// which the source stops; without one, the runner's default (forever).
-func reconnect(b *v1alpha1.Backoff) pull.Schedule {
-	if b == nil {
-		return pull.DefaultReconnect
-	}
-	s := b.Schedule()
-	return pull.Schedule{
-		First:  s.First,
-		Max:    pull.DefaultReconnect.Max,
-		Factor: s.Factor,
-		Jitter: s.Jitter,
-		Steps:  s.Attempts,
-	}
-}

@@ -5,7 +5,8 @@ import (
 )
 
 // Reconnect is the Reconnect schedule of an entry whose spec has Argo's
-// `connectionBackoff` b: its first wait, factor and jitter, and its steps
+// `connectionBackoff` b: its first wait (each wait at most
+// DefaultReconnect.Max, or the first when longer), factor and jitter, and its steps
 // as the failed dials in a row after which Run gives up (and the source's
 // process ends, to be restarted, as Argo's source pod is). A nil b keeps
 // DefaultReconnect, which never gives up: a source outlives an outage of
@@ -15,9 +16,9 @@ func Reconnect(b *v1alpha1.Backoff) Schedule {
 		return DefaultReconnect
 	}
 	s := b.Schedule()
-	out := Schedule{First: s.First, Max: DefaultReconnect.Max, Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
-	if out.First <= 0 {
-		out.First = DefaultReconnect.First
+	first := s.First
+	if first <= 0 {
+		first = DefaultReconnect.First
 	}
-	return out
+	return Schedule{First: first, Max: max(first, DefaultReconnect.Max), Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
 }
