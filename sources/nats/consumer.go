@@ -10,7 +10,6 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/filter"
 	"github.com/flintevents/flint/sources/pull"
 )
@@ -35,6 +34,7 @@ type consumer struct {
 	msgs chan *natsgo.Msg
 	lost chan struct{} // closed when the connection closes
 	once sync.Once
+	ids  ids
 }
 
 var _ pull.Consumer = (*consumer)(nil)
@@ -47,6 +47,9 @@ func (e *entry) dial(ctx context.Context) (pull.Consumer, error) {
 		timeout = time.Until(d)
 	}
 	c := &consumer{e: e, msgs: make(chan *natsgo.Msg, PendingMessages), lost: make(chan struct{})}
+	if err := c.ids.seed(); err != nil {
+		return nil, err
+	}
 	opts := append(clientOptions(e.tls, e.auth),
 		natsgo.Name("flint nats source "+e.name),
 		natsgo.Timeout(timeout),
@@ -139,7 +142,7 @@ func (c *consumer) add(ctx context.Context, batch []pull.Message, m *natsgo.Msg)
 			return batch
 		}
 	}
-	return append(batch, pull.Message{ID: sources.NewID(), Data: data})
+	return append(batch, pull.Message{ID: c.ids.next(), Data: data})
 }
 
 // lostError says why the connection closed.

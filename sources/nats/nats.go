@@ -34,6 +34,7 @@ package nats
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
@@ -67,6 +68,8 @@ type entry struct {
 	auth     *conn.NATSAuth
 	jsonBody bool
 	metadata map[string]string
+	// metadataJSON is metadata encoded, nil when there is none.
+	metadataJSON []byte
 	filter   *filter.Filter
 	metrics  *metrics.SourceEvent
 	log      *zap.Logger
@@ -131,6 +134,11 @@ func newEntry(ctx context.Context, name string, spec *v1alpha1.NATSEventsSource,
 	}
 	if len(spec.Metadata) > 0 {
 		e.metadata = spec.Metadata
+		b, err := json.Marshal(spec.Metadata)
+		if err != nil {
+			errs = errs.Also(apis.ErrInvalidValue(err.Error(), "metadata"))
+		}
+		e.metadataJSON = b
 	}
 	if spec.Filter != nil && spec.Filter.Expression != "" {
 		f, err := filter.Compile(spec.Filter.Expression)
@@ -169,11 +177,43 @@ type eventData struct {
 }
 
 // data is the Argo event data of one message: its payload base64, or as
-// JSON with jsonBody (an error when it is not JSON).
+// JSON with jsonBody (an error when it is not JSON). The common case (no
+// header, no jsonBody, a plain subject) is written directly, byte for byte
+// what encoding/json writes; the others go through it.
 func (e *entry) data(subject string, header map[string][]string, payload []byte) ([]byte, error) {
-	d := eventData{Subject: subject, Header: header, Metadata: e.metadata, Body: payload}
-	if e.jsonBody {
-		d.Body = json.RawMessage(payload)
+	if e.jsonBody || len(header) > 0 || !plain(subject) {
+		d := eventData{Subject: subject, Header: header, Metadata: e.metadata, Body: payload}
+		if e.jsonBody {
+			d.Body = json.RawMessage(payload)
+		}
+		return json.Marshal(d)
 	}
-	return json.Marshal(d)
+	b := make([]byte, 0, len(`{"subject":"","body":""}`)+len(subject)+base64.StdEncoding.EncodedLen(len(payload))+len(e.metadataJSON)+len(`,"metadata":`))
+	b = append(b, `{"subject":"`...)
+	b = append(b, subject...)
+	b = append(b, `","body":`...)
+	if payload == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, payload)
+		b = append(b, '"')
+	}
+	if e.metadataJSON != nil {
+		b = append(b, `,"metadata":`...)
+		b = append(b, e.metadataJSON...)
+	}
+	return append(b, '}'), nil
+}
+
+// plain says s is written as is in a JSON string by encoding/json: printable
+// ASCII without quotes, backslashes or the characters it escapes for HTML.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
