@@ -8,4 +8,5 @@ import (
 	_ "github.com/flintevents/flint/triggers/http"         // key "http"
 	_ "github.com/flintevents/flint/triggers/k8s"          // key "k8s"
 	_ "github.com/flintevents/flint/triggers/log"          // key "log"
+	_ "github.com/flintevents/flint/triggers/nats"         // key "nats"
 )
