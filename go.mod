@@ -18,8 +18,8 @@ require (
 	github.com/itchyny/gojq v0.12.20
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
-	github.com/nsqio/go-nsq v1.1.0
 	github.com/nats-io/nkeys v0.4.16
+	github.com/nsqio/go-nsq v1.1.0
 	github.com/prometheus/client_golang v1.24.1
 	github.com/rabbitmq/amqp091-go v1.17.0
 	github.com/robfig/cron/v3 v3.0.1
