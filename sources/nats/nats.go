@@ -109,7 +109,7 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (*pull.Source, error) {
 			Name:      name,
 			Logger:    entryLog,
 			Attempts:  untilStored,
-			Reconnect: reconnect(spec.ConnectionBackoff),
+			Reconnect: pull.Reconnect(spec.ConnectionBackoff),
 		}})
 	}
 	if errs != nil {
@@ -155,17 +155,6 @@ func newEntry(ctx context.Context, name string, spec *v1alpha1.NATSEventsSource,
 		errs = errs.Also(fe)
 	}
 	return e, errs
-}
-
-// reconnect reads an entry's connectionBackoff as the runner's reconnect
-// schedule: its steps are the failures in a row borne. Without one, the
-// runner's default (forever, 1 s doubling to 30 s).
-func reconnect(b *v1alpha1.Backoff) pull.Schedule {
-	if b == nil {
-		return pull.DefaultReconnect
-	}
-	s := b.Schedule()
-	return pull.Schedule{First: s.First, Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
 }
 
 // eventData is Argo's NATSEventData.
