@@ -9,6 +9,7 @@ import (
 	_ "github.com/flintevents/flint/sources/nats"     // nats
 	_ "github.com/flintevents/flint/sources/nsq"      // nsq
 	_ "github.com/flintevents/flint/sources/github"      // github
+	_ "github.com/flintevents/flint/sources/redis"       // redis
 	_ "github.com/flintevents/flint/sources/redisstream" // redisStream
 	_ "github.com/flintevents/flint/sources/resource"    // resource
 	_ "github.com/flintevents/flint/sources/webhook"     // webhook
