@@ -330,3 +330,51 @@ func (b *backend) StartBroker(t *testing.T) { b.srv.Restart(t) }
 func TestConformance(t *testing.T) {
 	sourcetest.RunPull(t, &backend{srv: redistest.Start(t, "")})
 }
+
+// TestTLS: with the server's CA from tls.caCertSecret the source reads over
+// TLS; a CA that did not sign the server's certificate is refused when
+// dialing.
+func TestTLS(t *testing.T) {
+	certPEM, keyPEM := redistest.SelfSigned(t)
+	otherCA, _ := redistest.SelfSigned(t)
+	srv := redistest.StartTLS(t, certPEM, keyPEM)
+	c := srv.Client()
+	defer c.Close()
+	if err := c.XAdd(context.Background(), &redis.XAddArgs{Stream: "orders", Values: []string{"kind", "tls"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		ca      []byte
+		wantErr string
+	}{
+		{"server's CA", certPEM, ""},
+		{"another CA", otherCA, "certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := secrets{"redis-tls/ca.crt": string(tt.ca)}
+			if tt.wantErr != "" {
+				cfg, fe := newConfig(load(t, "tls.yaml", srv.Addr).Spec.RedisStream["example"], res)
+				if fe != nil {
+					t.Fatal(fe)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if _, err := cfg.dial(ctx); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("dial error %v, want one about the %s", err, tt.wantErr)
+				}
+				return
+			}
+			src, err := New(load(t, "tls.yaml", srv.Addr), sources.Deps{Secrets: res})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &sourcetest.Recorder{}
+			run(t, src, rec.Emit)
+			if ev := waitEvents(t, rec, 1)[0]; !strings.Contains(string(ev.Data), `"kind":"tls"`) {
+				t.Errorf("emitted %s, want the entry written over TLS", ev.Data)
+			}
+		})
+	}
+}

@@ -5,11 +5,13 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -31,6 +33,9 @@ type Server struct {
 	// Password is the `--requirepass` password; "" for none.
 	Password string
 
+	// TLS says the server speaks only TLS (StartTLS).
+	TLS bool
+
 	port int
 	dir  string
 	cmd  *exec.Cmd
@@ -41,6 +46,18 @@ type Server struct {
 // empty) and stops it when t ends. Without the binary it fails t when the
 // CI environment variable is true, and skips it, saying so, otherwise.
 func Start(t testing.TB, password string) *Server {
+	t.Helper()
+	return startServer(t, password, nil, nil)
+}
+
+// StartTLS is Start for a server that speaks only TLS, with the PEM key
+// pair given, and takes clients without certificates.
+func StartTLS(t testing.TB, certPEM, keyPEM []byte) *Server {
+	t.Helper()
+	return startServer(t, "", certPEM, keyPEM)
+}
+
+func startServer(t testing.TB, password string, certPEM, keyPEM []byte) *Server {
 	t.Helper()
 	if _, err := os.Stat(Binary); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -55,6 +72,14 @@ func Start(t testing.TB, password string) *Server {
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Password: password, port: port, dir: t.TempDir()}
+	if certPEM != nil {
+		s.TLS = true
+		for name, b := range map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM} {
+			if err := os.WriteFile(filepath.Join(s.dir, name), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	s.start(t)
 	t.Cleanup(func() { s.Stop(t) })
 	return s
@@ -64,6 +89,11 @@ func (s *Server) start(t testing.TB) {
 	t.Helper()
 	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir, "--logfile", "redis.log"}
+	if s.TLS {
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(s.port),
+			"--tls-cert-file", filepath.Join(s.dir, "tls.crt"), "--tls-key-file", filepath.Join(s.dir, "tls.key"),
+			"--tls-auth-clients", "no")
+	}
 	if s.Password != "" {
 		args = append(args, "--requirepass", s.Password)
 	}
@@ -96,9 +126,14 @@ func (s *Server) start(t testing.TB) {
 	}
 }
 
-// Client is a client of the server, authenticated when it has a password.
+// Client is a client of the server, authenticated when it has a password,
+// over TLS without checking the certificate when it speaks TLS.
 func (s *Server) Client() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, Protocol: 2, DisableIdentity: true})
+	o := &redis.Options{Addr: s.Addr, Password: s.Password, Protocol: 2, DisableIdentity: true}
+	if s.TLS {
+		o.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // a test's own server.
+	}
+	return redis.NewClient(o)
 }
 
 // Stop stops the server with SIGTERM (it writes out its AOF first) and waits
