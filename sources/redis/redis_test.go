@@ -273,3 +273,18 @@ func TestPassword(t *testing.T) {
 	publish(t, c, "news", "hi")
 	waitEvents(t, rec, 1)
 }
+
+// TestTLS: with the server's CA from tls.caCertSecret the source subscribes
+// over TLS and emits what is published.
+func TestTLS(t *testing.T) {
+	certPEM, keyPEM := redistest.SelfSigned(t)
+	srv := redistest.StartTLS(t, certPEM, keyPEM)
+	rec := &sourcetest.Recorder{}
+	start(t, srv, "tls.yaml", sources.Deps{Secrets: secrets{"redis-tls/ca.crt": string(certPEM)}}, rec.Emit)
+	c := srv.Client()
+	defer c.Close()
+	publish(t, c, "news", "over tls")
+	if ev := waitEvents(t, rec, 1)[0]; !strings.Contains(string(ev.Data), `"body":"over tls"`) {
+		t.Errorf("emitted %s, want the message published over TLS", ev.Data)
+	}
+}
