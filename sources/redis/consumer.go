@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -19,6 +21,9 @@ const (
 	Buffer = 1000
 	// MaxBatch bounds the messages one Receive returns.
 	MaxBatch = 100
+	// RedoWait is how long a message whose event was refused waits before
+	// it is emitted again.
+	RedoWait = 500 * time.Millisecond
 )
 
 // consumer is one subscription of an entry.
@@ -27,6 +32,10 @@ type consumer struct {
 	client *redis.Client
 	sub    *redis.PubSub
 	ch     <-chan *redis.Message
+
+	mu    sync.Mutex
+	redo  []pull.Message // refused, to emit again before new messages
+	ready chan struct{}  // signalled when redo gets a message
 }
 
 var _ pull.Consumer = (*consumer)(nil)
@@ -49,15 +58,30 @@ func (c *config) dial(ctx context.Context) (pull.Consumer, error) {
 		_ = client.Close()
 		return nil, fmt.Errorf("subscribing to channels %v at %s: %w", c.channels, c.conn.HostAddress, err)
 	}
-	return &consumer{cfg: c, client: client, sub: sub, ch: sub.Channel(redis.WithChannelSize(Buffer))}, nil
+	return &consumer{cfg: c, client: client, sub: sub, ch: sub.Channel(redis.WithChannelSize(Buffer)), ready: make(chan struct{}, 1)}, nil
 }
 
-// Receive waits for a message and returns it with those already there.
+// Receive returns the messages handed back (Nack) after RedoWait, before any
+// new one; else it waits for a message and returns it with those already
+// there. New messages wait in the client's buffer meanwhile, so what is
+// handed back stays bounded by the messages in flight.
 func (c *consumer) Receive(ctx context.Context) ([]pull.Message, error) {
+	if redo := c.takeRedo(); len(redo) > 0 {
+		t := time.NewTimer(RedoWait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+			return redo, nil
+		}
+	}
 	var out []pull.Message
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-c.ready:
+		return nil, nil
 	case m, ok := <-c.ch:
 		if !ok {
 			return nil, errors.New("the subscription ended")
@@ -99,9 +123,26 @@ func (c *consumer) add(ctx context.Context, out []pull.Message, m *redis.Message
 // Ack does nothing: pub/sub has no acknowledgement.
 func (c *consumer) Ack(context.Context, pull.Message) error { return nil }
 
-// Nack does nothing: a message cannot be handed back; the runner emits a
-// refused event again instead (Options.Ordered).
-func (c *consumer) Nack(context.Context, pull.Message) error { return nil }
+// Nack keeps the message to emit again: the server cannot take it back,
+// so it is emitted again until stored or the source stops.
+func (c *consumer) Nack(_ context.Context, m pull.Message) error {
+	c.mu.Lock()
+	c.redo = append(c.redo, m)
+	c.mu.Unlock()
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (c *consumer) takeRedo() []pull.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.redo
+	c.redo = nil
+	return r
+}
 
 // Close ends the subscription and the client.
 func (c *consumer) Close() error {

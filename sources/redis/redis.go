@@ -72,10 +72,8 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (*pull.Source, error) {
 		cfg.filtered = deps.Metrics.Event(es.Name, name)
 		cfg.log = entryLog
 		entries = append(entries, pull.Entry{
-			Dial: cfg.dial,
-			// Ordered: a refused event is emitted again until stored, as
-			// a message cannot be handed back to the server.
-			Options: pull.Options{Name: name, Logger: entryLog, Ordered: true},
+			Dial:    cfg.dial,
+			Options: pull.Options{Name: name, Logger: entryLog},
 		})
 	}
 	if errs != nil {
