@@ -29,7 +29,8 @@ const (
 	// config/ installs it; a broker is reached at "<base>/<namespace>/<broker>".
 	DefaultBrokerIngress = "http://broker-ingress.flint-system.svc." + DefaultClusterDomain
 	// SourceImagePrefix is the ko import path of the source images; the
-	// image of a type is "<SourceImagePrefix>/<type>".
+	// image of a type is "<SourceImagePrefix>/<type in lower case>" (see
+	// SourceImageName).
 	SourceImagePrefix = "ko://github.com/flintevents/flint/sources/cmd"
 	// PushSourceTarget is the concurrency target of a push source's pods:
 	// requests are short (a source answers once the broker stored the
@@ -249,15 +250,20 @@ func objectMeta(name, ns string, labels map[string]string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: l}
 }
 
+// SourceImageName is the name of a source type's image, and of its command
+// folder under sources/cmd: the type key in lower case, as an image
+// reference allows no capitals (redisStream is redisstream).
+func SourceImageName(key string) string { return strings.ToLower(key) }
+
 // sourceObjects are one Knative Service of a source of type typ and, for
 // types that need rights in the cluster, its ServiceAccount and RBAC.
 func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap string, opts ClusterOptions) []Object {
 	es := src.EventSource
 	name := svc.name
 	labels := map[string]string{LabelEventSource: es.Name, LabelSourceType: src.Key}
-	image := SourceImagePrefix + "/" + src.Key
+	image := SourceImagePrefix + "/" + SourceImageName(src.Key)
 	if opts.ImageRepo != "" {
-		image = strings.TrimRight(opts.ImageRepo, "/") + "/" + src.Key
+		image = strings.TrimRight(opts.ImageRepo, "/") + "/" + SourceImageName(src.Key)
 	}
 	sink := strings.TrimRight(opts.BrokerIngress, "/") + src.SinkPath
 	container := corev1.Container{

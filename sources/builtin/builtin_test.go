@@ -44,7 +44,7 @@ func TestRegisteredTypesDeclareTheirFacts(t *testing.T) {
 			if !strings.HasPrefix(typ.Package, sourcesPackage) {
 				t.Errorf("registered from package %q, want one under %s", typ.Package, sourcesPackage)
 			}
-			main := filepath.Join("..", "cmd", key, "main.go")
+			main := filepath.Join("..", "cmd", strings.ToLower(key), "main.go") // an image name has no capitals
 			if _, err := os.Stat(main); err != nil {
 				t.Errorf("no command for the type's image: %v", err)
 			}
