@@ -12,4 +12,8 @@ import (
 	_ "github.com/flintevents/flint/sources/redisstream" // redisStream
 	_ "github.com/flintevents/flint/sources/resource"    // resource
 	_ "github.com/flintevents/flint/sources/webhook"     // webhook
+	_ "github.com/flintevents/flint/sources/github"   // github
+	_ "github.com/flintevents/flint/sources/mqtt"     // mqtt
+	_ "github.com/flintevents/flint/sources/resource" // resource
+	_ "github.com/flintevents/flint/sources/webhook"  // webhook
 )
