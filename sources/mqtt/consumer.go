@@ -26,6 +26,11 @@ const (
 	buffered = 256
 	// batch bounds the messages one Receive returns.
 	batch = 64
+	// syncTopic is a topic filter no entry subscribes to, whose UNSUBSCRIBE
+	// round trip tells that the broker read every PUBACK sent before it.
+	syncTopic = "$flint/no-subscription"
+	// syncTimeout bounds that round trip.
+	syncTimeout = 2 * time.Second
 )
 
 // subscribeFailure is the granted QoS of a refused subscription.
@@ -170,10 +175,21 @@ func (c *consumer) Ack(_ context.Context, m pull.Message) error {
 // broker sends an unacknowledged message again on the next connection.
 func (c *consumer) Nack(context.Context, pull.Message) error { return nil }
 
-// Close disconnects; the broker keeps what was not acknowledged.
+// Close disconnects; the broker keeps what was not acknowledged. Before it
+// disconnects, it waits for the answer to an UNSUBSCRIBE of a topic it never
+// subscribed to: the broker handles a connection's packets in order, so
+// every PUBACK sent before is then handled. Otherwise a broker taking the
+// session over for the next connection (mosquitto does, as soon as it reads
+// its CONNECT) may drop the last PUBACKs unread, and send their messages
+// again to the next process, under new ids.
 func (c *consumer) Close() error {
 	c.once.Do(func() {
 		close(c.done)
+		if c.client.IsConnectionOpen() {
+			if !c.client.Unsubscribe(syncTopic).WaitTimeout(syncTimeout) {
+				c.e.log.Debug("the broker did not answer before disconnecting; the last acknowledgements may be lost")
+			}
+		}
 		c.client.Disconnect(quiesce)
 	})
 	return nil

@@ -168,7 +168,10 @@ func (e *entry) options() pull.Options {
 	o := pull.Options{Name: e.name, Logger: e.log, Ordered: true}
 	if b := e.spec.ConnectionBackoff; b != nil {
 		s := b.Schedule()
-		o.Reconnect = pull.Schedule{First: s.First, Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
+		o.Reconnect = pull.Schedule{First: s.First, Max: pull.DefaultReconnect.Max, Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
+		if o.Reconnect.First <= 0 {
+			o.Reconnect.First = pull.DefaultReconnect.First
+		}
 	}
 	return o
 }
