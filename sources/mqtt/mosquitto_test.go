@@ -201,3 +201,9 @@ func untilSubscribed(t testing.TB, m *mosquitto, topic string, got <-chan struct
 		}
 	}
 }
+
+// pahoOptions are a publisher's options on m.
+func pahoOptions(m *mosquitto, clientID string) *paho.ClientOptions {
+	return paho.NewClientOptions().AddBroker(m.url()).SetClientID(clientID).
+		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false)
+}
