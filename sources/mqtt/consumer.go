@@ -40,6 +40,7 @@ const subscribeFailure = 0x80
 type consumer struct {
 	e      *entry
 	client paho.Client
+	sub    paho.Token // the SUBSCRIBE until its answer is checked
 	msgs   chan paho.Message
 	lost   chan error
 	done   chan struct{}
@@ -92,21 +93,29 @@ func (e *entry) dial(ctx context.Context) (pull.Consumer, error) {
 	if ct, ok := tok.(*paho.ConnectToken); ok && !ct.SessionPresent() {
 		e.log.Info("the broker had no session for this client id; it keeps one from now on", zap.String("clientId", e.spec.ClientID))
 	}
-	sub := c.client.Subscribe(e.spec.Topic, QoS, c.handle)
-	if err := wait(ctx, sub); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("subscribing to %q: %w", e.spec.Topic, err)
+	// The broker may send what it kept for the session before it answers
+	// the SUBSCRIBE, more than the buffer holds: Receive drains them while
+	// it waits for the answer, so dial does not wait for it.
+	c.sub = c.client.Subscribe(e.spec.Topic, QoS, c.handle)
+	return c, nil
+}
+
+// subscribed checks the broker's answer to the SUBSCRIBE once it came.
+func (c *consumer) subscribed() error {
+	tok := c.sub
+	c.sub = nil
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("subscribing to %q: %w", c.e.spec.Topic, err)
 	}
-	if st, ok := sub.(*paho.SubscribeToken); ok {
-		switch granted := st.Result()[e.spec.Topic]; {
+	if st, ok := tok.(*paho.SubscribeToken); ok {
+		switch granted := st.Result()[c.e.spec.Topic]; {
 		case granted == subscribeFailure:
-			c.Close()
-			return nil, fmt.Errorf("subscribing to %q: the broker refused it", e.spec.Topic)
+			return fmt.Errorf("subscribing to %q: the broker refused it", c.e.spec.Topic)
 		case granted < QoS:
-			e.log.Warn("the broker granted QoS 0: messages may be lost", zap.String("topic", e.spec.Topic))
+			c.e.log.Warn("the broker granted QoS 0: messages may be lost", zap.String("topic", c.e.spec.Topic))
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // wait waits for tok to complete or ctx to end.
@@ -131,7 +140,16 @@ func (c *consumer) handle(_ paho.Client, m paho.Message) {
 // Receive returns the messages delivered so far, waiting for one.
 func (c *consumer) Receive(ctx context.Context) ([]pull.Message, error) {
 	var out []pull.Message
+	var subscribing <-chan struct{}
+	if c.sub != nil {
+		subscribing = c.sub.Done()
+	}
 	select {
+	case <-subscribing:
+		if err := c.subscribed(); err != nil {
+			return nil, err
+		}
+		return nil, nil
 	case m := <-c.msgs:
 		out = append(out, c.message(m))
 	case err := <-c.lost:

@@ -52,6 +52,7 @@ func startMosquitto(t testing.TB, users map[string]string) *mosquitto {
 		"persistence_location " + m.dir + "/",
 		"persistence_file mosquitto.db",
 		"max_queued_messages 100000",
+		"max_inflight_messages " + inflightWindow(),
 		"log_dest stderr",
 		"log_type error",
 		"log_type warning",
@@ -206,4 +207,14 @@ func untilSubscribed(t testing.TB, m *mosquitto, topic string, got <-chan struct
 func pahoOptions(m *mosquitto, clientID string) *paho.ClientOptions {
 	return paho.NewClientOptions().AddBroker(m.url()).SetClientID(clientID).
 		SetConnectTimeout(5 * time.Second).SetAutoReconnect(false)
+}
+
+// inflightWindow is mosquitto's max_inflight_messages, the QoS 1 messages
+// it sends a client before an acknowledgement: its default, 20, unless
+// FLINT_MQTT_INFLIGHT says otherwise (the benchmark's second measurement).
+func inflightWindow() string {
+	if v := os.Getenv("FLINT_MQTT_INFLIGHT"); v != "" {
+		return v
+	}
+	return "20"
 }

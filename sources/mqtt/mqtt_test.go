@@ -373,3 +373,32 @@ func TestRegistered(t *testing.T) {
 		t.Errorf("kind %v, want pull", typ.Kind)
 	}
 }
+
+// TestBacklogOverBuffer: a broker that sends more kept messages at once than
+// the source buffers, before it answers the SUBSCRIBE, does not stall it.
+func TestBacklogOverBuffer(t *testing.T) {
+	t.Setenv("FLINT_MQTT_INFLIGHT", "2000")
+	m := startMosquitto(t, nil)
+	es := load(t, "data.yaml", m)
+	delete(es.Spec.MQTT, "json")
+	delete(es.Spec.MQTT, "filtered")
+	warm := newRecorder()
+	stop := run(t, newSource(t, es, nil), warm.emit)
+	untilSubscribedTo(t, m, "plain/warmup", "w", warm)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1500
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = []byte(strings.Repeat("x", 100))
+	}
+	if err := m.publish(t.Context(), "plain/backlog", bodies...); err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	run(t, newSource(t, es, nil), rec.emit)
+	if got := len(rec.waitFor(t, n, false)); got < n {
+		t.Errorf("%d of %d kept messages arrived", got, n)
+	}
+}
