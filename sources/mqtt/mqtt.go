@@ -20,10 +20,12 @@
 //     so each delivery gets a new id, and a redelivery (the DUP flag) of a
 //     message this process received and has not seen acknowledged gets the
 //     id of the first delivery back, so the broker's dedupe drops it: a
-//     connection lost or a broker restarted duplicates nothing. A message
-//     redelivered to a new process (after the source was stopped or crashed
-//     with the message's event in flight) gets a new id, and may be stored
-//     twice: at least once, not exactly once.
+//     connection lost or a broker restarted duplicates nothing. A source
+//     that stops stores the events in flight first (StopGrace) and waits
+//     for the broker to read their acknowledgements. A message redelivered
+//     to a new process (after a crash, or a stop whose stores did not end
+//     within StopGrace) gets a new id, and may be stored twice: at least
+//     once, not exactly once.
 //   - A `jsonBody` payload that is not JSON is logged at ERROR and dropped
 //     (acknowledged), as Argo drops it; `filter.expression` runs on the event
 //     data, and a message it drops is acknowledged, as in Argo.
