@@ -140,22 +140,23 @@ func (c *consumer) handle(_ paho.Client, m paho.Message) {
 // Receive returns the messages delivered so far, waiting for one.
 func (c *consumer) Receive(ctx context.Context) ([]pull.Message, error) {
 	var out []pull.Message
-	var subscribing <-chan struct{}
-	if c.sub != nil {
-		subscribing = c.sub.Done()
-	}
-	select {
-	case <-subscribing:
-		if err := c.subscribed(); err != nil {
-			return nil, err
+	for len(out) == 0 {
+		var subscribing <-chan struct{}
+		if c.sub != nil {
+			subscribing = c.sub.Done()
 		}
-		return nil, nil
-	case m := <-c.msgs:
-		out = append(out, c.message(m))
-	case err := <-c.lost:
-		return nil, fmt.Errorf("connection lost: %w", err)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		select {
+		case <-subscribing:
+			if err := c.subscribed(); err != nil {
+				return nil, err
+			}
+		case m := <-c.msgs:
+			out = append(out, c.message(m))
+		case err := <-c.lost:
+			return nil, fmt.Errorf("connection lost: %w", err)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	for len(out) < batch {
 		select {

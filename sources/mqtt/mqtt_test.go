@@ -402,3 +402,37 @@ func TestBacklogOverBuffer(t *testing.T) {
 		t.Errorf("%d of %d kept messages arrived", got, n)
 	}
 }
+
+// TestDrain: drain mode works off what the broker kept for the session and
+// returns once nothing more comes.
+func TestDrain(t *testing.T) {
+	m := startMosquitto(t, nil)
+	es := load(t, "data.yaml", m)
+	delete(es.Spec.MQTT, "json")
+	delete(es.Spec.MQTT, "filtered")
+	warm := newRecorder()
+	stop := run(t, newSource(t, es, nil), warm.emit)
+	untilSubscribedTo(t, m, "plain/warmup", "w", warm)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = []byte("kept")
+	}
+	if err := m.publish(t.Context(), "plain/drain", bodies...); err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	d, err := newSource(t, es, nil).Drain(t.Context(), rec.emit, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Count != n || !d.Empty {
+		t.Errorf("drained %+v, want %d and empty", d, n)
+	}
+	if got := len(rec.take()); got != n {
+		t.Errorf("%d events stored, want %d", got, n)
+	}
+}
