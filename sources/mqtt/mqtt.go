@@ -167,13 +167,6 @@ func checkTopic(topic string) *apis.FieldError {
 // options are the runner's options of the entry: acknowledgements in
 // receive order, reconnects paced by connectionBackoff.
 func (e *entry) options() pull.Options {
-	o := pull.Options{Name: e.name, Logger: e.log, Ordered: true}
-	if b := e.spec.ConnectionBackoff; b != nil {
-		s := b.Schedule()
-		o.Reconnect = pull.Schedule{First: s.First, Max: pull.DefaultReconnect.Max, Factor: s.Factor, Jitter: s.Jitter, Steps: s.Attempts}
-		if o.Reconnect.First <= 0 {
-			o.Reconnect.First = pull.DefaultReconnect.First
-		}
-	}
+	o := pull.Options{Name: e.name, Logger: e.log, Ordered: true, Reconnect: pull.Reconnect(e.spec.ConnectionBackoff)}
 	return o
 }
