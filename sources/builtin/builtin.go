@@ -13,4 +13,8 @@ import (
 	_ "github.com/flintevents/flint/sources/redisstream" // redisStream
 	_ "github.com/flintevents/flint/sources/resource"    // resource
 	_ "github.com/flintevents/flint/sources/webhook"     // webhook
+	_ "github.com/flintevents/flint/sources/github"   // github
+	_ "github.com/flintevents/flint/sources/kafka"    // kafka
+	_ "github.com/flintevents/flint/sources/resource" // resource
+	_ "github.com/flintevents/flint/sources/webhook"  // webhook
 )
