@@ -130,6 +130,7 @@ func (c *consumer) Receive(ctx context.Context) ([]pull.Message, error) {
 			failed = true
 			c.log.Warn("fetching", zap.String("partition", topic+"/"+strconv.Itoa(int(partition))), zap.Error(err))
 		})
+		c.pending = make([]pull.Message, 0, fetches.NumRecords())
 		fetches.EachRecord(func(r *kgo.Record) {
 			if m, ok := c.message(ctx, r); ok {
 				c.pending = append(c.pending, m)

@@ -300,17 +300,25 @@ func secretRef(name, key string) *corev1.SecretKeySelector {
 // bodyOf is the record value an event carries (its body, base64).
 func bodyOf(t testing.TB, ev sources.Event) string {
 	t.Helper()
+	b, err := bodyOfData(ev.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func bodyOfData(data []byte) (string, error) {
 	var d struct {
 		Body string `json:"body"`
 	}
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
-		t.Fatalf("event data %s: %v", ev.Data, err)
+	if err := json.Unmarshal(data, &d); err != nil {
+		return "", fmt.Errorf("event data %s: %w", data, err)
 	}
 	b, err := base64.StdEncoding.DecodeString(d.Body)
 	if err != nil {
-		t.Fatalf("body %q: %v", d.Body, err)
+		return "", fmt.Errorf("body %q: %w", d.Body, err)
 	}
-	return string(b)
+	return string(b), nil
 }
 
 // freePort is a TCP port on 127.0.0.1 free at the time of the call.
