@@ -7,6 +7,7 @@ import (
 	_ "github.com/flintevents/flint/triggers/awslambda"    // key "awsLambda"
 	_ "github.com/flintevents/flint/triggers/http"         // key "http"
 	_ "github.com/flintevents/flint/triggers/k8s"          // key "k8s"
+	_ "github.com/flintevents/flint/triggers/kafka"        // key "kafka"
 	_ "github.com/flintevents/flint/triggers/log"          // key "log"
 	_ "github.com/flintevents/flint/triggers/nats"         // key "nats"
 )

@@ -32,7 +32,7 @@ func TestRegistered(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := triggers.Lookup("kafka"); ok {
-		t.Error(`"kafka" is registered but has no package in builtin`)
+	if _, ok := triggers.Lookup("pulsar"); ok {
+		t.Error(`"pulsar" is registered but has no package in builtin`)
 	}
 }
