@@ -210,14 +210,14 @@ func TestNewErrors(t *testing.T) {
 			deps: []v1alpha1.EventDependency{dep("a")},
 			trig: []v1alpha1.Trigger{
 				{Template: &v1alpha1.TriggerTemplate{Name: "none"}},
-				{Template: &v1alpha1.TriggerTemplate{Name: "kafka", Kafka: &v1alpha1.KafkaTrigger{URL: "k:9092", Topic: "t"}}},
+				{Template: &v1alpha1.TriggerTemplate{Name: "pulsar", Pulsar: &v1alpha1.PulsarTrigger{URL: "pulsar://p:6650", Topic: "t"}}},
 				{Template: &v1alpha1.TriggerTemplate{Name: "bad", HTTP: &v1alpha1.HTTPTrigger{URL: "http://127.0.0.1/",
 					TLS: &v1alpha1.TLSConfig{ClientCertSecret: &corev1.SecretKeySelector{}}}}},
 				{},
 			},
 			want: []string{
 				"spec.triggers[0].template: expected exactly one of [argoWorkflow, awsLambda, azureEventHubs, azureServiceBus, custom, email, http, k8s, kafka, log, nats, openWhisk, pulsar, slack], got none",
-				`spec.triggers[1].template.kafka: not runnable yet: trigger type "kafka" (runnable: ` + strings.Join(triggers.Keys(), ", ") + `)`,
+				`spec.triggers[1].template.pulsar: not runnable yet: trigger type "pulsar" (runnable: ` + strings.Join(triggers.Keys(), ", ") + `)`,
 				"spec.triggers[2].template.http.tls.clientKeySecret: missing field(s)",
 				"spec.triggers[3].template: missing field(s)",
 			},
@@ -242,7 +242,7 @@ func TestNotRunnable(t *testing.T) {
 	t.Parallel()
 	s := sensorWith(depWith(nil, ""))
 	s.Spec.Triggers = append(s.Spec.Triggers,
-		v1alpha1.Trigger{Template: &v1alpha1.TriggerTemplate{Name: "k", Kafka: &v1alpha1.KafkaTrigger{URL: "k:9092", Topic: "t",
+		v1alpha1.Trigger{Template: &v1alpha1.TriggerTemplate{Name: "p", Pulsar: &v1alpha1.PulsarTrigger{URL: "pulsar://p:6650", Topic: "t",
 			Payload: []v1alpha1.TriggerParameter{{Src: &v1alpha1.TriggerParameterSource{DependencyName: "dep"}, Dest: "x"}}}}},
 		v1alpha1.Trigger{Template: &v1alpha1.TriggerTemplate{Name: "l", Log: &v1alpha1.LogTrigger{}},
 			AtLeastOnce: true, DlqTrigger: &v1alpha1.Trigger{AtLeastOnce: true,
@@ -253,14 +253,14 @@ func TestNotRunnable(t *testing.T) {
 		t.Fatalf("New with AllowNotRunnable: %v", err)
 	}
 	defer got.Close()
-	want := []string{"spec.triggers[1].template.kafka", "spec.triggers[2].dlqTrigger.template.slack"}
+	want := []string{"spec.triggers[1].template.pulsar", "spec.triggers[2].dlqTrigger.template.slack"}
 	if !slices.Equal(got.NotRunnable(), want) {
 		t.Errorf("NotRunnable = %v, want %v", got.NotRunnable(), want)
 	}
 	// A problem in a trigger that cannot run is still reported.
-	s.Spec.Triggers[1].Template.Kafka.Payload[0].Src.DependencyName = "nope"
+	s.Spec.Triggers[1].Template.Pulsar.Payload[0].Src.DependencyName = "nope"
 	_, err = New(s, Options{AllowNotRunnable: true})
-	if w := "spec.triggers[1].template.kafka.payload[0].src.dependencyName: invalid value: nope; unknown dependency"; !slices.Contains(problems(err), w) {
+	if w := "spec.triggers[1].template.pulsar.payload[0].src.dependencyName: invalid value: nope; unknown dependency"; !slices.Contains(problems(err), w) {
 		t.Errorf("problems = %v, want %q", problems(err), w)
 	}
 	if runnable := mustNew(t, sensorWith(depWith(nil, ""))); len(runnable.NotRunnable()) != 0 {

@@ -105,15 +105,14 @@ spec:
   triggers:
     - template:
         name: publish
-        kafka:
-          url: kafka:9092
+        pulsar:
+          url: pulsar://pulsar:6650
           topic: orders
-          partition: 0
           payload:
             - src: {dependencyName: dep, dataKey: body}
               dest: body
 `})
-	const words = `spec.triggers[0].template.kafka: not runnable yet: trigger type "kafka"`
+	const words = `spec.triggers[0].template.pulsar: not runnable yet: trigger type "pulsar"`
 	out, err := exec.Command(flintBin, "validate", "-f", dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("flint validate exited non-zero on valid YAML: %v\n%s", err, out)
