@@ -6,6 +6,7 @@ import (
 	_ "github.com/flintevents/flint/sources/amqp"        // amqp
 	_ "github.com/flintevents/flint/sources/emitter"     // emitter
 	_ "github.com/flintevents/flint/sources/github"      // github
+	_ "github.com/flintevents/flint/sources/kafka"       // kafka
 	_ "github.com/flintevents/flint/sources/mqtt"        // mqtt
 	_ "github.com/flintevents/flint/sources/nats"        // nats
 	_ "github.com/flintevents/flint/sources/nsq"         // nsq
@@ -13,8 +14,4 @@ import (
 	_ "github.com/flintevents/flint/sources/redisstream" // redisStream
 	_ "github.com/flintevents/flint/sources/resource"    // resource
 	_ "github.com/flintevents/flint/sources/webhook"     // webhook
-	_ "github.com/flintevents/flint/sources/github"   // github
-	_ "github.com/flintevents/flint/sources/kafka"    // kafka
-	_ "github.com/flintevents/flint/sources/resource" // resource
-	_ "github.com/flintevents/flint/sources/webhook"  // webhook
 )
