@@ -116,12 +116,19 @@ func TestEventData(t *testing.T) {
 				want = 1 // the value that is not JSON is skipped
 			}
 			waitEvents(t, rec, want, &got)
-			ev := got[len(got)-1]
+			// Events are emitted concurrently: find the record's by its id.
+			wantID := fmt.Sprintf("orders/%d/1", c.record.Partition)
+			var ev sources.Event
+			for _, e := range got {
+				if e.ID == wantID {
+					ev = e
+				}
+			}
+			if ev.ID != wantID {
+				t.Fatalf("no event with id %q among %d", wantID, len(got))
+			}
 			if ev.Name != "orders" {
 				t.Errorf("event name %q, want orders", ev.Name)
-			}
-			if wantID := fmt.Sprintf("orders/%d/1", c.record.Partition); ev.ID != wantID {
-				t.Errorf("event id %q, want %q", ev.ID, wantID)
 			}
 			if string(ev.Data) != c.want {
 				t.Errorf("event data\n got %s\nwant %s", ev.Data, c.want)
