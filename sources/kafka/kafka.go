@@ -197,18 +197,7 @@ func balancer(strategy string) (kgo.GroupBalancer, *apis.FieldError) {
 // options are the runner's options of the entry: ordered per partition,
 // reconnecting as `connectionBackoff` says.
 func (e *entry) options() pull.Options {
-	o := pull.Options{Name: e.name, Logger: e.log, Ordered: true}
-	if b := e.spec.ConnectionBackoff; b != nil {
-		s := b.Schedule()
-		o.Reconnect = pull.Schedule{First: s.First, Max: pull.DefaultReconnect.Max, Factor: s.Factor, Jitter: s.Jitter}
-		if b.Steps > 0 {
-			o.Reconnect.Steps = s.Attempts
-		}
-		if o.Reconnect.First <= 0 {
-			o.Reconnect.First = time.Millisecond
-		}
-	}
-	return o
+	return pull.Options{Name: e.name, Logger: e.log, Ordered: true, Reconnect: pull.Reconnect(e.spec.ConnectionBackoff)}
 }
 
 // describe names the mode, for the start log line.
