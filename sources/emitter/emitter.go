@@ -185,4 +185,3 @@ func topic(key, channel string) (string, *apis.FieldError) {
 	}
 	return key + "/" + channel + "/", errs
 }
-

@@ -70,9 +70,9 @@ type entry struct {
 	metadata map[string]string
 	// metadataJSON is metadata encoded, nil when there is none.
 	metadataJSON []byte
-	filter   *filter.Filter
-	metrics  *metrics.SourceEvent
-	log      *zap.Logger
+	filter       *filter.Filter
+	metrics      *metrics.SourceEvent
+	log          *zap.Logger
 }
 
 // New builds the source of every spec.nats entry of es: it reads the
