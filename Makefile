@@ -31,8 +31,10 @@ testenv:
 nsqd:
 	@bash hack/nsqd.sh
 
+# FLINT_ARGO_EXAMPLES is Argo Events' own examples, which test/conformance
+# loads and compiles unchanged (hack/argo-examples.sh fetches them once).
 test: deps testenv nsqd
-	$(GO) test $(TESTFLAGS) $(PKGS)
+	FLINT_ARGO_EXAMPLES="$${FLINT_ARGO_EXAMPLES:-$$(bash hack/argo-examples.sh)}" $(GO) test $(TESTFLAGS) $(PKGS)
 
 # The ratio benchmark of flint dev against a bare HTTP relay and a durable one
 # (hack/bench-e2e.sh), then the in-process Go benchmarks. BENCHARGS go to the
