@@ -17,8 +17,8 @@ func TestReconnect(t *testing.T) {
 		want Schedule
 	}{
 		{"no connectionBackoff keeps trying", nil, DefaultReconnect},
-		{"Argo's defaults for what it leaves out", &v1alpha1.Backoff{},
-			Schedule{First: time.Second, Max: DefaultReconnect.Max, Factor: 1, Jitter: 1, Steps: 5}},
+		{"Argo's defaults for what it leaves out, but no steps: never give up", &v1alpha1.Backoff{},
+			Schedule{First: time.Second, Max: DefaultReconnect.Max, Factor: 1, Jitter: 1}},
 		{"as written", &v1alpha1.Backoff{Duration: dur("2s"), Factor: amount("1.5"), Jitter: amount("0"), Steps: 10},
 			Schedule{First: 2 * time.Second, Max: DefaultReconnect.Max, Factor: 1.5, Steps: 10}},
 		{"no wait is still a wait", &v1alpha1.Backoff{Duration: dur("0s"), Steps: 3},
