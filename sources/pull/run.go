@@ -32,7 +32,6 @@ type runner struct {
 	opts  Options
 	emit  sources.Emitter
 	log   *zap.Logger
-	slots chan struct{}       // a token per message in flight
 	wg    sync.WaitGroup      // messages in flight
 	lanes map[string]*settled // the last message of each lane, with Ordered
 	acked atomic.Int64        // messages acknowledged
@@ -51,7 +50,6 @@ func newRunner(emit sources.Emitter, opts Options) *runner {
 		opts:  opts,
 		emit:  emit,
 		log:   opts.Logger.With(zap.String("eventName", opts.Name)),
-		slots: make(chan struct{}, opts.InFlight),
 		lanes: map[string]*settled{},
 	}
 }
@@ -106,10 +104,29 @@ func (r *runner) dial(ctx context.Context, dial Dial) (Consumer, error) {
 	return c, nil
 }
 
-// consume receives from c and starts a settle per message until ctx ends or
-// Receive fails; in drain mode also until the origin is empty. received says
-// whether one Receive returned messages.
+// consume receives from c and hands each message to one of opts.InFlight
+// workers until ctx ends or Receive fails; in drain mode also until the origin
+// is empty. received says whether one Receive returned messages. It returns
+// once every message it handed out is settled and the workers stopped.
 func (r *runner) consume(ctx context.Context, c Consumer, drain bool) (empty, received bool, err error) {
+	// Unbuffered, so that at most InFlight messages are out at once and the
+	// workers take them in receive order: a worker waiting, with Ordered,
+	// for the message before its own in the lane waits on one that another
+	// worker already holds.
+	work := make(chan job)
+	var workers sync.WaitGroup
+	for range r.opts.InFlight {
+		workers.Go(func() {
+			acks := newAckContext(ctx, r.opts.AckTimeout)
+			defer acks.release()
+			for j := range work {
+				r.settle(ctx, c, acks, j)
+				r.wg.Done()
+			}
+		})
+	}
+	defer workers.Wait()
+	defer close(work)
 	for {
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if drain {
@@ -138,15 +155,31 @@ func (r *runner) consume(ctx context.Context, c Consumer, drain bool) (empty, re
 		}
 		received = true
 		for i, m := range msgs {
+			j := job{m: m}
+			if r.opts.Ordered {
+				j.prev = r.lanes[m.Lane]
+				j.me = &settled{done: make(chan struct{})}
+			}
+			r.wg.Add(1)
 			select {
-			case r.slots <- struct{}{}:
+			case work <- j:
 			case <-ctx.Done():
+				r.wg.Done()
 				r.handBack(ctx, c, msgs[i:])
 				return false, received, nil
 			}
-			r.start(ctx, c, m)
+			if j.me != nil {
+				r.lanes[m.Lane] = j.me
+			}
 		}
 	}
+}
+
+// job is a message handed to a worker, with, when Ordered, the settlement of
+// the message before it in its lane and its own.
+type job struct {
+	m        Message
+	prev, me *settled
 }
 
 // empty reports whether nothing waits for c once every message is settled:
@@ -168,33 +201,17 @@ func (r *runner) empty(ctx context.Context, c Consumer) (bool, error) {
 	return n <= 0, nil
 }
 
-// start settles m on a goroutine of its own, holding a slot.
-func (r *runner) start(ctx context.Context, c Consumer, m Message) {
-	var prev, me *settled
-	if r.opts.Ordered {
-		prev = r.lanes[m.Lane]
-		me = &settled{done: make(chan struct{})}
-		r.lanes[m.Lane] = me
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer func() { <-r.slots }()
-		r.settle(ctx, c, m, prev, me)
-	}()
-}
-
 // settle emits m's event and acknowledges m once stored, after every earlier
 // message of its lane with Ordered; a message not stored is handed back.
-func (r *runner) settle(ctx context.Context, c Consumer, m Message, prev, me *settled) {
+func (r *runner) settle(ctx context.Context, c Consumer, acks *ackContext, j job) {
+	m := j.m
 	stored := r.store(ctx, m)
 	ok := stored
-	if prev != nil {
-		<-prev.done
-		ok = ok && prev.ok
+	if j.prev != nil {
+		<-j.prev.done
+		ok = ok && j.prev.ok
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.AckTimeout)
-	defer cancel()
+	actx := acks.get()
 	switch {
 	case ok:
 		if err := c.Ack(actx, m); err != nil {
@@ -210,9 +227,9 @@ func (r *runner) settle(ctx context.Context, c Consumer, m Message, prev, me *se
 	}
 	// Stored, but an earlier message of its lane was not: it is left
 	// unacknowledged, as acking it would acknowledge the earlier one too.
-	if me != nil {
-		me.ok = ok
-		close(me.done)
+	if j.me != nil {
+		j.me.ok = ok
+		close(j.me.done)
 	}
 }
 
