@@ -6,9 +6,10 @@ import (
 	"errors"
 	"sort"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/flintevents/flint/pkg/jsontext"
 )
 
 // eventData is Argo's kafka event data, its fields in Argo's order.
@@ -58,9 +59,9 @@ func appendBase64Data(r *kgo.Record, headers, metadata map[string]string) []byte
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"topic":`...)
-	b = appendString(b, r.Topic)
+	b = jsontext.AppendString(b, r.Topic)
 	b = append(b, `,"key":`...)
-	b = appendString(b, string(r.Key))
+	b = jsontext.AppendString(b, string(r.Key))
 	b = append(b, `,"partition":`...)
 	b = strconv.AppendInt(b, int64(r.Partition), 10)
 	b = append(b, `,"body":`...)
@@ -72,7 +73,7 @@ func appendBase64Data(r *kgo.Record, headers, metadata map[string]string) []byte
 		b = append(b, '"')
 	}
 	b = append(b, `,"timestamp":`...)
-	b = appendString(b, r.Timestamp.String())
+	b = jsontext.AppendString(b, r.Timestamp.String())
 	b = append(b, `,"headers":`...)
 	b = appendMap(b, headers)
 	if len(metadata) > 0 {
@@ -95,65 +96,9 @@ func appendMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsontext.AppendString(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = jsontext.AppendString(b, m[k])
 	}
 	return append(b, '}')
-}
-
-const hex = "0123456789abcdef"
-
-// appendString writes s as a JSON string the way encoding/json does: HTML
-// characters, control characters, U+2028 and U+2029 escaped, and invalid
-// UTF-8 replaced by U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
