@@ -10,6 +10,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/flintevents/flint/pkg/conn/natsconn"
 	"github.com/flintevents/flint/sources/filter"
 	"github.com/flintevents/flint/sources/pull"
 )
@@ -50,7 +51,7 @@ func (e *entry) dial(ctx context.Context) (pull.Consumer, error) {
 	if err := c.ids.seed(); err != nil {
 		return nil, err
 	}
-	opts := append(clientOptions(e.tls, e.auth),
+	opts := append(natsconn.Options(e.tls, e.auth),
 		natsgo.Name("flint nats source "+e.name),
 		natsgo.Timeout(timeout),
 		natsgo.NoReconnect(),

@@ -24,6 +24,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/conn"
+	"github.com/flintevents/flint/pkg/conn/natsconn"
 	"github.com/flintevents/flint/triggers"
 )
 
@@ -98,7 +99,7 @@ func (t *Trigger) conn(ctx context.Context, url string) (*natsgo.Conn, error) {
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	opts := append(clientOptions(t.tls, t.auth),
+	opts := append(natsconn.Options(t.tls, t.auth),
 		natsgo.Name("flint nats trigger"),
 		natsgo.Timeout(timeout),
 		natsgo.ReconnectBufSize(-1),
