@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/natsd"
 	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
@@ -106,7 +107,7 @@ func TestAnswersDuringNATSOutage(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			srv := natsdtest.RunWith(t, natsd.Options{Port: -1})
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP, NATSURL: srv.ClientURL()})
 			url := fmt.Sprintf("http://127.0.0.1:%d/orders", port)
 
@@ -161,7 +162,7 @@ func TestAnswersToHalfClosedClients(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP})
 			addr := fmt.Sprintf("127.0.0.1:%d", port)
 
@@ -229,7 +230,7 @@ func TestWebhookResendWithIdempotencyKeyFiresOnce(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP})
 			url := fmt.Sprintf("http://127.0.0.1:%d/orders", port)
 			send := func(key, id string) {

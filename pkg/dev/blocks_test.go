@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // TestSmallStoreCapLeavesFewBlockFiles delivers many events through a broker whose
@@ -28,7 +29,7 @@ func TestSmallStoreCapLeavesFewBlockFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dataDir := t.TempDir()
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			opts := dev.Options{DataDir: dataDir}
 			opts.Broker.MaxBytes = tc.maxBytes
 			r := start(t, objects(t, port, tg.URL), opts)

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // brokerBlock is the first message block of the default broker's stream in a data directory.
@@ -87,7 +88,7 @@ func TestDamagedStoreIsReported(t *testing.T) {
 			// delivery when flint dev stops, pending on the trigger's consumer
 			// (a failed delivery would move it to the retry lane instead).
 			slow := newTarget(t, true, 3*time.Second)
-			port := freePort(t)
+			port := freeport.Port(t)
 			opts := dev.Options{DataDir: dataDir, DrainTimeout: 200 * time.Millisecond}
 			opts.Broker.MaxBytes = tc.maxBytes
 			r := start(t, objects(t, port, slow.URL), opts)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 	_ "github.com/flintevents/flint/sources/builtin"
 	_ "github.com/flintevents/flint/triggers/builtin"
 )
@@ -100,16 +100,6 @@ spec:
 		t.Fatal(err)
 	}
 	return dev.Objects{EventSources: []*v1alpha1.EventSource{&es}, Sensors: []*v1alpha1.Sensor{&s}}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // running is a dev.Run in the background.
@@ -202,7 +192,7 @@ func TestIdleStopIsFastAndCleansUp(t *testing.T) {
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			r := start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP})
 			post(t, port, "one")
 			waitFor(t, func() bool { return tg.count() == 1 })
@@ -222,7 +212,7 @@ func TestStopDrainsInFlightEvents(t *testing.T) {
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			tg := newTarget(t, true, 200*time.Millisecond)
-			port := freePort(t)
+			port := freeport.Port(t)
 			r := start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP})
 			for i := range 5 {
 				post(t, port, fmt.Sprint(i))
@@ -244,7 +234,7 @@ func TestStopKeepsUndeliveredEvents(t *testing.T) {
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			tg := newTarget(t, false, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			objs := objects(t, port, tg.URL)
 			r := start(t, objs, dev.Options{ViaHTTP: w.viaHTTP, DrainTimeout: 300 * time.Millisecond})
 			post(t, port, "kept")
@@ -300,7 +290,7 @@ func TestStopWithDataDirHandsBackBufferedEvents(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			dataDir := t.TempDir()
 			slow := newTarget(t, true, 300*time.Millisecond)
-			port := freePort(t)
+			port := freeport.Port(t)
 			opts := dev.Options{ViaHTTP: w.viaHTTP, DataDir: dataDir}
 			opts.Broker.Concurrency = 1
 			r := start(t, objects(t, port, slow.URL), opts)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // hangingTarget is a trigger target that never answers until the test ends.
@@ -41,7 +42,7 @@ func TestStopRespectsDrainTimeout(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Setenv("TMPDIR", t.TempDir())
 				tg, got := hangingTarget(t)
-				port := freePort(t)
+				port := freeport.Port(t)
 				opts := dev.Options{ViaHTTP: w.viaHTTP, DrainTimeout: drainTimeout}
 				if kept {
 					opts.DataDir = t.TempDir()

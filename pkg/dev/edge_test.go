@@ -21,6 +21,7 @@ import (
 	"github.com/flintevents/flint/broker"
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 const edgeSecret = "It's a Secret to Everybody"
@@ -121,7 +122,7 @@ func TestHostileRequestsAtTheEdge(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			tg := newTarget(t, true, 0)
-			hookPort, ghPort := freePort(t), freePort(t)
+			hookPort, ghPort := freeport.Port(t), freeport.Port(t)
 			var objs dev.Objects
 			loadEdge(t, &objs, "testdata/edge-webhook.yaml", hookPort, tg.URL)
 			loadEdge(t, &objs, "testdata/edge-github.yaml", ghPort, tg.URL)
@@ -198,7 +199,7 @@ func TestFullStoreAnswers503WithRetryAfter(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			tg := newTarget(t, false, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			var objs dev.Objects
 			loadEdge(t, &objs, "testdata/edge-webhook.yaml", port, tg.URL)
 			start(t, objs, dev.Options{ViaHTTP: w.viaHTTP, Broker: broker.Config{MaxBytes: 16 << 10}})
@@ -229,7 +230,7 @@ func TestEmptyWebhookSecretRefusesToStart(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			var objs dev.Objects
-			loadEdge(t, &objs, "testdata/edge-github.yaml", freePort(t), "http://127.0.0.1:1/")
+			loadEdge(t, &objs, "testdata/edge-github.yaml", freeport.Port(t), "http://127.0.0.1:1/")
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			err := dev.Run(ctx, objs, dev.Options{ViaHTTP: w.viaHTTP, BrokerAddr: "127.0.0.1:0", MetricsAddr: "off", SecretsDir: secretsDir(t, "")})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/sources/github/githubtest"
 )
 
@@ -25,7 +26,7 @@ func TestDevManagesHooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := freeport.Port(t)
 	text := strings.NewReplacer("$PORT", strconv.Itoa(port), "$GITHUB", gh.URL).Replace(string(raw))
 	var es v1alpha1.EventSource
 	if err := yaml.UnmarshalStrict([]byte(text), &es); err != nil {

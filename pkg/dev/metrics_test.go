@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // TestMetricsMoveAsEventsFlow posts webhook events through flint dev and
@@ -21,7 +22,7 @@ func TestMetricsMoveAsEventsFlow(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			eps := make(chan dev.Endpoints, 1)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)

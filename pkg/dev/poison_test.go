@@ -13,6 +13,7 @@ import (
 
 	"github.com/flintevents/flint/broker/deadletter"
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // postBody sends one webhook request and fails unless it is answered 200.
@@ -36,7 +37,7 @@ func TestPoisonEventsDoNotStallTheSensor(t *testing.T) {
 	for _, w := range wirings {
 		t.Run(w.name, func(t *testing.T) {
 			tg := newTarget(t, true, 0)
-			port := freePort(t)
+			port := freeport.Port(t)
 			r := start(t, objects(t, port, tg.URL), dev.Options{ViaHTTP: w.viaHTTP, NATSPort: -1})
 			client := &http.Client{Timeout: 10 * time.Second}
 

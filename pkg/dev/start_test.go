@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // TestStartFailsEarly: a port that is taken stops Run before it runs, with
@@ -28,7 +29,7 @@ func TestStartFailsEarly(t *testing.T) {
 	}
 	t.Cleanup(func() { busy.Close() })
 	busyPort := busy.Addr().(*net.TCPAddr).Port
-	brokerPort := freePort(t)
+	brokerPort := freeport.Port(t)
 	tests := []struct {
 		name       string
 		sourcePort int
@@ -47,7 +48,7 @@ func TestStartFailsEarly(t *testing.T) {
 			want:     []string{fmt.Sprintf("port %d is in use", brokerPort), "the broker ingress listens there", "--broker-addr"},
 		},
 		{
-			name: "a broker address something else listens on", sourcePort: freePort(t), brokerAddr: busy.Addr().String(),
+			name: "a broker address something else listens on", sourcePort: freeport.Port(t), brokerAddr: busy.Addr().String(),
 			want: []string{"listening for the broker ingress on " + busy.Addr().String(), "--broker-addr"},
 		},
 	}

@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/kube"
 )
 
@@ -289,16 +289,19 @@ func (s *servers) tail() string {
 	return string(b)
 }
 
-// freePorts returns n loopback ports that were free a moment ago.
+// freePorts returns n distinct loopback ports that were free a moment ago.
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	seen := map[int]bool{}
+	for len(ports) < n {
+		p, err := freeport.Find()
 		if err != nil {
 			return nil, fmt.Errorf("kubetest: finding a free port: %w", err)
 		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		if !seen[p] {
+			seen[p] = true
+			ports = append(ports, p)
+		}
 	}
 	return ports, nil
 }

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
@@ -394,7 +395,7 @@ func TestEmptySecretRefusesToStart(t *testing.T) {
 	t.Run("image main", func(t *testing.T) {
 		t.Parallel()
 		env := map[string]string{
-			host.EnvEventSourceObject: fmt.Sprintf(esYAML, freePort(t)),
+			host.EnvEventSourceObject: fmt.Sprintf(esYAML, freeport.Port(t)),
 			host.EnvSecretsDir:        emptyFile,
 			host.EnvMetricsPort:       "off",
 			"K_SINK":                  "http://127.0.0.1:1/",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/github"
 	"github.com/flintevents/flint/sources/github/githubtest"
@@ -31,16 +31,6 @@ func managedHooks(t *testing.T, port int, base string) string {
 		t.Fatal(err)
 	}
 	return strings.NewReplacer("$PORT", strconv.Itoa(port), "$GITHUB", base).Replace(string(raw))
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // secretsDir holds the github-access Secret as a mounted volume does.
@@ -127,7 +117,7 @@ func TestMainHooks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			gh := githubtest.NewServer(t, "/api/v3/", tc.existing)
-			port := freePort(t)
+			port := freeport.Port(t)
 			env := map[string]string{
 				"EVENTSOURCE_OBJECT": managedHooks(t, port, gh.URL),
 				"FLINT_SECRETS_DIR":  secretsDir(t),
@@ -210,7 +200,7 @@ func TestRegisterFailure(t *testing.T) {
 	t.Parallel()
 	gh := githubtest.NewServer(t, "/enterprise/api/v3/", nil) // the YAML's paths are not served: 404
 	env := map[string]string{
-		"EVENTSOURCE_OBJECT": managedHooks(t, freePort(t), gh.URL),
+		"EVENTSOURCE_OBJECT": managedHooks(t, freeport.Port(t), gh.URL),
 		"FLINT_SECRETS_DIR":  secretsDir(t),
 		"FLINT_HOOKS":        host.HooksRegister,
 		"LOG_LEVEL":          "error",
@@ -237,7 +227,7 @@ func TestRegisterRefusesEmptySecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"EVENTSOURCE_OBJECT": managedHooks(t, freePort(t), gh.URL),
+		"EVENTSOURCE_OBJECT": managedHooks(t, freeport.Port(t), gh.URL),
 		"FLINT_SECRETS_DIR":  dir,
 		"FLINT_HOOKS":        host.HooksRegister,
 		"LOG_LEVEL":          "error",

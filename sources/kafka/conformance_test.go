@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/kafka"
 	"github.com/flintevents/flint/sources/sourcetest"
@@ -27,7 +28,7 @@ func newRestartable(t *testing.T, topic string) *restartable {
 	t.Helper()
 	r := &restartable{opts: []kfake.Opt{
 		kfake.NumBrokers(1),
-		kfake.Ports(freePort(t)),
+		kfake.Ports(freeport.Port(t)),
 		kfake.DataDir(t.TempDir()),
 		kfake.SeedTopics(3, topic),
 	}}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -326,15 +325,4 @@ func bodyOfData(data []byte) (string, error) {
 		return "", fmt.Errorf("body %q: %w", d.Body, err)
 	}
 	return string(b), nil
-}
-
-// freePort is a TCP port on 127.0.0.1 free at the time of the call.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // mosquittoBinary is Debian's mosquitto.
@@ -44,7 +45,7 @@ func startMosquitto(t testing.TB, users map[string]string) *mosquitto {
 			t.Skipf("SKIPPED: no mosquitto binary (%v); install Debian's mosquitto to run the mqtt tests", err)
 		}
 	}
-	m := &mosquitto{bin: bin, dir: t.TempDir(), port: freePort(t)}
+	m := &mosquitto{bin: bin, dir: t.TempDir(), port: freeport.Port(t)}
 	m.conf = filepath.Join(m.dir, "mosquitto.conf")
 	conf := []string{
 		fmt.Sprintf("listener %d 127.0.0.1", m.port),
@@ -164,16 +165,6 @@ func waitToken(ctx context.Context, tok paho.Token) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // testWriter logs what the broker writes.

@@ -2,10 +2,10 @@ package nats_test
 
 import (
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
 )
@@ -22,12 +22,7 @@ type natsServer struct {
 // it shuts down when the test ends.
 func startServer(t testing.TB, opts server.Options) *natsServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Port = ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	opts.Port = freeport.Port(t)
 	opts.Host = "127.0.0.1"
 	opts.NoLog, opts.NoSigs = true, true
 	s := &natsServer{opts: opts}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,7 @@ import (
 	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/host"
@@ -920,16 +922,9 @@ func checkFor(t *testing.T, total time.Duration, f func() error) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
+	return strconv.Itoa(freeport.Port(t))
 }
 
 // selfSigned returns a PEM certificate and key for localhost and a pool trusting it.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/dev"
+	"github.com/flintevents/flint/pkg/freeport"
 	_ "github.com/flintevents/flint/sources/builtin"
 	_ "github.com/flintevents/flint/triggers/builtin"
 )
@@ -54,12 +54,7 @@ func startPipeline(b *testing.B) *pipeline {
 	}))
 	b.Cleanup(sink.Close)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freeport.Port(b)
 
 	var es v1alpha1.EventSource
 	must(b, yaml.UnmarshalStrict([]byte(fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1

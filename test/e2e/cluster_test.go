@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/kubetest"
 	"github.com/flintevents/flint/triggers/awslambda/lambdatest"
 )
@@ -92,7 +93,7 @@ func TestWebhookToWorkflow(t *testing.T) {
 	t.Parallel()
 	env := kubetest.Start(t)
 	env.InstallCRDs(t, filepath.Join("..", "crds", "argo-workflows.yaml"))
-	port := freePort(t)
+	port := freeport.Port(t)
 	docs := exampleDocs(t, "webhook-workflow")
 	docs["eventsource.yaml"] = string(bytes.Replace([]byte(docs["eventsource.yaml"]), []byte(`"12001"`), []byte(fmt.Sprintf(`"%d"`, port)), 1))
 	startDev(t, docs, nil, "--kubeconfig", env.Kubeconfig(t))

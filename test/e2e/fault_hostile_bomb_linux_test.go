@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // bombYAML is a webhook with two entries on ports: orders, whose events a good
@@ -160,7 +162,7 @@ func TestFaultHostileEvalBombs(t *testing.T) {
 	t.Parallel()
 	const bombs, good = 3, 50
 	rc := newRecorder(t, 0)
-	ordersPort, bombsPort := freePort(t), freePort(t)
+	ordersPort, bombsPort := freeport.Port(t), freeport.Port(t)
 	dev := startDev(t, bombYAML(ordersPort, bombsPort, rc.URL), nil)
 	waitListening(t, ordersPort)
 	waitListening(t, bombsPort)

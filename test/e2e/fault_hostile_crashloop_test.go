@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // TestFaultHostileCrashLoopIsQuarantined kills flint dev with SIGKILL twice
@@ -33,7 +35,7 @@ func TestFaultHostileCrashLoopIsQuarantined(t *testing.T) {
 		}
 	}))
 	t.Cleanup(hold.Close)
-	port := freePort(t)
+	port := freeport.Port(t)
 	docs := webhookYAML(port, hold.URL, "")
 	dataDir := t.TempDir()
 	hook := fmt.Sprintf("http://127.0.0.1:%d/orders", port)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // runawayYAML is a webhook on port and a sensor whose every dependency loops
@@ -113,7 +115,7 @@ func procCPU(t *testing.T, pid int) time.Duration {
 func TestFaultHostileRunawayEvaluationsStop(t *testing.T) {
 	t.Parallel()
 	const events = 3
-	port := freePort(t)
+	port := freeport.Port(t)
 	dev := startDev(t, runawayYAML(port), nil)
 	waitListening(t, port)
 	pid := dev.cmd.Process.Pid

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // hostileSecret is the webhookSecret of the github entry of githubYAML.
@@ -81,7 +83,7 @@ func hubSignature(body string) string {
 func TestFaultHostileGitHubSignature(t *testing.T) {
 	t.Parallel()
 	rc := newRecorder(t, 0)
-	port := freePort(t)
+	port := freeport.Port(t)
 	dev := startDev(t, githubYAML(port, rc.URL), []string{"FLINT_SECRET_GITHUB_ACCESS_SECRET=" + hostileSecret})
 	waitListening(t, port)
 	url := fmt.Sprintf("http://127.0.0.1:%d/push", port)
@@ -169,7 +171,7 @@ func TestFaultHostileEmptyWebhookSecret(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			for name, body := range githubYAML(freePort(t), "http://127.0.0.1:1") {
+			for name, body := range githubYAML(freeport.Port(t), "http://127.0.0.1:1") {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // Fault tests: a burst of orders goes through a webhook, the broker and a
@@ -31,7 +33,7 @@ type faultRun struct {
 func newFaultRun(t *testing.T, delay time.Duration) *faultRun {
 	t.Helper()
 	rc := newRecorder(t, delay)
-	port := freePort(t)
+	port := freeport.Port(t)
 	return &faultRun{
 		port: port,
 		hook: fmt.Sprintf("http://127.0.0.1:%d/orders", port),

@@ -83,17 +83,6 @@ func runViaHTTP() int {
 	return 0
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // waitListening waits until something accepts TCP connections on port.
 func waitListening(t *testing.T, port int) {
 	t.Helper()

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // writeDocs writes YAML documents into a fresh directory and returns it.
@@ -29,7 +31,7 @@ func writeDocs(t *testing.T, docs map[string]string) string {
 func TestValidateOKMeansDevStarts(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, nil)
-	port := freePort(t)
+	port := freeport.Port(t)
 	docs := map[string]string{
 		"eventsource.yaml": fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
 kind: EventSource

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // TestRestartDeliversPending stops flint dev while an accepted event is still
@@ -21,7 +23,7 @@ func TestRestartDeliversPending(t *testing.T) {
 		}
 		return http.StatusInternalServerError
 	})
-	port := freePort(t)
+	port := freeport.Port(t)
 	dataDir := t.TempDir()
 	docs := webhookYAML(port, tg.URL, "")
 	hook := fmt.Sprintf("http://127.0.0.1:%d/orders", port)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // webhookYAML is an EventSource with one webhook entry on port, and a Sensor
@@ -73,7 +75,7 @@ spec:
 func TestWebhookToHTTPTrigger(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, nil)
-	port := freePort(t)
+	port := freeport.Port(t)
 	dev := startDev(t, webhookYAML(port, tg.URL, ""), nil)
 	waitListening(t, port)
 	hook := fmt.Sprintf("http://127.0.0.1:%d/orders", port)
@@ -123,7 +125,7 @@ func TestWebhookToHTTPTrigger(t *testing.T) {
 func TestWebhookErrors(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, nil)
-	port := freePort(t)
+	port := freeport.Port(t)
 	extra := `    secured:
       port: "%d"
       endpoint: /secured
@@ -171,7 +173,7 @@ func TestWebhookBrokerRefusal(t *testing.T) {
 	// caller must not get `success`, but 413 naming the broker's limit, since
 	// sending it again cannot help.
 	tg := newTarget(t, nil)
-	port := freePort(t)
+	port := freeport.Port(t)
 	startDev(t, webhookYAML(port, tg.URL, ""), nil, "--max-event-size", "1024")
 	waitListening(t, port)
 	body := `{"kind":"order","id":"big","amount":50,"pad":"` + strings.Repeat("x", 2048) + `"}`

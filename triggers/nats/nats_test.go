@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/secret"
 	"github.com/flintevents/flint/triggers"
 	"github.com/flintevents/flint/triggers/triggertest"
@@ -27,12 +28,7 @@ type natsServer struct {
 
 func startServer(t *testing.T, opts server.Options) *natsServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Port = ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	opts.Port = freeport.Port(t)
 	opts.Host, opts.NoLog, opts.NoSigs = "127.0.0.1", true, true
 	s := &natsServer{opts: opts}
 	s.start(t)

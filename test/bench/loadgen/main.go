@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/flintevents/flint/pkg/freeport"
 )
 
 // clockTicks is the unit of utime and stime in /proc/<pid>/stat (USER_HZ, 100 on Linux).
@@ -144,7 +146,7 @@ func measure(cfg config, sys, dir string) (result, error) {
 		return result{}, err
 	}
 	defer tg.close()
-	port, err := freePort()
+	port, err := freeport.Find()
 	if err != nil {
 		return result{}, err
 	}
@@ -462,15 +464,6 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, errors.New("reading CPU time: bad /proc stat")
 	}
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // writeYAML writes the EventSource and Sensor flint dev runs: a webhook whose

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -65,12 +66,7 @@ func startServer(t testing.TB, password string, certPEM, keyPEM []byte) *Server 
 		}
 		t.Skipf("SKIPPED: redis-server is absent (%v); install Debian's redis-server to run this test", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
+	port := freeport.Port(t)
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Password: password, port: port, dir: t.TempDir()}
 	if certPEM != nil {
 		s.TLS = true
