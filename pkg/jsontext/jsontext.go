@@ -66,3 +66,15 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// Plain reports whether encoding/json writes s in a string as it is, with no
+// byte escaped: printable ASCII other than quotes, backslashes and the HTML
+// characters.
+func Plain[T string | []byte](s T) bool {
+	for i := range len(s) {
+		if c := s[i]; c >= utf8.RuneSelf || !plain[c] {
+			return false
+		}
+	}
+	return true
+}

@@ -53,3 +53,19 @@ func BenchmarkAppendString(b *testing.B) {
 		}
 	})
 }
+
+// TestPlainMatchesAppendString holds Plain to AppendString: a string is plain
+// exactly when AppendString only quotes it.
+func TestPlainMatchesAppendString(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		s := "a" + string(rune(c)) + "z"
+		if c >= 0x80 {
+			s = "a" + string([]byte{byte(c)}) + "z"
+		}
+		want := string(AppendString(nil, s)) == `"`+s+`"`
+		if Plain(s) != want || Plain([]byte(s)) != want {
+			t.Errorf("Plain(%q) = %v, want %v", s, Plain(s), want)
+		}
+	}
+}

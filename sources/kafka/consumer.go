@@ -107,8 +107,9 @@ func (e *entry) endOffset(ctx context.Context, cl *kgo.Client) (int64, error) {
 type consumer struct {
 	*entry
 	cl      *kgo.Client
-	pending []pull.Message // received, not yet returned (limitEventsPerSecond)
-	last    time.Time      // when the last paced message was returned
+	pending []pull.Message   // received, not yet returned (limitEventsPerSecond)
+	last    time.Time        // when the last paced message was returned
+	lanes   map[int32]string // partition → "topic/partition"
 }
 
 // Receive polls the client for records and returns their messages; with
@@ -166,7 +167,9 @@ func (c *consumer) Receive(ctx context.Context) ([]pull.Message, error) {
 // message is the message of one record; false when the record is skipped
 // (its value is not JSON under jsonBody, or the filter drops it).
 func (c *consumer) message(ctx context.Context, r *kgo.Record) (pull.Message, bool) {
-	id := r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
+	lane := c.lane(r)
+	var offset [20]byte
+	id := lane + "/" + string(strconv.AppendInt(offset[:0], r.Offset, 10))
 	data, err := newEventData(r, c.spec.JSONBody, c.spec.Metadata)
 	if err != nil {
 		c.log.Error("skipping a record whose event data cannot be made", zap.String("id", id), zap.Error(err))
@@ -183,9 +186,23 @@ func (c *consumer) message(ctx context.Context, r *kgo.Record) (pull.Message, bo
 		ID:   id,
 		Data: data,
 		Time: r.Timestamp,
-		Lane: r.Topic + "/" + strconv.Itoa(int(r.Partition)),
+		Lane: lane,
 		Ref:  r,
 	}, true
+}
+
+// lane is "topic/partition" of r, made once per partition and client: a
+// client reads the entry's one topic.
+func (c *consumer) lane(r *kgo.Record) string {
+	if l, ok := c.lanes[r.Partition]; ok {
+		return l
+	}
+	l := r.Topic + "/" + strconv.Itoa(int(r.Partition))
+	if c.lanes == nil {
+		c.lanes = map[int32]string{}
+	}
+	c.lanes[r.Partition] = l
+	return l
 }
 
 // Ack marks the record's offset for commit (group mode), or moves the

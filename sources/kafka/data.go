@@ -1,11 +1,11 @@
 package kafka
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -28,13 +28,19 @@ type eventData struct {
 // when it is not); the timestamp as Go prints a time; headers as a map in
 // which the last of a repeated key wins.
 func newEventData(r *kgo.Record, jsonBody bool, metadata map[string]string) ([]byte, error) {
-	headers := make(map[string]string, len(r.Headers))
-	for _, h := range r.Headers {
-		headers[h.Key] = string(h.Value)
+	var headers map[string]string
+	if len(r.Headers) > 0 {
+		headers = make(map[string]string, len(r.Headers))
+		for _, h := range r.Headers {
+			headers[h.Key] = string(h.Value)
+		}
 	}
 	if jsonBody {
 		d := eventData{Topic: r.Topic, Key: string(r.Key), Partition: int(r.Partition),
 			Timestamp: r.Timestamp.String(), Headers: headers, Metadata: metadata}
+		if d.Headers == nil {
+			d.Headers = map[string]string{}
+		}
 		if len(r.Value) > 0 {
 			if !json.Valid(r.Value) {
 				return nil, errors.New("jsonBody is set and the value is not JSON")
@@ -46,11 +52,14 @@ func newEventData(r *kgo.Record, jsonBody bool, metadata map[string]string) ([]b
 	return appendBase64Data(r, headers, metadata), nil
 }
 
+// timeLayout is the layout of time.Time's String, which Argo's timestamp is.
+const timeLayout = "2006-01-02 15:04:05.999999999 -0700 MST"
+
 // appendBase64Data writes the event data of a record whose body is base64
 // in one allocation, byte for byte what encoding/json writes for eventData
 // (the hot path of every source without jsonBody).
 func appendBase64Data(r *kgo.Record, headers, metadata map[string]string) []byte {
-	size := 96 + len(r.Topic) + len(r.Key) + base64.StdEncoding.EncodedLen(len(r.Value)) + 48
+	size := 96 + len(r.Topic) + len(r.Key) + jsontext.BytesLen(r.Value) + 48
 	for k, v := range headers {
 		size += len(k) + len(v) + 6
 	}
@@ -65,15 +74,9 @@ func appendBase64Data(r *kgo.Record, headers, metadata map[string]string) []byte
 	b = append(b, `,"partition":`...)
 	b = strconv.AppendInt(b, int64(r.Partition), 10)
 	b = append(b, `,"body":`...)
-	if r.Value == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '"')
-		b = base64.StdEncoding.AppendEncode(b, r.Value)
-		b = append(b, '"')
-	}
+	b = jsontext.AppendBytes(b, r.Value)
 	b = append(b, `,"timestamp":`...)
-	b = jsontext.AppendString(b, r.Timestamp.String())
+	b = appendTime(b, r.Timestamp)
 	b = append(b, `,"headers":`...)
 	b = appendMap(b, headers)
 	if len(metadata) > 0 {
@@ -81,6 +84,18 @@ func appendBase64Data(r *kgo.Record, headers, metadata map[string]string) []byte
 		b = appendMap(b, metadata)
 	}
 	return append(b, '}')
+}
+
+// appendTime writes t as a JSON string of its String form, formatted in
+// place; a zone name that would need escaping goes through the escaper.
+func appendTime(b []byte, t time.Time) []byte {
+	start := len(b)
+	b = append(b, '"')
+	b = t.AppendFormat(b, timeLayout)
+	if !jsontext.Plain(b[start+1:]) {
+		return jsontext.AppendString(b[:start], t.String())
+	}
+	return append(b, '"')
 }
 
 // appendMap writes a JSON object of m, its keys sorted as encoding/json

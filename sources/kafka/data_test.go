@@ -19,6 +19,8 @@ func TestBase64DataIsEncodingJSON(t *testing.T) {
 	}{
 		{name: "plain", record: &kgo.Record{Topic: "orders", Key: []byte("k"), Value: []byte("hello"), Partition: 3, Timestamp: stamp}},
 		{name: "no value", record: &kgo.Record{Topic: "orders", Timestamp: stamp}},
+		{name: "zoned time", record: &kgo.Record{Topic: "orders", Value: []byte("v"), Timestamp: stamp.In(time.FixedZone("CEST", 2*3600))}},
+		{name: "zone name escaped", record: &kgo.Record{Topic: "orders", Value: []byte("v"), Timestamp: stamp.In(time.FixedZone("<X&Y>", -3600))}},
 		{name: "empty value", record: &kgo.Record{Topic: "orders", Value: []byte{}, Timestamp: stamp}},
 		{name: "escapes", record: &kgo.Record{Topic: "o\"rders", Key: []byte("<a&b>\x01\n\t\\ \u2028 é \xff"), Value: []byte{0, 1, 2}, Timestamp: stamp,
 			Headers: []kgo.RecordHeader{{Key: "z", Value: []byte("1")}, {Key: "a\"", Value: []byte("<2>")}, {Key: "z", Value: []byte("3")}}},

@@ -34,7 +34,6 @@ package nats
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
@@ -43,6 +42,7 @@ import (
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/conn"
+	"github.com/flintevents/flint/pkg/jsontext"
 	"github.com/flintevents/flint/pkg/metrics"
 	"github.com/flintevents/flint/sources"
 	"github.com/flintevents/flint/sources/filter"
@@ -170,39 +170,21 @@ type eventData struct {
 // header, no jsonBody, a plain subject) is written directly, byte for byte
 // what encoding/json writes; the others go through it.
 func (e *entry) data(subject string, header map[string][]string, payload []byte) ([]byte, error) {
-	if e.jsonBody || len(header) > 0 || !plain(subject) {
+	if e.jsonBody || len(header) > 0 || !jsontext.Plain(subject) {
 		d := eventData{Subject: subject, Header: header, Metadata: e.metadata, Body: payload}
 		if e.jsonBody {
 			d.Body = json.RawMessage(payload)
 		}
 		return json.Marshal(d)
 	}
-	b := make([]byte, 0, len(`{"subject":"","body":""}`)+len(subject)+base64.StdEncoding.EncodedLen(len(payload))+len(e.metadataJSON)+len(`,"metadata":`))
+	b := make([]byte, 0, len(`{"subject":"","body":""}`)+len(subject)+jsontext.BytesLen(payload)+len(e.metadataJSON)+len(`,"metadata":`))
 	b = append(b, `{"subject":"`...)
 	b = append(b, subject...)
 	b = append(b, `","body":`...)
-	if payload == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '"')
-		b = base64.StdEncoding.AppendEncode(b, payload)
-		b = append(b, '"')
-	}
+	b = jsontext.AppendBytes(b, payload)
 	if e.metadataJSON != nil {
 		b = append(b, `,"metadata":`...)
 		b = append(b, e.metadataJSON...)
 	}
 	return append(b, '}'), nil
-}
-
-// plain says s is written as is in a JSON string by encoding/json: printable
-// ASCII without quotes, backslashes or the characters it escapes for HTML.
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
 }

@@ -2,11 +2,11 @@ package nsq
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
 
+	"github.com/flintevents/flint/pkg/jsontext"
 	"github.com/nsqio/go-nsq"
 )
 
@@ -31,7 +31,7 @@ func (d dataEncoder) encode(m *nsq.Message) ([]byte, error) {
 	if d.jsonBody {
 		n += len(m.Body)
 	} else {
-		n += base64.StdEncoding.EncodedLen(len(m.Body))
+		n += jsontext.BytesLen(m.Body)
 	}
 	out := bytes.NewBuffer(make([]byte, 0, n))
 	out.WriteString(`{"body":`)
@@ -41,9 +41,7 @@ func (d dataEncoder) encode(m *nsq.Message) ([]byte, error) {
 			return nil, errBodyNotJSON
 		}
 	} else {
-		out.WriteByte('"')
-		out.Write(base64.StdEncoding.AppendEncode(out.AvailableBuffer(), m.Body))
-		out.WriteByte('"')
+		out.Write(jsontext.AppendBytes(out.AvailableBuffer(), m.Body))
 	}
 	out.WriteString(`,"timestamp":"`)
 	out.Write(strconv.AppendInt(out.AvailableBuffer(), m.Timestamp, 10))

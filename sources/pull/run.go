@@ -32,16 +32,19 @@ type runner struct {
 	opts  Options
 	emit  sources.Emitter
 	log   *zap.Logger
-	wg    sync.WaitGroup      // messages in flight
-	lanes map[string]*settled // the last message of each lane, with Ordered
-	acked atomic.Int64        // messages acknowledged
+	wg    sync.WaitGroup   // messages in flight
+	lanes map[string]*lane // with Ordered, the lanes of the consumer
+	acked atomic.Int64     // messages acknowledged
 }
 
-// settled is closed once a message is settled; ok says whether it was stored
-// and every earlier message of its lane too, so a later one may be acked.
-type settled struct {
-	done chan struct{}
-	ok   bool
+// lane is, with Ordered, the messages of one Message.Lane not yet settled, in
+// receive order. Whichever worker finishes the message at its head settles
+// every finished message from the head on, in order, so no worker waits for
+// another and acks still go in receive order.
+type lane struct {
+	mu      sync.Mutex
+	pending []*job // the head is the oldest message not yet settled
+	broken  bool   // a message was not stored: the later ones are not acked
 }
 
 func newRunner(emit sources.Emitter, opts Options) *runner {
@@ -50,7 +53,7 @@ func newRunner(emit sources.Emitter, opts Options) *runner {
 		opts:  opts,
 		emit:  emit,
 		log:   opts.Logger.With(zap.String("eventName", opts.Name)),
-		lanes: map[string]*settled{},
+		lanes: map[string]*lane{},
 	}
 }
 
@@ -109,11 +112,8 @@ func (r *runner) dial(ctx context.Context, dial Dial) (Consumer, error) {
 // is empty. received says whether one Receive returned messages. It returns
 // once every message it handed out is settled and the workers stopped.
 func (r *runner) consume(ctx context.Context, c Consumer, drain bool) (empty, received bool, err error) {
-	// Unbuffered, so that at most InFlight messages are out at once and the
-	// workers take them in receive order: a worker waiting, with Ordered,
-	// for the message before its own in the lane waits on one that another
-	// worker already holds.
-	work := make(chan job)
+	// Unbuffered, so that at most InFlight messages are out at once.
+	work := make(chan *job)
 	var workers sync.WaitGroup
 	for range r.opts.InFlight {
 		workers.Go(func() {
@@ -121,7 +121,6 @@ func (r *runner) consume(ctx context.Context, c Consumer, drain bool) (empty, re
 			defer acks.release()
 			for j := range work {
 				r.settle(ctx, c, acks, j)
-				r.wg.Done()
 			}
 		})
 	}
@@ -155,31 +154,60 @@ func (r *runner) consume(ctx context.Context, c Consumer, drain bool) (empty, re
 		}
 		received = true
 		for i, m := range msgs {
-			j := job{m: m}
+			j := &job{m: m}
 			if r.opts.Ordered {
-				j.prev = r.lanes[m.Lane]
-				j.me = &settled{done: make(chan struct{})}
+				j.lane = r.lane(m.Lane)
+				j.lane.push(j)
 			}
 			r.wg.Add(1)
 			select {
 			case work <- j:
 			case <-ctx.Done():
+				if j.lane != nil {
+					j.lane.drop(j)
+				}
 				r.wg.Done()
 				r.handBack(ctx, c, msgs[i:])
 				return false, received, nil
-			}
-			if j.me != nil {
-				r.lanes[m.Lane] = j.me
 			}
 		}
 	}
 }
 
-// job is a message handed to a worker, with, when Ordered, the settlement of
-// the message before it in its lane and its own.
+// job is a message handed to a worker; with Ordered, the lane it waits in
+// and, under the lane's lock, whether its emit finished and stored it.
 type job struct {
-	m        Message
-	prev, me *settled
+	m      Message
+	lane   *lane
+	done   bool
+	stored bool
+}
+
+// lane returns the lane named name, made on first use.
+func (r *runner) lane(name string) *lane {
+	l, ok := r.lanes[name]
+	if !ok {
+		l = &lane{}
+		r.lanes[name] = l
+	}
+	return l
+}
+
+// push queues j behind the lane's other messages.
+func (l *lane) push(j *job) {
+	l.mu.Lock()
+	l.pending = append(l.pending, j)
+	l.mu.Unlock()
+}
+
+// drop takes j, the last message pushed and never handed out, off the lane.
+func (l *lane) drop(j *job) {
+	l.mu.Lock()
+	if n := len(l.pending); n > 0 && l.pending[n-1] == j {
+		l.pending[n-1] = nil
+		l.pending = l.pending[:n-1]
+	}
+	l.mu.Unlock()
 }
 
 // empty reports whether nothing waits for c once every message is settled:
@@ -201,17 +229,36 @@ func (r *runner) empty(ctx context.Context, c Consumer) (bool, error) {
 	return n <= 0, nil
 }
 
-// settle emits m's event and acknowledges m once stored, after every earlier
-// message of its lane with Ordered; a message not stored is handed back.
-func (r *runner) settle(ctx context.Context, c Consumer, acks *ackContext, j job) {
-	m := j.m
-	stored := r.store(ctx, m)
-	ok := stored
-	if j.prev != nil {
-		<-j.prev.done
-		ok = ok && j.prev.ok
+// settle emits j's event; without Ordered it then settles j, and with
+// Ordered it settles every finished message at the head of j's lane.
+func (r *runner) settle(ctx context.Context, c Consumer, acks *ackContext, j *job) {
+	stored := r.store(ctx, j.m)
+	l := j.lane
+	if l == nil {
+		r.finish(acks.get(), c, j.m, stored, stored)
+		r.wg.Done()
+		return
 	}
-	actx := acks.get()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	j.done, j.stored = true, stored
+	for len(l.pending) > 0 && l.pending[0].done {
+		h := l.pending[0]
+		l.pending[0] = nil
+		l.pending = l.pending[1:]
+		ok := h.stored && !l.broken
+		if !h.stored {
+			l.broken = true
+		}
+		r.finish(acks.get(), c, h.m, h.stored, ok)
+		r.wg.Done()
+	}
+}
+
+// finish acknowledges m when ok, hands it back when it was not stored, and
+// otherwise leaves it: stored, but an earlier message of its lane was not,
+// and acking it would acknowledge the earlier one too.
+func (r *runner) finish(actx context.Context, c Consumer, m Message, stored, ok bool) {
 	switch {
 	case ok:
 		if err := c.Ack(actx, m); err != nil {
@@ -224,12 +271,6 @@ func (r *runner) settle(ctx context.Context, c Consumer, acks *ackContext, j job
 		if err := c.Nack(actx, m); err != nil {
 			r.log.Debug("handing back a message not stored", zap.String("id", m.ID), zap.Error(err))
 		}
-	}
-	// Stored, but an earlier message of its lane was not: it is left
-	// unacknowledged, as acking it would acknowledge the earlier one too.
-	if j.me != nil {
-		j.me.ok = ok
-		close(j.me.done)
 	}
 }
 
