@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -22,7 +23,9 @@ const rounds = 5
 
 // BenchmarkConsume reads b.N records of 1 KiB from a kfake topic of three
 // partitions, committing as it goes, in interleaved rounds: franz-go's own
-// PollFetches+CommitRecords loop, then the kafka source into an emitter that
+// PollFetches+CommitRecords loop, the same loop marshalling each record's
+// Argo event data with encoding/json (the least a loop that forwards records
+// does), then the kafka source into an emitter that
 // stores at once, each round under a new consumer group. It reports the
 // median rate of each, the median of the rounds' ratios, and the median
 // process CPU time per record of each (kfake, in process, included in both).
@@ -37,12 +40,15 @@ func BenchmarkConsume(b *testing.B) {
 	produce(b, addr, rs)
 	b.StartTimer()
 
-	var plainRate, sourceRate, ratio, plainCPU, sourceCPU []float64
+	var plainRate, argoRate, sourceRate, ratio, argoRatio, plainCPU, sourceCPU []float64
 	n := float64(b.N)
 	for round := range rounds {
 		group := "round-" + strconv.Itoa(round)
-		pw, pc := measure(func() { plainLoop(b, addr, "plain-"+group) })
+		pw, pc := measure(func() { plainLoop(b, addr, "plain-"+group, nil) })
+		aw, _ := measure(func() { plainLoop(b, addr, "argo-"+group, marshalArgo) })
 		sw, sc := measure(func() { sourceRun(b, addr, "source-"+group) })
+		argoRate = append(argoRate, n/aw.Seconds())
+		argoRatio = append(argoRatio, sw.Seconds()/aw.Seconds())
 		plainRate = append(plainRate, n/pw.Seconds())
 		sourceRate = append(sourceRate, n/sw.Seconds())
 		ratio = append(ratio, sw.Seconds()/pw.Seconds())
@@ -50,8 +56,10 @@ func BenchmarkConsume(b *testing.B) {
 		sourceCPU = append(sourceCPU, float64(sc.Nanoseconds())/1e3/n)
 	}
 	b.ReportMetric(median(plainRate), "plain-events/s")
+	b.ReportMetric(median(argoRate), "plain+json-events/s")
 	b.ReportMetric(median(sourceRate), "source-events/s")
 	b.ReportMetric(median(ratio), "wall-ratio")
+	b.ReportMetric(median(argoRatio), "wall-ratio-to-plain+json")
 	b.ReportMetric(median(plainCPU), "plain-cpu-µs/event")
 	b.ReportMetric(median(sourceCPU), "source-cpu-µs/event")
 }
@@ -75,8 +83,20 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// plainLoop is franz-go's consume loop: poll, then commit what was polled.
-func plainLoop(b *testing.B, addr, group string) {
+// marshalArgo is what a plain loop that forwards each record does at least:
+// encoding/json writes Argo's event data of it.
+func marshalArgo(r *kgo.Record) {
+	headers := map[string]string{}
+	for _, h := range r.Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	_, _ = json.Marshal(map[string]any{"topic": r.Topic, "key": string(r.Key), "partition": r.Partition,
+		"body": r.Value, "timestamp": r.Timestamp.String(), "headers": headers})
+}
+
+// plainLoop is franz-go's consume loop: poll, run each record through each
+// (when set), then commit what was polled.
+func plainLoop(b *testing.B, addr, group string, each func(*kgo.Record)) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumerGroup(group), kgo.ConsumeTopics("orders"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
 	if err != nil {
@@ -91,6 +111,11 @@ func plainLoop(b *testing.B, addr, group string) {
 			b.Fatalf("%d of %d records read", n, b.N)
 		}
 		rs := fs.Records()
+		if each != nil {
+			for _, r := range rs {
+				each(r)
+			}
+		}
 		n += len(rs)
 		if err := cl.CommitRecords(ctx, rs...); err != nil {
 			b.Fatal(err)
