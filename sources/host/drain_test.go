@@ -18,18 +18,27 @@ import (
 )
 
 // drainType is a type key registered, in this test binary only, as a pull
-// type whose origin is backlog: a fake queue of three messages shared by
-// every dial.
+// type whose origin is the fake queue of its EventSource's name in queues,
+// shared by every dial.
 const drainType = "hdfs"
 
+// backlog is the origin of EventSource "files": three messages.
 var backlog = &fakeQueue{left: []string{"one", "two", "three"}}
+
+// queues are the origins of the EventSources of drainType, by name; read
+// only after init.
+var queues = map[string]*fakeQueue{"files": backlog, "wakes": {}}
 
 func init() {
 	sources.Register(drainType, sources.Pull, func(es *v1alpha1.EventSource, _ sources.Deps) (sources.Source, error) {
+		q, ok := queues[es.Name]
+		if !ok {
+			return nil, fmt.Errorf("no fake queue for eventsource %s", es.Name)
+		}
 		var entries []pull.Entry
 		for _, name := range es.Spec.EventNames(drainType) {
 			entries = append(entries, pull.Entry{
-				Dial:    func(context.Context) (pull.Consumer, error) { return backlog, nil },
+				Dial:    func(context.Context) (pull.Consumer, error) { return q, nil },
 				Options: pull.Options{Name: name, Idle: 50 * time.Millisecond},
 			})
 		}
@@ -61,6 +70,13 @@ func (q *fakeQueue) Receive(ctx context.Context) ([]pull.Message, error) {
 	q.mu.Unlock()
 	data, _ := json.Marshal(map[string]string{"body": body})
 	return []pull.Message{{ID: "q/" + body, Data: data}}, nil
+}
+
+// add puts bodies at the end of the queue.
+func (q *fakeQueue) add(bodies ...string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.left = append(q.left, bodies...)
 }
 
 func (q *fakeQueue) Ack(_ context.Context, m pull.Message) error {

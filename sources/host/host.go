@@ -42,6 +42,7 @@ const (
 	EnvEventNames        = "FLINT_EVENT_NAMES"  // comma-separated entries of the type to run; all when empty
 	EnvKubeconfig        = "KUBECONFIG"         // kubeconfig of the cluster sources watch
 	EnvDrain             = "FLINT_DRAIN"        // a duration: drain a pull source's backlog for at most this long, then exit
+	EnvWake              = "FLINT_WAKE"         // a duration: run a pull source only on wake requests to WakePath, each draining for at most this long
 )
 
 // Main runs the registered source type typeKey of one EventSource until ctx
@@ -53,7 +54,9 @@ const (
 // interfaces, as Argo Events' pods do. With PORT set, as Knative sets it to
 // the one container port it routes, every push route is served on PORT
 // whatever port its entry names, keeping its endpoint; FLINT_EVENT_NAMES
-// limits the entries run to those it names. It never registers or removes the
+// limits the entries run to those it names. With FLINT_WAKE a pull source
+// reads its origin only while it answers a POST to WakePath, draining the
+// backlog each time, so its Service can scale to zero between wakes. It never registers or removes the
 // type's managed hooks, except in the FLINT_HOOKS mode (EnvHooks), which
 // does only that and returns. It is the body of every sources/cmd main.
 func Main(ctx context.Context, typeKey string, args []string, getenv func(string) string) error {
@@ -88,6 +91,13 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	drain, err := drainFor(getenv(EnvDrain), typ)
 	if err != nil {
 		return err
+	}
+	wake, err := wakeFor(getenv(EnvWake), getenv(EnvPort), typ)
+	if err != nil {
+		return err
+	}
+	if drain != 0 && wake != 0 {
+		return fmt.Errorf("%s and %s are exclusive: drain once and exit, or drain on each wake request", EnvDrain, EnvWake)
 	}
 	logger, err := newLogger(getenv(EnvLogLevel))
 	if err != nil {
@@ -152,6 +162,17 @@ func Main(ctx context.Context, typeKey string, args []string, getenv func(string
 	}
 	if drain != 0 {
 		return Drain(ctx, log, src, emit, drain)
+	}
+	if wake != 0 {
+		if err := serveWake(ctx, rcv, es.Name, src, emit, wake, log); err != nil {
+			return err
+		}
+		log.Info("source waiting for wake requests", zap.String("path", WakePath), zap.Duration("drainAtMost", wake), zap.String("sink", out.URL()))
+		if err := Run(ctx, rcv); err != nil {
+			return fmt.Errorf("serving wake requests of %s source of eventsource %s: %w", typeKey, es.Name, err)
+		}
+		log.Info("source stopped")
+		return nil
 	}
 	log.Info("source starting", zap.String("sink", out.URL()))
 	if err := Run(ctx, rcv, func(ctx context.Context) error { return src.Run(ctx, emit) }); err != nil {
