@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	sourcesv1 "knative.dev/eventing/pkg/apis/sources/v1"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flintevents/flint/pkg/compile"
@@ -24,6 +26,7 @@ var summaryKinds = []struct {
 	{"RBAC object", "RBAC objects", []string{"v1/ServiceAccount", "rbac.authorization.k8s.io/v1/Role",
 		"rbac.authorization.k8s.io/v1/RoleBinding", "rbac.authorization.k8s.io/v1/ClusterRole", "rbac.authorization.k8s.io/v1/ClusterRoleBinding"}},
 	{"hook Job", "hook Jobs", []string{"batch/v1/Job"}},
+	{"wake PingSource", "wake PingSources", []string{"sources.knative.dev/v1/PingSource"}},
 }
 
 // printSummary ends `flint compile`: what it wrote to dir, counted, what it
@@ -63,6 +66,13 @@ func printSummary(w io.Writer, dir string, copts compile.ClusterOptions, objs []
 	if teardown > 0 {
 		fmt.Fprintf(w, "wrote %s: %s removing managed hooks, to apply when the EventSources are taken down\n",
 			filepath.Join(dir, compile.TeardownDir), plural(teardown, "Job", "Jobs"))
+	}
+	for _, o := range objs {
+		if ps, ok := o.Value.(*sourcesv1.PingSource); ok && ps.Spec.Sink.Ref != nil {
+			fmt.Fprintf(w, "source %s/%s scales to zero, woken on %q: an event waits %s at its origin "+
+				"(annotate its EventSource %s: \"1\" to keep it running)\n",
+				ps.Namespace, ps.Spec.Sink.Ref.Name, ps.Spec.Schedule, compile.WakeLatency(ps.Spec.Schedule), "autoscaling.knative.dev/min-scale")
+		}
 	}
 	fmt.Fprintln(w, "next:")
 	if copts.ImageRepo != "" {

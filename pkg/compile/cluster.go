@@ -141,6 +141,14 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 			errs = errs.Also(fieldError(err).ViaField("spec"))
 			continue
 		}
+		wake := ""
+		if typ.Kind == sources.Pull && !keptWarm(src.EventSource.Annotations) {
+			var fe *apis.FieldError
+			if wake, fe = wakeSchedule(src.EventSource.Annotations); fe != nil {
+				errs = errs.Also(fe)
+				continue
+			}
+		}
 		for _, svc := range svcs {
 			key := src.Namespace + "/" + svc.name
 			if other, taken := services[key]; taken {
@@ -160,7 +168,7 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 		}
 		var objs []Object
 		for _, svc := range svcs {
-			objs = append(objs, sourceObjects(src, typ, svc, cm, opts)...)
+			objs = append(objs, sourceObjects(src, typ, svc, cm, wake, opts)...)
 		}
 		out = append(out, objs...)
 		jobs, err := hookJobs(src, typ.Hooks, objs)
@@ -256,8 +264,9 @@ func objectMeta(name, ns string, labels map[string]string) metav1.ObjectMeta {
 func SourceImageName(key string) string { return strings.ToLower(key) }
 
 // sourceObjects are one Knative Service of a source of type typ and, for
-// types that need rights in the cluster, its ServiceAccount and RBAC.
-func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap string, opts ClusterOptions) []Object {
+// types that need rights in the cluster, its ServiceAccount and RBAC; for a
+// pull source woken on schedule wake, the PingSource that wakes it.
+func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap, wake string, opts ClusterOptions) []Object {
 	es := src.EventSource
 	name := svc.name
 	labels := map[string]string{LabelEventSource: es.Name, LabelSourceType: src.Key}
@@ -307,11 +316,22 @@ func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap st
 			Note{Key: annotationTarget, Text: "Requests end once the broker stored the event, so one pod takes many at once."},
 			Note{Key: "containerPort", Text: svc.portNote()})
 	case sources.Pull:
-		annotations[annotationMinScale] = "1"
 		annotations[annotationMaxScale] = "1"
-		notes = append(notes,
-			Note{Key: annotationMinScale, Text: "A pull source receives no requests that could wake it: for now it runs always."},
-			Note{Key: annotationMaxScale, Text: "One pod: a second would read the same events and could emit them again."})
+		if wake == "" {
+			annotations[annotationMinScale] = "1"
+			notes = append(notes, Note{Key: annotationMinScale, Text: "" +
+				"The EventSource's min-scale keeps this pull source running: events go on as they\n" +
+				"arrive, and one pod always runs."})
+		} else {
+			annotations[annotationMinScale] = "0"
+			container.Env = append(container.Env, corev1.EnvVar{Name: envWake, Value: DefaultWakeDrain.String()})
+			notes = append(notes,
+				Note{Key: annotationMinScale, Text: "" +
+					"A pull source scales to zero: the PingSource below wakes it, and it reads its origin\n" +
+					"only while a wake request lasts. An event waits " + WakeLatency(wake) + " at its origin."},
+				Note{Key: "name: " + envWake, Text: "Each wake request drains the backlog for at most this long, then answers."})
+		}
+		notes = append(notes, Note{Key: annotationMaxScale, Text: "One pod: a second would read the same events and could emit them again."})
 	default: // sources.Watch
 		annotations[annotationMinScale] = "1"
 		annotations[annotationMaxScale] = "1"
@@ -345,6 +365,9 @@ func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap st
 		"Knative Service running %s of EventSource %s (a %s source),\n"+
 			"emitting each event as a CloudEvent to broker %s/%s.", which, es.Name, typ.Kind, src.Namespace, src.Broker),
 		Notes: notes})
+	if typ.Kind == sources.Pull && wake != "" {
+		out = append(out, wakeObject(src, name, labels, wake))
+	}
 	return out
 }
 

@@ -63,7 +63,7 @@ func TestSourceServiceFromTypeFacts(t *testing.T) {
 				"RoleBinding storage/files-file -> Role files-file to ServiceAccount team/files-file",
 			}},
 		{name: "pull type without rights", path: "testdata/source-kinds.yaml", service: "team/lake-hdfs",
-			wantKind: "(a pull source)", wantScale: [2]string{"1", "1"}},
+			wantKind: "(a pull source)", wantScale: [2]string{"0", "1"}},
 		{name: "resource", path: "../../test/conformance/testdata/valid/eventsources/resource.yaml", service: "default/resource-resource",
 			wantKind: "(a watch source)", wantScale: [2]string{"1", "1"}, wantAccount: "resource-resource", wantRBAC: []string{
 				"ServiceAccount default/resource-resource",
