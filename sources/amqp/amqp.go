@@ -57,6 +57,7 @@ import (
 	"fmt"
 
 	"go.uber.org/zap"
+	"knative.dev/pkg/apis"
 
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/sources"
@@ -72,40 +73,29 @@ func init() { sources.Register(Type, sources.Pull, New) }
 // its secrets (urlSecret, auth, tls), connecting to nothing. Problems are
 // *apis.FieldError under `spec.amqp[<name>]`.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
-	if es == nil {
-		return nil, fmt.Errorf("%s: eventsource is nil", Type)
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
+	if es != nil && len(es.Spec.AMQP) == 0 {
+		return nil, fmt.Errorf("%s: eventsource %s has no spec.%s entries", Type, es.Name, Type)
 	}
 	ctx, cancel := secretContext()
 	defer cancel()
-	var entries []pull.Entry
-	for _, name := range es.Spec.EventNames(Type) {
+	src, err := pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
 		spec := es.Spec.AMQP[name]
 		cfg, ferr := resolve(ctx, &spec, deps.Secrets)
 		if ferr != nil {
-			return nil, ferr.ViaFieldKey(Type, name).ViaField("spec")
+			return pull.Entry{}, ferr
 		}
-		entryLog := log.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
 		e := &entry{
 			name:    name,
 			cfg:     cfg,
-			log:     entryLog,
+			log:     log,
 			metrics: deps.Metrics.Event(es.Name, name),
 		}
-		entries = append(entries, pull.Entry{Dial: e.dial, Options: pull.Options{
-			Name:      name,
-			Logger:    entryLog,
-			InFlight:  InFlight,
-			Reconnect: cfg.reconnect,
-		}})
+		return pull.Entry{Dial: e.dial, Options: pull.Options{InFlight: InFlight, Reconnect: cfg.reconnect}}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(entries) == 0 {
-		return nil, fmt.Errorf("%s: eventsource %s has no spec.%s entries", Type, es.Name, Type)
-	}
-	return pull.NewSource(entries...)
+	return src, nil
 }
 
 // InFlight is how many messages of one entry are emitted at once, and the

@@ -63,49 +63,30 @@ const secretTimeout = 30 * time.Second
 // secrets and TLS settings, and returns a pull source that connects nothing
 // until Run. Problems are *apis.FieldError at `spec.emitter[<name>].<field>`.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
-	if es == nil {
-		return nil, fmt.Errorf("%s: eventsource is nil", Type)
-	}
-	names := es.Spec.EventNames(Type)
-	if len(names) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.%s entries", es.Name, Type), "spec."+Type)
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
 	defer cancel()
-	var (
-		entries []pull.Entry
-		errs    *apis.FieldError
-	)
-	for _, name := range names {
+	src, err := pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
 		spec := es.Spec.Emitter[name]
-		cfg, err := newConfig(ctx, spec, deps)
-		if err != nil {
-			errs = errs.Also(err.ViaKey(name).ViaField("spec", Type))
-			continue
+		cfg, fe := newConfig(ctx, spec, deps)
+		if fe != nil {
+			return pull.Entry{}, fe
 		}
-		elog := log.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
-		cfg.log = elog
+		cfg.log = log
 		cfg.metrics = deps.Metrics.Event(es.Name, name)
-		entries = append(entries, pull.Entry{
+		return pull.Entry{
 			Dial: cfg.dial,
 			Options: pull.Options{
-				Name:   name,
-				Logger: elog,
 				// The origin cannot redeliver: a refused event is emitted
 				// again until stored or the source stops.
 				Attempts:  math.MaxInt,
 				Reconnect: pull.Reconnect(spec.ConnectionBackoff),
 			},
-		})
+		}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if errs != nil {
-		return nil, errs
-	}
-	return pull.NewSource(entries...)
+	return src, nil
 }
 
 // newConfig checks one entry and reads its secrets; problems are relative

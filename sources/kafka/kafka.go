@@ -42,7 +42,6 @@ package kafka
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -78,35 +77,23 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 	if es == nil || len(es.Spec.Kafka) == 0 {
 		return nil, apis.ErrMissingField("spec.kafka")
 	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	names := make([]string, 0, len(es.Spec.Kafka))
-	for n := range es.Spec.Kafka {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var errs *apis.FieldError
-	entries := make([]pull.Entry, 0, len(names))
-	for _, name := range names {
+	src, err := pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
 		spec := es.Spec.Kafka[name]
-		e, ferr := newEntry(es.Name, name, &spec, deps, logger)
+		e, ferr := newEntry(es.Name, name, &spec, deps, log)
 		if ferr != nil {
-			errs = errs.Also(ferr.ViaKey(name).ViaField("spec", "kafka"))
-			continue
+			return pull.Entry{}, ferr
 		}
-		entries = append(entries, pull.Entry{Dial: e.dial, Options: e.options()})
+		return pull.Entry{Dial: e.dial, Options: e.options()}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if errs != nil {
-		return nil, errs
-	}
-	return pull.NewSource(entries...)
+	return src, nil
 }
 
-// newEntry validates one entry and prepares its client options; problems
-// are relative to the entry.
-func newEntry(esName, name string, spec *v1alpha1.KafkaEventSource, deps sources.Deps, logger *zap.Logger) (*entry, *apis.FieldError) {
+// newEntry validates one entry and prepares its client options; log names
+// the EventSource and the entry. Problems are relative to the entry.
+func newEntry(esName, name string, spec *v1alpha1.KafkaEventSource, deps sources.Deps, log *zap.Logger) (*entry, *apis.FieldError) {
 	var errs *apis.FieldError
 	if spec.Topic == "" {
 		errs = errs.Also(apis.ErrMissingField("topic"))
@@ -122,7 +109,7 @@ func newEntry(esName, name string, spec *v1alpha1.KafkaEventSource, deps sources
 		topic:   spec.Topic,
 		spec:    spec,
 		metrics: deps.Metrics.Event(esName, name),
-		log:     logger.With(zap.String("eventSource", esName), zap.String("eventName", name), zap.String("topic", spec.Topic)),
+		log:     log.With(zap.String("topic", spec.Topic)),
 	}
 	if spec.LimitEventsPerSecond > 0 {
 		e.interval = time.Second / time.Duration(spec.LimitEventsPerSecond)

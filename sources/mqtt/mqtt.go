@@ -35,7 +35,6 @@ package mqtt
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -68,44 +67,22 @@ func init() {
 // returns their source; it connects to nothing until Run. Problems are field
 // errors at `spec.mqtt[<name>].<field>`.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (*Source, error) {
-	if es == nil {
-		return nil, fmt.Errorf("%s: eventsource is nil", Type)
-	}
-	names := es.Spec.EventNames(Type)
-	if len(names) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.%s entries", es.Name, Type), "spec."+Type)
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
 	defer cancel()
-	var (
-		entries []pull.Entry
-		errs    *apis.FieldError
-		byName  = map[string]*entry{}
-	)
-	for _, name := range names {
-		spec := es.Spec.MQTT[name]
-		entryLog := log.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
-		e, fe := newEntry(ctx, name, spec, deps, entryLog)
+	byName := map[string]*entry{}
+	src, err := pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
+		e, fe := newEntry(ctx, name, es.Spec.MQTT[name], deps, log)
 		if fe != nil {
-			errs = errs.Also(fe.ViaFieldKey(Type, name).ViaField("spec"))
-			continue
+			return pull.Entry{}, fe
 		}
 		e.events = deps.Metrics.Event(es.Name, name)
-		entries = append(entries, pull.Entry{Dial: e.dial, Options: e.options()})
 		byName[name] = e
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	src, err := pull.NewSource(entries...)
+		return pull.Entry{Dial: e.dial, Options: e.options()}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Source{runner: src, entries: byName, log: log}, nil
+	return &Source{runner: src, entries: byName}, nil
 }
 
 // newEntry reads one entry's spec; problems are relative to the entry.

@@ -17,7 +17,6 @@ import (
 type Source struct {
 	runner  *pull.Source
 	entries map[string]*entry
-	log     *zap.Logger
 }
 
 var (

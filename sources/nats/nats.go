@@ -35,7 +35,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
 
 	"go.uber.org/zap"
 	"knative.dev/pkg/apis"
@@ -79,43 +78,20 @@ type entry struct {
 // entries' secrets and compiles their filters, and dials nothing. Problems
 // are *apis.FieldError at `spec.nats[<name>].<field>`.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (*pull.Source, error) {
-	if es == nil {
-		return nil, fmt.Errorf("%s: eventsource is nil", Type)
-	}
-	names := es.Spec.EventNames(Type)
-	if len(names) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.%s entries", es.Name, Type), "spec."+Type)
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
 	ctx := context.Background()
-	var (
-		errs    *apis.FieldError
-		entries []pull.Entry
-	)
-	for _, name := range names {
+	return pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
 		spec := es.Spec.NATS[name]
-		entryLog := log.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
 		e, fe := newEntry(ctx, name, &spec, deps)
 		if fe != nil {
-			errs = errs.Also(fe.ViaFieldKey(Type, name).ViaField("spec"))
-			continue
+			return pull.Entry{}, fe
 		}
 		e.metrics = deps.Metrics.Event(es.Name, name)
-		e.log = entryLog
-		entries = append(entries, pull.Entry{Dial: e.dial, Options: pull.Options{
-			Name:      name,
-			Logger:    entryLog,
+		e.log = log
+		return pull.Entry{Dial: e.dial, Options: pull.Options{
 			Attempts:  untilStored,
 			Reconnect: pull.Reconnect(spec.ConnectionBackoff),
-		}})
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return pull.NewSource(entries...)
+		}}, nil
+	})
 }
 
 // untilStored is the runner's emit attempts per message: a core NATS

@@ -40,7 +40,6 @@ package nsq
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -102,38 +101,17 @@ func New(es *v1alpha1.EventSource, deps sources.Deps) (*pull.Source, error) {
 }
 
 func newSource(es *v1alpha1.EventSource, deps sources.Deps, set settings) (*pull.Source, error) {
-	if es == nil {
-		return nil, fmt.Errorf("%s: eventsource is nil", Type)
-	}
-	names := es.Spec.EventNames(Type)
-	if len(names) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.%s entries", es.Name, Type), "spec."+Type)
-	}
-	logger := deps.Logger
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	var errs *apis.FieldError
-	entries := make([]pull.Entry, 0, len(names))
-	for _, name := range names {
+	return pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
 		spec := es.Spec.NSQ[name]
-		log := logger.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
 		e, fe := newEntry(es, name, spec, deps, log, set)
 		if fe != nil {
-			errs = errs.Also(fe.ViaKey(name).ViaField("spec", Type))
-			continue
+			return pull.Entry{}, fe
 		}
-		entries = append(entries, pull.Entry{Dial: e.dial, Options: pull.Options{
-			Name:      name,
-			Logger:    log,
+		return pull.Entry{Dial: e.dial, Options: pull.Options{
 			InFlight:  set.inFlight,
 			Reconnect: pull.Reconnect(spec.ConnectionBackoff),
-		}})
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return pull.NewSource(entries...)
+		}}, nil
+	})
 }
 
 // entry is one nsq entry, ready to dial.

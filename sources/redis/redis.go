@@ -49,37 +49,15 @@ func init() {
 // checks the entries (channels, filter expressions, secrets that need a
 // resolver) but dials nothing; problems are at `spec.redis[<name>].<field>`.
 func New(es *v1alpha1.EventSource, deps sources.Deps) (*pull.Source, error) {
-	if es == nil {
-		return nil, fmt.Errorf("%s: eventsource is nil", Type)
-	}
-	names := es.Spec.EventNames(Type)
-	if len(names) == 0 {
-		return nil, apis.ErrGeneric(fmt.Sprintf("eventsource %s has no spec.%s entries", es.Name, Type), "spec."+Type)
-	}
-	log := deps.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	var errs *apis.FieldError
-	entries := make([]pull.Entry, 0, len(names))
-	for _, name := range names {
+	return pull.Build(es, Type, deps, func(name string, log *zap.Logger) (pull.Entry, *apis.FieldError) {
 		cfg, fe := newConfig(es.Spec.Redis[name], deps.Secrets)
 		if fe != nil {
-			errs = errs.Also(fe.ViaFieldKey(Type, name).ViaField("spec"))
-			continue
+			return pull.Entry{}, fe
 		}
-		entryLog := log.With(zap.String("eventSource", es.Name), zap.String("eventName", name))
 		cfg.filtered = deps.Metrics.Event(es.Name, name)
-		cfg.log = entryLog
-		entries = append(entries, pull.Entry{
-			Dial:    cfg.dial,
-			Options: pull.Options{Name: name, Logger: entryLog},
-		})
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	return pull.NewSource(entries...)
+		cfg.log = log
+		return pull.Entry{Dial: cfg.dial}, nil
+	})
 }
 
 // config is one entry, checked: what each dial needs.
