@@ -15,15 +15,22 @@ import (
 // long a pull source may drain. Only a pull type can drain: a push source
 // has no backlog to work off, and a watch source no end to its changes.
 func drainFor(value string, typ sources.Type) (time.Duration, error) {
+	return pullDuration(EnvDrain, value, typ, "has no backlog to drain; only pull sources drain")
+}
+
+// pullDuration reads the duration the variable env holds for a pull
+// source: 0 when unset, an error when it is not positive or, with why, when
+// typ is not a pull type.
+func pullDuration(env, value string, typ sources.Type, why string) (time.Duration, error) {
 	if value == "" {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(value)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30s", EnvDrain, value)
+		return 0, fmt.Errorf("%s: %q is not a positive duration such as 30s", env, value)
 	}
 	if typ.Kind != sources.Pull {
-		return 0, fmt.Errorf("%s: a %s source (%s) has no backlog to drain; only pull sources drain", EnvDrain, typ.Key, typ.Kind)
+		return 0, fmt.Errorf("%s: a %s source (%s) %s", env, typ.Key, typ.Kind, why)
 	}
 	return d, nil
 }

@@ -31,15 +31,9 @@ const wakeSlack = 30 * time.Second
 // one wake request may drain. Only a pull type can be woken, and only behind
 // Knative's PORT, where its wake requests arrive.
 func wakeFor(value, port string, typ sources.Type) (time.Duration, error) {
-	if value == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(value)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: %q is not a positive duration such as 90s", EnvWake, value)
-	}
-	if typ.Kind != sources.Pull {
-		return 0, fmt.Errorf("%s: a %s source (%s) cannot scale to zero on wake requests; only pull sources drain", EnvWake, typ.Key, typ.Kind)
+	d, err := pullDuration(EnvWake, value, typ, "cannot scale to zero on wake requests; only pull sources drain")
+	if err != nil || d == 0 {
+		return d, err
 	}
 	if port == "" {
 		return 0, fmt.Errorf("%s: wake requests arrive on %s, which is not set", EnvWake, EnvPort)
