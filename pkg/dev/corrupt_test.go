@@ -130,7 +130,13 @@ func TestDamagedStoreIsReported(t *testing.T) {
 			// the count of lost ones is exact here.
 			// Events handed out before the stop come again once their
 			// acknowledgement wait has passed.
-			waitFor(t, func() bool { return up.count()+int(lost) >= n })
+			deadline := time.Now().Add(60 * time.Second)
+			for up.count()+int(lost) < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d events delivered and %d counted lost within 60s, want %d in all; logs: %v", up.count(), lost, n, again.logs.All())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			delivered := settled(up)
 			if delivered+int(lost) != n {
 				t.Errorf("%d events delivered and %d counted lost, want %d in all", delivered, lost, n)
