@@ -40,6 +40,12 @@ type Config struct {
 	// until deliveries free space, and nothing stored is dropped; default 1 GiB,
 	// negative for no cap of its own (the server's store limit still applies).
 	MaxBytes int64
+	// StreamsOwnedElsewhere says another process writes the broker streams'
+	// settings (in a cluster, the broker controller, which alone reads
+	// --stream-max-bytes and the other stream flags): the data plane then only
+	// checks that a broker's streams exist, opens the ingress to it once they
+	// do, and never creates or updates a stream.
+	StreamsOwnedElsewhere bool
 	// Concurrency bounds in-flight deliveries per trigger; default 100.
 	Concurrency int
 	// DefaultTimeout bounds one delivery attempt when no DeliverySpec sets a timeout; default 30 s.
@@ -156,6 +162,7 @@ func New(nc *nats.Conn, cfg Config, logger *zap.Logger) (*DataPlane, error) {
 		AckWait:        cfg.AckWait,
 		MaxBackoff:     cfg.MaxBackoff,
 		Streams:        dp.streamOptions(),
+		KeepStreams:    cfg.StreamsOwnedElsewhere,
 		DrainTimeout:   cfg.DrainTimeout,
 		MaxReplySize:   cfg.MaxEventSize,
 		PublishTimeout: cfg.PublishTimeout,
@@ -306,8 +313,15 @@ func (dp *DataPlane) resync(ctx context.Context) error {
 
 // ensureStreams creates or updates a broker's stream and its dead-letter stream. When
 // the server cannot reserve the configured size cap, the stream is created without one
-// and that is logged: the server's store limit then bounds it.
+// and that is logged: the server's store limit then bounds it. When the streams are
+// owned elsewhere it only checks that they exist.
 func (dp *DataPlane) ensureStreams(ctx context.Context, b resolvedBroker) error {
+	if dp.cfg.StreamsOwnedElsewhere {
+		if err := bus.CheckStreams(ctx, dp.js, b.namespace, b.name); err != nil {
+			return fmt.Errorf("waiting for the broker controller to create it: %w", err)
+		}
+		return nil
+	}
 	opts := dp.streamOptions()
 	got, err := bus.EnsureStreamCap(ctx, dp.js, b.namespace, b.name, opts)
 	if err != nil {

@@ -120,6 +120,8 @@ func Run(ctx context.Context, f Flags, stderr io.Writer) error {
 	}
 	cfg := f.Config
 	cfg.IngressOnly = f.Role == RoleIngress
+	// In a cluster the broker controller writes the streams' settings.
+	cfg.StreamsOwnedElsewhere = f.Cluster
 	reg := metrics.New()
 	cfg.Metrics = reg.Broker
 	logger, err := newLogger(f.LogLevel, stderr)

@@ -121,7 +121,11 @@ func (r *brokerReconciler) ReconcileKind(ctx context.Context, b *eventingv1.Brok
 	logger := logging.FromContext(ctx)
 	conds := b.Status.GetConditionSet().Manage(&b.Status)
 	stream := bus.StreamName(b.Namespace, b.Name)
-	if err := bus.EnsureStream(ctx, r.js, b.Namespace, b.Name, r.streams); err != nil {
+	err := bus.EnsureStream(ctx, r.js, b.Namespace, b.Name, r.streams)
+	if err == nil {
+		err = bus.EnsureDeadLetterStream(ctx, r.js, b.Namespace, b.Name, r.streams)
+	}
+	if err != nil {
 		conds.MarkFalse(eventingv1.BrokerConditionTriggerChannel, reasonStreamFailed, "%v", err)
 		logger.Errorw("ensuring broker stream", zap.String("stream", stream), zap.Error(err))
 		return fmt.Errorf("reconciling broker %s/%s: %w", b.Namespace, b.Name, err)

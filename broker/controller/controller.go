@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
@@ -72,6 +73,11 @@ type Options struct {
 	MaxAge time.Duration
 	// DuplicateWindow is how long a re-sent event is stored only once; default 2 min.
 	DuplicateWindow time.Duration
+	// MaxBytes caps the store of each broker stream (bus.DefaultMaxBytes when
+	// zero, negative for no cap of its own). The controller is the one writer
+	// of the streams' settings: the data plane in a cluster only checks that
+	// they exist.
+	MaxBytes int64
 	// Namespace limits the controller to one namespace; empty means all.
 	Namespace string
 	// ConsumerRecheck is how often a Trigger whose consumer the dispatcher has not
@@ -93,7 +99,7 @@ func (o Options) check() error {
 }
 
 func (o Options) streams() bus.StreamOptions {
-	return bus.StreamOptions{Replicas: o.StreamReplicas, MaxAge: o.MaxAge, DuplicateWindow: o.DuplicateWindow}
+	return bus.StreamOptions{Replicas: o.StreamReplicas, MaxAge: o.MaxAge, DuplicateWindow: o.DuplicateWindow, MaxBytes: o.MaxBytes}
 }
 
 // Run reconciles the Brokers and Triggers of the cluster of clients until ctx ends: it
@@ -198,10 +204,34 @@ func Run(ctx context.Context, clients *kube.Clients, opts Options) error {
 	}
 	logger.Infow("reconciling brokers and triggers", zap.String("namespace", opts.Namespace), zap.Int("workersPerKind", workers))
 	var wg sync.WaitGroup
+	wg.Go(func() { requeueOnReconnect(ctx, opts.JetStream.Conn(), brokerInformer, brokers) })
 	wg.Go(func() { brokers.run(ctx, workers) })
 	wg.Go(func() { triggers.run(ctx, workers) })
 	wg.Wait()
 	return nil
+}
+
+// requeueOnReconnect reconciles every Broker again each time nc connects
+// anew, so streams that a NATS server lost with its store are created again
+// with their settings, until ctx ends.
+func requeueOnReconnect(ctx context.Context, nc *nats.Conn, brokers cache.SharedIndexInformer, l *loop) {
+	if nc == nil {
+		return
+	}
+	ch := nc.StatusChanged(nats.CONNECTED)
+	defer nc.RemoveStatusListener(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+		for _, obj := range brokers.GetStore().List() {
+			if ofClass(obj) {
+				l.enqueue(obj)
+			}
+		}
+	}
 }
 
 // ofClass reports whether obj (or the tombstone of one) is a Broker of flint's class.

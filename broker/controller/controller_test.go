@@ -49,6 +49,11 @@ const waitFor = 60 * time.Second // generous: the machine may be running every p
 // connectTimeout is generous: the tests run many servers at once on small machines.
 const connectTimeout = 10 * time.Second
 
+// streamCap is the --stream-max-bytes of the controller of start's cluster;
+// its data plane is left at the default, as the data plane in a cluster
+// reads no stream setting.
+const streamCap = 8 << 20
+
 // cluster is a namespace of the test API server with the broker controller and the
 // data plane (following the cluster through informers) scoped to it, over one embedded
 // JetStream; the ingress is an httptest server.
@@ -77,8 +82,9 @@ func start(t *testing.T) *cluster {
 	logger := zaptest.NewLogger(t)
 	retry := int32(1)
 	dp, err := broker.New(natsdtest.ConnectTo(t, srv, nats.Timeout(connectTimeout)), broker.Config{
-		DefaultDelivery: &duckv1.DeliverySpec{Retry: &retry},
-		DrainTimeout:    time.Second,
+		DefaultDelivery:       &duckv1.DeliverySpec{Retry: &retry},
+		DrainTimeout:          time.Second,
+		StreamsOwnedElsewhere: true,
 	}, logger.Named("dataplane"))
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +120,7 @@ func start(t *testing.T) *cluster {
 			IngressHost:     strings.TrimPrefix(ingress.URL, "http://"),
 			Namespace:       ns,
 			ConsumerRecheck: 50 * time.Millisecond,
+			MaxBytes:        streamCap,
 		})
 	})
 	t.Cleanup(func() {
@@ -294,9 +301,17 @@ func TestBrokerTriggerLifecycle(t *testing.T) {
 	if got := b.Status.Address.URL.String(); got != wantAddr {
 		t.Errorf("status.address.url = %s, want %s", got, wantAddr)
 	}
+	// The controller alone writes the streams' settings: its cap holds, and
+	// the data plane, which would write 1 GiB, did not put it back.
 	stream := bus.StreamName(c.ns, "default")
-	if _, err := c.js.Stream(t.Context(), stream); err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
+	for _, name := range []string{stream, bus.DeadLetterStreamName(c.ns, "default")} {
+		s, err := c.js.Stream(t.Context(), name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		if name == stream && s.CachedInfo().Config.MaxBytes != streamCap {
+			t.Errorf("stream %s has max bytes %d, want the controller's %d", name, s.CachedInfo().Config.MaxBytes, streamCap)
+		}
 	}
 
 	sub := newSubscriber(t)
@@ -317,6 +332,12 @@ func TestBrokerTriggerLifecycle(t *testing.T) {
 	if again.ResourceVersion != got.ResourceVersion {
 		t.Errorf("a ready trigger was written again: resourceVersion %s, then %s; conditions %+v, then %+v",
 			got.ResourceVersion, again.ResourceVersion, got.Status.Conditions, again.Status.Conditions)
+	}
+
+	if s, err := c.js.Stream(t.Context(), stream); err != nil {
+		t.Errorf("stream %s: %v", stream, err)
+	} else if got := s.CachedInfo().Config.MaxBytes; got != streamCap {
+		t.Errorf("stream %s has max bytes %d after the data plane applied the broker, want %d", stream, got, streamCap)
 	}
 
 	if !slices.Contains(b.Finalizers, controller.FinalizerName) {

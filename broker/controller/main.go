@@ -40,6 +40,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&opts.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
 	fs.DurationVar(&opts.MaxAge, "stream-max-age", 0, "how long a broker stream keeps events that no trigger took yet (default: until delivered or dead-lettered)")
 	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")
+	fs.Int64Var(&opts.MaxBytes, "stream-max-bytes", 0, "size cap of each broker stream; when full the ingress answers 503 (default 1 GiB, -1 for none)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "reconcile one namespace only; empty means all")
 	fs.StringVar(&opts.ClusterDomain, "cluster-domain", DefaultClusterDomain, "DNS domain of the cluster's Services, the suffix of a Service subscriber's address")
 	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes and /metrics; empty serves none")

@@ -64,6 +64,9 @@ type Config struct {
 	// Streams configure the dead-letter streams the dispatcher creates when it finds one
 	// missing.
 	Streams bus.StreamOptions
+	// KeepStreams leaves a missing dead-letter stream to its owner (the broker
+	// controller): the dead letter is retried until the stream is back.
+	KeepStreams bool
 	// DrainTimeout bounds how long Run waits for in-flight deliveries once stopped; default 30 s.
 	DrainTimeout time.Duration
 	// MaxReplySize is the largest reply body accepted from a subscriber; default 1 MiB.

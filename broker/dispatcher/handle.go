@@ -242,7 +242,7 @@ func (l *consumerLoop) toStream(ctx context.Context, st *triggerState, msg jetst
 	pctx, cancel := context.WithTimeout(ctx, l.d.cfg.PublishTimeout)
 	err := bus.PublishDeadLetter(pctx, l.d.js, letter)
 	cancel()
-	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+	if !l.d.cfg.KeepStreams && (errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)) {
 		// The dead-letter stream is missing (removed, or a server that lost its store).
 		ectx, cancel := context.WithTimeout(ctx, l.d.cfg.PublishTimeout)
 		if err = bus.EnsureDeadLetterStream(ectx, l.d.js, st.Namespace, st.Broker, l.d.cfg.Streams); err == nil {

@@ -138,7 +138,7 @@ func TestConfig(t *testing.T) {
 	if configFlint == nil {
 		t.Fatal("config has no config-flint ConfigMap")
 	}
-	for _, key := range []string{"nats-address", "ingress-host", "stream-replicas", "stream-max-age", "duplicate-window"} {
+	for _, key := range []string{"nats-address", "ingress-host", "stream-replicas", "stream-max-age", "duplicate-window", "stream-max-bytes"} {
 		if configFlint.Data[key] == "" {
 			t.Errorf("config-flint has no %s", key)
 		}

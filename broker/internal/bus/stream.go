@@ -113,6 +113,19 @@ func EnsureStreamCap(ctx context.Context, js jetstream.JetStream, namespace, bro
 	return cfg.MaxBytes, nil
 }
 
+// CheckStreams reports whether a broker's stream and dead-letter stream exist,
+// without changing their settings: how a process that does not own them (the
+// data plane in a cluster, where the broker controller writes them) waits for
+// them. A missing stream is an error wrapping jetstream.ErrStreamNotFound.
+func CheckStreams(ctx context.Context, js jetstream.JetStream, namespace, broker string) error {
+	for _, name := range []string{StreamName(namespace, broker), DeadLetterStreamName(namespace, broker)} {
+		if _, err := js.Stream(ctx, name); err != nil {
+			return fmt.Errorf("stream %s of broker %s/%s: %w", name, namespace, broker, err)
+		}
+	}
+	return nil
+}
+
 // EnsureDeadLetterStream creates or updates a broker's dead-letter stream; it is idempotent.
 func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream, namespace, broker string, o StreamOptions) error {
 	cfg := DeadLetterStreamConfig(namespace, broker, o)
