@@ -1,11 +1,11 @@
 package broker_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/flintevents/flint/broker/internal/brokertest"
 	"github.com/flintevents/flint/broker/internal/bus"
 )
 
@@ -29,9 +29,7 @@ func TestStreamsOwnedElsewhere(t *testing.T) {
 	if _, err := p.js.Stream(ctx, bus.StreamName("default", "b")); err == nil {
 		t.Fatal("the data plane created a stream it does not own")
 	}
-	if code := postEvent(t, p.brokerURL("b")); code != http.StatusNotFound {
-		t.Errorf("POST to a broker without streams: %d, want 404", code)
-	}
+	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("e0", "t"), http.StatusNotFound)
 
 	// The owner creates the streams with its own cap.
 	const ownerCap = 4 << 20
@@ -43,9 +41,7 @@ func TestStreamsOwnedElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.apply(t, brokers("b"))
-	if code := postEvent(t, p.brokerURL("b")); code != http.StatusAccepted {
-		t.Errorf("POST once the streams exist: %d, want 202", code)
-	}
+	brokertest.MustPost(t, p.brokerURL("b"), brokertest.NewEvent("e1", "t"), http.StatusAccepted)
 	s, err := p.js.Stream(ctx, bus.StreamName("default", "b"))
 	if err != nil {
 		t.Fatal(err)
@@ -53,21 +49,4 @@ func TestStreamsOwnedElsewhere(t *testing.T) {
 	if got := s.CachedInfo().Config.MaxBytes; got != ownerCap {
 		t.Errorf("stream max bytes %d after the data plane applied, want the owner's %d", got, ownerCap)
 	}
-}
-
-// postEvent posts one structured CloudEvent and returns the status.
-func postEvent(t *testing.T, url string) int {
-	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url,
-		strings.NewReader(`{"specversion":"1.0","id":"e1","source":"test","type":"t"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/cloudevents+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
