@@ -85,6 +85,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.Config.StreamReplicas, "stream-replicas", 0, "replicas of each broker stream in a clustered JetStream (default 1)")
 	fs.DurationVar(&f.Config.MaxAge, "stream-max-age", 0, "remove events older than this even if undelivered (default: keep until delivered or dead-lettered)")
 	fs.Int64Var(&f.Config.MaxBytes, "stream-max-bytes", 0, "size cap of each broker stream; when full the ingress answers 503 (default 1 GiB, -1 for none)")
+	fs.IntVar(&f.Config.Concurrency, "concurrency", 0, "deliveries in flight per trigger in this process (default 100)")
 	fs.DurationVar(&f.Config.AckWait, "ack-wait", 0, "how soon events in flight in a crashed dispatcher are redelivered (default 8s)")
 	fs.DurationVar(&f.Config.MaxBackoff, "max-backoff", 0, "cap of the backoff between retries of a trigger (default 1m)")
 	fs.DurationVar(&f.Config.DuplicateWindow, "duplicate-window", 0, "how long a re-sent event is stored only once (default 2m)")

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	policyv1 "k8s.io/api/policy/v1"
+
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,16 +50,18 @@ type configDoc struct {
 
 // kinds are the kinds config/ may hold, each with the type it must decode into strictly.
 var kinds = map[string]func() any{
-	"Namespace":          func() any { return &corev1.Namespace{} },
-	"ServiceAccount":     func() any { return &corev1.ServiceAccount{} },
-	"ConfigMap":          func() any { return &corev1.ConfigMap{} },
-	"Service":            func() any { return &corev1.Service{} },
-	"StatefulSet":        func() any { return &appsv1.StatefulSet{} },
-	"Deployment":         func() any { return &appsv1.Deployment{} },
-	"ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
-	"ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
-	"Secret":             func() any { return &corev1.Secret{} },
-	"NetworkPolicy":      func() any { return &networkingv1.NetworkPolicy{} },
+	"Namespace":               func() any { return &corev1.Namespace{} },
+	"ServiceAccount":          func() any { return &corev1.ServiceAccount{} },
+	"ConfigMap":               func() any { return &corev1.ConfigMap{} },
+	"Service":                 func() any { return &corev1.Service{} },
+	"StatefulSet":             func() any { return &appsv1.StatefulSet{} },
+	"Deployment":              func() any { return &appsv1.Deployment{} },
+	"ClusterRole":             func() any { return &rbacv1.ClusterRole{} },
+	"ClusterRoleBinding":      func() any { return &rbacv1.ClusterRoleBinding{} },
+	"Secret":                  func() any { return &corev1.Secret{} },
+	"NetworkPolicy":           func() any { return &networkingv1.NetworkPolicy{} },
+	"PodDisruptionBudget":     func() any { return &policyv1.PodDisruptionBudget{} },
+	"HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 }
 
 // readConfig decodes every document under config/ (recursively, as ko apply -R does)
@@ -397,4 +402,60 @@ func boolCmp(a, b bool) int {
 		return -1
 	}
 	return 1
+}
+
+// TestConfigDataPlaneIsReplicated checks that config/ runs the ingress and the
+// dispatcher as a replicated data plane: at least two replicas each, a
+// PodDisruptionBudget that keeps one up, and a CPU autoscaler that never goes
+// below two.
+func TestConfigDataPlaneIsReplicated(t *testing.T) {
+	t.Parallel()
+	docs := readConfig(t)
+	for _, name := range []string{"flint-broker-ingress", "flint-broker-dispatcher"} {
+		var dep *appsv1.Deployment
+		var pdb *policyv1.PodDisruptionBudget
+		var hpa *autoscalingv2.HorizontalPodAutoscaler
+		for _, d := range docs {
+			switch o := d.typed.(type) {
+			case *appsv1.Deployment:
+				if o.Name == name {
+					dep = o
+				}
+			case *policyv1.PodDisruptionBudget:
+				if o.Spec.Selector != nil && o.Spec.Selector.MatchLabels["app.kubernetes.io/name"] == name {
+					pdb = o
+				}
+			case *autoscalingv2.HorizontalPodAutoscaler:
+				if o.Spec.ScaleTargetRef.Kind == "Deployment" && o.Spec.ScaleTargetRef.Name == name {
+					hpa = o
+				}
+			}
+		}
+		if dep == nil {
+			t.Errorf("config has no Deployment %s", name)
+			continue
+		}
+		if dep.Spec.Replicas == nil || *dep.Spec.Replicas < 2 {
+			t.Errorf("Deployment %s runs %v replicas, want at least 2", name, dep.Spec.Replicas)
+		}
+		if dep.Spec.Template.Labels["app.kubernetes.io/name"] != name {
+			t.Errorf("Deployment %s: its pods are not labelled app.kubernetes.io/name=%s", name, name)
+		}
+		if pdb == nil || pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() < 1 {
+			t.Errorf("Deployment %s has no PodDisruptionBudget keeping one pod up: %+v", name, pdb)
+		}
+		if hpa == nil {
+			t.Errorf("Deployment %s has no HorizontalPodAutoscaler", name)
+			continue
+		}
+		if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas < 2 || hpa.Spec.MaxReplicas < *hpa.Spec.MinReplicas {
+			t.Errorf("HorizontalPodAutoscaler of %s scales %v..%d, want at least 2", name, hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas)
+		}
+		if len(hpa.Spec.Metrics) == 0 || hpa.Spec.Metrics[0].Resource == nil || hpa.Spec.Metrics[0].Resource.Name != "cpu" {
+			t.Errorf("HorizontalPodAutoscaler of %s does not scale on CPU", name)
+		}
+		if c := dep.Spec.Template.Spec.Containers; len(c) == 0 || c[0].Resources.Requests.Cpu().IsZero() {
+			t.Errorf("Deployment %s requests no CPU, which a CPU autoscaler needs", name)
+		}
+	}
 }
