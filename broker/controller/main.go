@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -43,6 +44,11 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Int64Var(&opts.MaxBytes, "stream-max-bytes", 0, "size cap of each broker stream; when full the ingress answers 503 (default 1 GiB, -1 for none)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "reconcile one namespace only; empty means all")
 	fs.StringVar(&opts.ClusterDomain, "cluster-domain", DefaultClusterDomain, "DNS domain of the cluster's Services, the suffix of a Service subscriber's address")
+	leaderElect := fs.Bool("leader-elect", false, "run as one of several replicas: reconcile only while holding the Lease --lease-namespace/--lease-name")
+	var election Election
+	fs.StringVar(&election.Namespace, "lease-namespace", envOr("POD_NAMESPACE", "flint-system"), "namespace of the leader election Lease (env POD_NAMESPACE)")
+	fs.StringVar(&election.Name, "lease-name", "flint-broker-controller", "name of the leader election Lease")
+	fs.StringVar(&election.Identity, "identity", envOr("POD_NAME", hostname()), "this replica's name in the Lease (env POD_NAME, else the host name)")
 	probeAddr := fs.String("probe-addr", ":8080", "address of the /healthz and /readyz probes and /metrics; empty serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -86,8 +92,26 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stopProbes()
-	logger.Info("broker controller starting", zap.String("ingressHost", opts.IngressHost), zap.String("nats", bus.Redacted(*natsURL)))
+	logger.Info("broker controller starting", zap.String("ingressHost", opts.IngressHost), zap.String("nats", bus.Redacted(*natsURL)),
+		zap.Bool("leaderElect", *leaderElect))
+	if *leaderElect {
+		return RunElected(ctx, clients, opts, election)
+	}
 	return Run(ctx, clients, opts)
+}
+
+// envOr is the environment variable key, or def when it is empty.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// hostname is the host's name, or "" when it cannot be read.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 // serveProbes answers /healthz, /readyz and /metrics (the process's runtime

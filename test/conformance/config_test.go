@@ -58,6 +58,8 @@ var kinds = map[string]func() any{
 	"Deployment":              func() any { return &appsv1.Deployment{} },
 	"ClusterRole":             func() any { return &rbacv1.ClusterRole{} },
 	"ClusterRoleBinding":      func() any { return &rbacv1.ClusterRoleBinding{} },
+	"Role":                    func() any { return &rbacv1.Role{} },
+	"RoleBinding":             func() any { return &rbacv1.RoleBinding{} },
 	"Secret":                  func() any { return &corev1.Secret{} },
 	"NetworkPolicy":           func() any { return &networkingv1.NetworkPolicy{} },
 	"PodDisruptionBudget":     func() any { return &policyv1.PodDisruptionBudget{} },
@@ -340,7 +342,7 @@ func TestConfigDryRun(t *testing.T) {
 		if _, err := client.Create(ctx, d.obj.DeepCopy(), dry); err != nil && !(apierrs.IsAlreadyExists(err) && d.obj.GetKind() == "Namespace") {
 			t.Errorf("%s: dry-run create of %s %s: %v", d.where, gvk.Kind, d.obj.GetName(), err)
 		}
-		if d.obj.GetKind() == "Namespace" || strings.HasPrefix(d.obj.GetKind(), "ClusterRole") {
+		if k := d.obj.GetKind(); k == "Namespace" || strings.HasSuffix(k, "Role") || strings.HasSuffix(k, "RoleBinding") {
 			if _, err := client.Create(ctx, d.obj.DeepCopy(), metav1.CreateOptions{}); err != nil && !apierrs.IsAlreadyExists(err) {
 				t.Fatalf("%s: creating %s %s: %v", d.where, gvk.Kind, d.obj.GetName(), err)
 			}
@@ -358,29 +360,38 @@ func TestConfigDryRun(t *testing.T) {
 	tests := []struct {
 		user, verb, group, resource, subresource string
 		allowed                                  bool
+		namespace                                string // default when empty
 	}{
-		{controllerSA, "watch", "eventing.knative.dev", "brokers", "", true},
-		{controllerSA, "list", "eventing.knative.dev", "triggers", "", true},
-		{controllerSA, "update", "eventing.knative.dev", "brokers", "status", true},
-		{controllerSA, "update", "eventing.knative.dev", "triggers", "status", true},
-		{controllerSA, "patch", "eventing.knative.dev", "brokers", "", true}, // the finalizer
-		{controllerSA, "update", "eventing.knative.dev", "brokers", "finalizers", true},
-		{controllerSA, "create", "", "events", "", true},
-		{controllerSA, "watch", "", "services", "", true},
-		{controllerSA, "list", "serving.knative.dev", "services", "", true},
-		{controllerSA, "delete", "eventing.knative.dev", "brokers", "", false},
-		{controllerSA, "get", "", "secrets", "", false},
-		{dataPlaneSA, "watch", "eventing.knative.dev", "brokers", "", true},
-		{dataPlaneSA, "list", "eventing.knative.dev", "triggers", "", true},
-		{dataPlaneSA, "update", "eventing.knative.dev", "triggers", "status", false},
-		{dataPlaneSA, "get", "", "secrets", "", false},
+		{controllerSA, "watch", "eventing.knative.dev", "brokers", "", true, ""},
+		{controllerSA, "list", "eventing.knative.dev", "triggers", "", true, ""},
+		{controllerSA, "update", "eventing.knative.dev", "brokers", "status", true, ""},
+		{controllerSA, "update", "eventing.knative.dev", "triggers", "status", true, ""},
+		{controllerSA, "patch", "eventing.knative.dev", "brokers", "", true, ""}, // the finalizer
+		{controllerSA, "update", "eventing.knative.dev", "brokers", "finalizers", true, ""},
+		{controllerSA, "create", "", "events", "", true, ""},
+		{controllerSA, "watch", "", "services", "", true, ""},
+		{controllerSA, "list", "serving.knative.dev", "services", "", true, ""},
+		{controllerSA, "delete", "eventing.knative.dev", "brokers", "", false, ""},
+		{controllerSA, "get", "", "secrets", "", false, ""},
+		{dataPlaneSA, "watch", "eventing.knative.dev", "brokers", "", true, ""},
+		{dataPlaneSA, "list", "eventing.knative.dev", "triggers", "", true, ""},
+		{dataPlaneSA, "update", "eventing.knative.dev", "triggers", "status", false, ""},
+		{dataPlaneSA, "get", "", "secrets", "", false, ""},
+		// Leader election: the controller's Lease in flint-system, and no other.
+		{controllerSA, "update", "coordination.k8s.io", "leases", "", true, "flint-system"},
+		{controllerSA, "create", "coordination.k8s.io", "leases", "", true, "flint-system"},
+		{controllerSA, "update", "coordination.k8s.io", "leases", "", false, "default"},
+		{dataPlaneSA, "update", "coordination.k8s.io", "leases", "", false, "flint-system"},
 	}
 	for _, tc := range tests {
+		if tc.namespace == "" {
+			tc.namespace = "default"
+		}
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 			User:   tc.user,
 			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:flint-system", "system:authenticated"},
 			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Namespace: "default", Verb: tc.verb, Group: tc.group, Resource: tc.resource, Subresource: tc.subresource,
+				Namespace: tc.namespace, Verb: tc.verb, Group: tc.group, Resource: tc.resource, Subresource: tc.subresource,
 			},
 		}}
 		got, err := authz.SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
@@ -388,7 +399,7 @@ func TestConfigDryRun(t *testing.T) {
 			t.Fatalf("access review: %v", err)
 		}
 		if got.Status.Allowed != tc.allowed {
-			t.Errorf("%s may %s %s %s/%s: %v, want %v (%s)", tc.user, tc.verb, tc.group, tc.resource, tc.subresource,
+			t.Errorf("%s may %s %s %s/%s in %s: %v, want %v (%s)", tc.user, tc.verb, tc.group, tc.resource, tc.subresource, tc.namespace,
 				got.Status.Allowed, tc.allowed, got.Status.Reason)
 		}
 	}
