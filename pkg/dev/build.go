@@ -195,7 +195,7 @@ func build(objs Objects, opts Options, sensorBase string, offline bool, reg *met
 		s := unit.Sensor
 		fn, err := fsensor.New(s, sensor.Options{
 			Deps:             deps,
-			Store:            sensor.NewKVStore(b.state, sensor.BucketName(unit.Namespace, s.Name), sensor.KVOptions{}),
+			Store:            sensor.NewKVStore(b.state, sensor.BucketName(unit.Namespace, s.Name), sensor.KVOptions{Replicas: opts.Broker.StreamReplicas}),
 			AllowNotRunnable: true,
 			EvalTimeout:      opts.EvalTimeout,
 		})

@@ -122,6 +122,9 @@ func Run(ctx context.Context, objs Objects, opts Options) (err error) {
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = defaultDrainTimeout
 	}
+	if opts.Broker.StreamReplicas > 1 && opts.NATSURL == "" {
+		return fmt.Errorf("--stream-replicas %d needs --nats naming a clustered JetStream: the embedded server is one node", opts.Broker.StreamReplicas)
+	}
 
 	var sensorLn net.Listener
 	sensorBase := localSensorBase
