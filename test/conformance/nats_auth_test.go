@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 	fsensor "github.com/flintevents/flint/functions/sensor"
 	"github.com/flintevents/flint/pkg/apis/v1alpha1"
 	"github.com/flintevents/flint/pkg/compile"
+	"github.com/flintevents/flint/pkg/freeport"
 	"github.com/flintevents/flint/pkg/manifest"
 	"github.com/flintevents/flint/pkg/sensor"
 	"github.com/flintevents/flint/triggers"
@@ -92,8 +94,8 @@ func (c natsConfig) secretEnv(t *testing.T, where string, env []corev1.EnvVar) m
 	return out
 }
 
-// TestConfigNATSAuth runs the NATS server of config/ (its nats.conf and the
-// Secret its environment reads) and connects to it as every flint Deployment
+// TestConfigNATSAuth runs the NATS servers of config/ (its nats.conf and the
+// Secrets its environment reads, three nodes joined by its routes) and connects to it as every flint Deployment
 // does: each passes --nats=$(NATS_URL), a URL with the user and password of the
 // same Secret, and lands in the account with the broker streams; a sensor
 // function connects as its compiled func.yaml says, with the Secret config/
@@ -113,25 +115,7 @@ func TestConfigNATSAuth(t *testing.T) {
 	for k, v := range serverEnv {
 		t.Setenv(k, v) // nats.conf's $NATS_USER and $NATS_PASSWORD
 	}
-	confFile := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(confFile, []byte(c.conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	opts, err := server.ProcessConfigFile(confFile)
-	if err != nil {
-		t.Fatalf("nats.conf: %v", err)
-	}
-	opts.StoreDir, opts.Host, opts.Port, opts.HTTPPort, opts.NoLog, opts.NoSigs = t.TempDir(), "127.0.0.1", -1, -1, true, true
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatalf("nats.conf: %v", err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	addr := strings.TrimPrefix(ns.ClientURL(), "nats://")
+	addr := runConfigCluster(t, c.conf)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -176,11 +160,11 @@ func TestConfigNATSAuth(t *testing.T) {
 		t.Errorf("%d Deployments connect to NATS, want the controller, the ingress and the dispatcher", clients)
 	}
 
-	if nc, err := nats.Connect(ns.ClientURL()); err == nil {
+	if nc, err := nats.Connect("nats://"+addr); err == nil {
 		nc.Close()
 		t.Error("a client without a user is admitted")
 	}
-	if nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo(serverEnv["NATS_USER"], "wrong")); err == nil {
+	if nc, err := nats.Connect("nats://"+addr, nats.UserInfo(serverEnv["NATS_USER"], "wrong")); err == nil {
 		nc.Close()
 		t.Error("a wrong password is admitted")
 	}
@@ -188,7 +172,7 @@ func TestConfigNATSAuth(t *testing.T) {
 	// A sensor function connects as its func.yaml says, from the Secret
 	// config/ installs for it (copied to the function's namespace).
 	s, sensorEnv := c.sensorFunction(t)
-	sensorEnv[fsensor.NATSURLEnv] = ns.ClientURL()
+	sensorEnv[fsensor.NATSURLEnv] = "nats://"+addr
 	fn, err := fsensor.Connect(s, fsensor.NATSFromEnv(func(k string) string { return sensorEnv[k] }), sensor.Options{})
 	if err != nil {
 		t.Fatalf("a sensor function: %v", err)
@@ -203,7 +187,7 @@ func TestConfigNATSAuth(t *testing.T) {
 	if _, err := fn.Handle(ctx, ce); err != nil {
 		t.Errorf("a sensor function keeps no state as the user config/ gives it: %v", err)
 	}
-	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo(sensorEnv[fsensor.NATSUserEnv], sensorEnv[fsensor.NATSPasswordEnv]))
+	nc, err := nats.Connect("nats://"+addr, nats.UserInfo(sensorEnv[fsensor.NATSUserEnv], sensorEnv[fsensor.NATSPasswordEnv]))
 	if err != nil {
 		t.Fatalf("the sensor functions' user: %v", err)
 	}
@@ -368,4 +352,61 @@ func admitsPeer(t *testing.T, peers []networkingv1.NetworkPolicyPeer, policyNS, 
 		}
 	}
 	return false
+}
+
+// runConfigCluster runs nats.conf as the three pods of config/'s StatefulSet
+// do, on loopback: each node named by POD_NAME, its routes the conf's, each
+// pointed at the loopback port of the pod it names. It waits until they
+// elected a JetStream meta leader and returns node 0's client address.
+func runConfigCluster(t *testing.T, conf string) string {
+	t.Helper()
+	confFile := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const nodes = 3
+	routePorts := make([]int, nodes)
+	for i := range routePorts {
+		routePorts[i] = freeport.Port(t)
+	}
+	var servers []*server.Server
+	for i := range nodes {
+		t.Setenv("POD_NAME", fmt.Sprintf("nats-%d", i)) // nats.conf's $POD_NAME
+		opts, err := server.ProcessConfigFile(confFile)
+		if err != nil {
+			t.Fatalf("nats.conf: %v", err)
+		}
+		if opts.ServerName != fmt.Sprintf("nats-%d", i) {
+			t.Fatalf("nats.conf names the server %q, want its pod's name", opts.ServerName)
+		}
+		if len(opts.Routes) != nodes {
+			t.Fatalf("nats.conf has %d routes, want one per pod of the StatefulSet (%d)", len(opts.Routes), nodes)
+		}
+		for j, r := range opts.Routes {
+			if want := fmt.Sprintf("nats-%d.nats.flint-system.svc.cluster.local", j); r.Hostname() != want {
+				t.Fatalf("nats.conf route %d is %s, want the pod %s", j, r, want)
+			}
+			r.Host = fmt.Sprintf("127.0.0.1:%d", routePorts[j])
+		}
+		opts.StoreDir, opts.Host, opts.Port, opts.HTTPPort, opts.NoLog, opts.NoSigs = t.TempDir(), "127.0.0.1", -1, -1, true, true
+		opts.Cluster.Host, opts.Cluster.Port = "127.0.0.1", routePorts[i]
+		ns, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatalf("nats.conf: %v", err)
+		}
+		go ns.Start()
+		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatalf("nats server %d not ready", i)
+		}
+		servers = append(servers, ns)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !slices.ContainsFunc(servers, (*server.Server).JetStreamIsLeader) {
+		if time.Now().After(deadline) {
+			t.Fatal("the three servers of nats.conf elected no JetStream meta leader")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return strings.TrimPrefix(servers[0].ClientURL(), "nats://")
 }
