@@ -7,6 +7,7 @@ package sensor
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/nats-io/nats.go"
@@ -29,6 +30,9 @@ const (
 	// flint-nats-sensor of the function's namespace.
 	NATSUserEnv     = "FLINT_NATS_USER"
 	NATSPasswordEnv = "FLINT_NATS_PASSWORD"
+	// StateReplicasEnv holds how many replicas the state bucket has in a
+	// clustered JetStream; 1 when unset.
+	StateReplicasEnv = "FLINT_STATE_REPLICAS"
 )
 
 // NATS says where a sensor function keeps its condition state and
@@ -39,12 +43,24 @@ type NATS struct {
 	// User and Password authenticate the connection; no user connects
 	// without credentials (or with those the URL carries).
 	User, Password string
+	// Replicas is the state bucket's replica count in a clustered
+	// JetStream; 1 when zero.
+	Replicas int
 }
 
-// NATSFromEnv reads NATS from FLINT_NATS_URL, FLINT_NATS_USER and
-// FLINT_NATS_PASSWORD.
-func NATSFromEnv(getenv func(string) string) NATS {
-	return NATS{URL: getenv(NATSURLEnv), User: getenv(NATSUserEnv), Password: getenv(NATSPasswordEnv)}
+// NATSFromEnv reads NATS from FLINT_NATS_URL, FLINT_NATS_USER,
+// FLINT_NATS_PASSWORD and FLINT_STATE_REPLICAS; a replica count that is not
+// a positive number is an error naming the variable.
+func NATSFromEnv(getenv func(string) string) (NATS, error) {
+	n := NATS{URL: getenv(NATSURLEnv), User: getenv(NATSUserEnv), Password: getenv(NATSPasswordEnv)}
+	if v := getenv(StateReplicasEnv); v != "" {
+		r, err := strconv.Atoi(v)
+		if err != nil || r < 1 {
+			return NATS{}, fmt.Errorf("%s: %q is not a positive number of replicas", StateReplicasEnv, v)
+		}
+		n.Replicas = r
+	}
+	return n, nil
 }
 
 // Function runs one Sensor.
@@ -99,7 +115,7 @@ func Connect(s *v1alpha1.Sensor, n NATS, opts sensor.Options) (*Function, error)
 	if ns == "" {
 		ns = "default"
 	}
-	opts.Store = sensor.NewKVStore(js, sensor.BucketName(ns, s.Name), sensor.KVOptions{})
+	opts.Store = sensor.NewKVStore(js, sensor.BucketName(ns, s.Name), sensor.KVOptions{Replicas: n.Replicas})
 	f, err := New(s, opts)
 	if err != nil {
 		nc.Close()

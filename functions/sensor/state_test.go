@@ -96,3 +96,34 @@ func TestConnectNATSNotReachable(t *testing.T) {
 		t.Errorf("Handle without NATS = %v, want ErrTriggerFailed so that the broker delivers the event again", err)
 	}
 }
+
+func TestNATSFromEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    NATS
+		wantErr string
+	}{
+		{name: "unset", env: map[string]string{}, want: NATS{}},
+		{name: "every variable", env: map[string]string{NATSURLEnv: "nats://n:4222", NATSUserEnv: "u", NATSPasswordEnv: "p", StateReplicasEnv: "3"},
+			want: NATS{URL: "nats://n:4222", User: "u", Password: "p", Replicas: 3}},
+		{name: "replicas not a number", env: map[string]string{StateReplicasEnv: "three"}, wantErr: `FLINT_STATE_REPLICAS: "three"`},
+		{name: "replicas zero", env: map[string]string{StateReplicasEnv: "0"}, wantErr: `FLINT_STATE_REPLICAS: "0"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := NATSFromEnv(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("NATSFromEnv = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("NATSFromEnv = %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}

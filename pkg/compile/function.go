@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -70,6 +71,11 @@ type FunctionOptions struct {
 	// by every pod of the function (FLINT_NATS_URL); DefaultNATSURL when empty.
 	NATSURL string
 }
+
+// DefaultStateReplicas is the replica count of a sensor function's state
+// bucket (FLINT_STATE_REPLICAS): the servers of config/'s NATS cluster, as
+// config-flint's stream-replicas gives the broker streams.
+const DefaultStateReplicas = 3
 
 // CheckoutOptions returns the FunctionOptions of the flint checkout at dir:
 // its requirements, go directive and go.sum, with a replace to dir; the
@@ -179,8 +185,9 @@ const SensorNATSSecret = "flint-nats-sensor"
 
 // The variables that carry the function's NATS user (functions/sensor.NATSFromEnv).
 const (
-	envNATSUser     = "FLINT_NATS_USER"
-	envNATSPassword = "FLINT_NATS_PASSWORD"
+	envNATSUser      = "FLINT_NATS_USER"
+	envNATSPassword  = "FLINT_NATS_PASSWORD"
+	envStateReplicas = "FLINT_STATE_REPLICAS"
 )
 
 type envVar struct{ Name, Value string }
@@ -217,7 +224,8 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 		GoVersion: opts.GoVersion, FlintVersion: opts.FlintVersion, FlintSource: opts.FlintSource,
 		Envs: []envVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: envNATSURL, Value: opts.NATSURL},
 			{Name: envNATSUser, Value: funcSecretRef(SensorNATSSecret, "user")},
-			{Name: envNATSPassword, Value: funcSecretRef(SensorNATSSecret, "password")}},
+			{Name: envNATSPassword, Value: funcSecretRef(SensorNATSSecret, "password")},
+			{Name: envStateReplicas, Value: strconv.Itoa(DefaultStateReplicas)}},
 		NATSSecret: SensorNATSSecret,
 	}
 	if opts.NATSURL == "" {

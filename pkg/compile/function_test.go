@@ -26,10 +26,10 @@ func TestFunctionEnvs(t *testing.T) {
 	}{
 		{"the NATS config/ installs", compile.FunctionOptions{Triggers: triggers.Lookup},
 			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://nats.flint-system.svc.cluster.local:4222",
-				fsensor.NATSUserEnv: "{{ secret:flint-nats-sensor:user }}", fsensor.NATSPasswordEnv: "{{ secret:flint-nats-sensor:password }}"}},
+				fsensor.NATSUserEnv: "{{ secret:flint-nats-sensor:user }}", fsensor.NATSPasswordEnv: "{{ secret:flint-nats-sensor:password }}", fsensor.StateReplicasEnv: "3"}},
 		{"a NATS of one's own", compile.FunctionOptions{Triggers: triggers.Lookup, NATSURL: "nats://state.example:4222"},
 			map[string]string{"LOG_LEVEL": "info", fsensor.NATSURLEnv: "nats://state.example:4222",
-				fsensor.NATSUserEnv: "{{ secret:flint-nats-sensor:user }}", fsensor.NATSPasswordEnv: "{{ secret:flint-nats-sensor:password }}"}},
+				fsensor.NATSUserEnv: "{{ secret:flint-nats-sensor:user }}", fsensor.NATSPasswordEnv: "{{ secret:flint-nats-sensor:password }}", fsensor.StateReplicasEnv: "3"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestConfigNATSAuth(t *testing.T) {
 		t.Errorf("%d Deployments connect to NATS, want the controller, the ingress and the dispatcher", clients)
 	}
 
-	if nc, err := nats.Connect("nats://"+addr); err == nil {
+	if nc, err := nats.Connect("nats://" + addr); err == nil {
 		nc.Close()
 		t.Error("a client without a user is admitted")
 	}
@@ -172,8 +173,19 @@ func TestConfigNATSAuth(t *testing.T) {
 	// A sensor function connects as its func.yaml says, from the Secret
 	// config/ installs for it (copied to the function's namespace).
 	s, sensorEnv := c.sensorFunction(t)
-	sensorEnv[fsensor.NATSURLEnv] = "nats://"+addr
-	fn, err := fsensor.Connect(s, fsensor.NATSFromEnv(func(k string) string { return sensorEnv[k] }), sensor.Options{})
+	sensorEnv[fsensor.NATSURLEnv] = "nats://" + addr
+	conn, err := fsensor.NATSFromEnv(func(k string) string { return sensorEnv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range readConfig(t) {
+		if cm, ok := d.typed.(*corev1.ConfigMap); ok && cm.Name == "config-flint" {
+			if want := cm.Data["stream-replicas"]; strconv.Itoa(conn.Replicas) != want {
+				t.Errorf("the compiled func.yaml gives the state bucket %d replicas, want config-flint's stream-replicas, %s", conn.Replicas, want)
+			}
+		}
+	}
+	fn, err := fsensor.Connect(s, conn, sensor.Options{})
 	if err != nil {
 		t.Fatalf("a sensor function: %v", err)
 	}
