@@ -28,14 +28,15 @@ var compiledKinds = []string{
 
 func newCompileCommand(streams IO, o options) *cobra.Command {
 	var (
-		files       []string
-		outDir      string
-		namespace   string
-		imageRepo   string
-		flintSource string
-		strict      bool
-		force       bool
-		domain      string
+		files         []string
+		outDir        string
+		namespace     string
+		imageRepo     string
+		stateReplicas int
+		flintSource   string
+		strict        bool
+		force         bool
+		domain        string
 	)
 	cmd := &cobra.Command{
 		Use:   "compile -f PATH... -o DIR",
@@ -64,10 +65,14 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 			if errs := validation.IsDNS1123Subdomain(domain); len(errs) > 0 {
 				return fmt.Errorf("--cluster-domain %q: %s", domain, strings.Join(errs, "; "))
 			}
+			if stateReplicas < 1 {
+				return fmt.Errorf("--state-replicas %d: at least 1", stateReplicas)
+			}
 			fn, err := functionOptions(flintSource, o.goSum)
 			if err != nil {
 				return err
 			}
+			fn.opts.StateReplicas = stateReplicas
 			return runCompile(cmd.Context(), streams, files, outDir, namespace, strict,
 				compile.ClusterOptions{ImageRepo: imageRepo, ClusterDomain: domain}, fn, compile.WriteOptions{Force: force})
 		},
@@ -80,6 +85,7 @@ func newCompileCommand(streams IO, o options) *cobra.Command {
 	f.StringVar(&flintSource, "flint-source", "", "flint checkout the kn func projects build against (a go.mod replace), so they build offline")
 	f.BoolVar(&strict, "strict", false, strictUsage)
 	f.BoolVar(&force, "force", false, "write into a directory that holds files flint compile did not write, leaving them there")
+	f.IntVar(&stateReplicas, "state-replicas", compile.DefaultStateReplicas, "replicas of each sensor function's state bucket: config-flint's stream-replicas (1 with deploy/single-node)")
 	f.StringVar(&domain, "cluster-domain", compile.DefaultClusterDomain, "DNS domain of the cluster's Services, in the addresses of flint's broker ingress (K_SINK) and NATS")
 	return cmd
 }

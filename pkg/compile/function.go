@@ -3,6 +3,7 @@ package compile
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io/fs"
 	"os"
@@ -70,6 +71,9 @@ type FunctionOptions struct {
 	// NATSURL is the NATS whose JetStream keeps the sensor's state, shared
 	// by every pod of the function (FLINT_NATS_URL); DefaultNATSURL when empty.
 	NATSURL string
+	// StateReplicas is the replica count of the function's state bucket
+	// (FLINT_STATE_REPLICAS); DefaultStateReplicas when zero.
+	StateReplicas int
 }
 
 // DefaultStateReplicas is the replica count of a sensor function's state
@@ -225,7 +229,7 @@ func Function(s Sensor, eventSources []*v1alpha1.EventSource, opts FunctionOptio
 		Envs: []envVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: envNATSURL, Value: opts.NATSURL},
 			{Name: envNATSUser, Value: funcSecretRef(SensorNATSSecret, "user")},
 			{Name: envNATSPassword, Value: funcSecretRef(SensorNATSSecret, "password")},
-			{Name: envStateReplicas, Value: strconv.Itoa(DefaultStateReplicas)}},
+			{Name: envStateReplicas, Value: strconv.Itoa(cmp.Or(opts.StateReplicas, DefaultStateReplicas))}},
 		NATSSecret: SensorNATSSecret,
 	}
 	if opts.NATSURL == "" {
