@@ -87,7 +87,7 @@ func TestDamagedStoreIsReported(t *testing.T) {
 			// A target slower than the run: every event is still in its first
 			// delivery when flint dev stops, pending on the trigger's consumer
 			// (a failed delivery would move it to the retry lane instead).
-			slow := newTarget(t, true, 3*time.Second)
+			slow := newTarget(t, true, time.Minute)
 			port := freeport.Port(t)
 			opts := dev.Options{DataDir: dataDir, DrainTimeout: 200 * time.Millisecond}
 			opts.Broker.MaxBytes = tc.maxBytes
@@ -95,6 +95,8 @@ func TestDamagedStoreIsReported(t *testing.T) {
 			for i := range n {
 				post(t, port, fmt.Sprint(i)+strings.Repeat("x", tc.pad))
 			}
+			// Every event handed out before the stop, however slow the machine.
+			waitFor(t, func() bool { return slow.arrived.Load() == n })
 			r.stop(t)
 			opts.DrainTimeout = 0
 			if tc.corrupt != nil {

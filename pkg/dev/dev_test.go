@@ -37,6 +37,7 @@ type target struct {
 	*httptest.Server
 	healthy atomic.Bool
 	delay   time.Duration
+	arrived atomic.Int64 // requests that arrived, answered or not yet
 	mu      sync.Mutex
 	got     []string
 }
@@ -47,7 +48,12 @@ func newTarget(t *testing.T, healthy bool, delay time.Duration) *target {
 	tg.healthy.Store(healthy)
 	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		time.Sleep(tg.delay)
+		tg.arrived.Add(1)
+		select {
+		case <-time.After(tg.delay):
+		case <-r.Context().Done():
+			return // the delivery was cancelled: nothing accepted
+		}
 		if !tg.healthy.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
