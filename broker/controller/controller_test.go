@@ -38,6 +38,7 @@ import (
 	"github.com/flintevents/flint/broker/controller/dataplane"
 	"github.com/flintevents/flint/broker/internal/bus"
 	"github.com/flintevents/flint/pkg/kubetest"
+	"github.com/flintevents/flint/pkg/natsd"
 	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
@@ -65,7 +66,9 @@ type cluster struct {
 	ingress  string // base URL of the ingress
 }
 
-func start(t *testing.T) *cluster {
+// newAPI is a namespace of the test API server with the Eventing CRDs and
+// an embedded JetStream, with nothing running on them yet.
+func newAPI(t *testing.T) (*cluster, *natsd.Server) {
 	t.Helper()
 	env := kubetest.Start(t)
 	env.InstallCRDs(t, eventingCRDs(t)...)
@@ -79,6 +82,13 @@ func start(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &cluster{ns: ns, eventing: eventing, env: env, js: js}, srv
+}
+
+func start(t *testing.T) *cluster {
+	t.Helper()
+	c, srv := newAPI(t)
+	env, ns, js := c.env, c.ns, c.js
 	logger := zaptest.NewLogger(t)
 	retry := int32(1)
 	dp, err := broker.New(natsdtest.ConnectTo(t, srv, nats.Timeout(connectTimeout)), broker.Config{
@@ -127,7 +137,8 @@ func start(t *testing.T) *cluster {
 		cancel()
 		wg.Wait()
 	})
-	return &cluster{ns: ns, eventing: eventing, env: env, js: js, ingress: ingress.URL}
+	c.ingress = ingress.URL
+	return c
 }
 
 // eventingCRDs are the Broker and Trigger CRDs of the knative.dev/eventing module in the

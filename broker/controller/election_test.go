@@ -7,17 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
-	"knative.dev/eventing/pkg/client/clientset/versioned"
 	"knative.dev/pkg/logging"
 
 	"github.com/flintevents/flint/broker/controller"
-	"github.com/flintevents/flint/pkg/kubetest"
-	"github.com/flintevents/flint/pkg/natsd/natsdtest"
 )
 
 // TestLeaderElection runs two controller replicas with leader election on a
@@ -25,19 +20,8 @@ import (
 // it releases the Lease and the other takes over and reconciles the next.
 func TestLeaderElection(t *testing.T) {
 	t.Parallel()
-	env := kubetest.Start(t)
-	env.InstallCRDs(t, eventingCRDs(t)...)
-	ns := env.Namespace(t)
-	eventing, err := versioned.NewForConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := natsdtest.Run(t)
-	js, err := jetstream.New(natsdtest.ConnectTo(t, srv, nats.Timeout(connectTimeout)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cluster{ns: ns, eventing: eventing, env: env, js: js}
+	c, _ := newAPI(t)
+	env, ns, js := c.env, c.ns, c.js
 	logger := zaptest.NewLogger(t)
 
 	type replica struct {
