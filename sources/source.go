@@ -109,6 +109,9 @@ type Type struct {
 	// Hooks manages the hooks the type's entries ask for; nil for a type
 	// that manages none (ManagesHooks).
 	Hooks *HookManager
+	// Backlog says the type's origin keeps messages while no source reads
+	// them (KeepsBacklog).
+	Backlog bool
 	// Package is the import path of the package that registered the type.
 	Package string
 }
@@ -116,7 +119,8 @@ type Type struct {
 var registered = registry.New[Type]("sources")
 
 // Register maps an Argo EventSource type key of the given kind to its
-// factory, qualified by opts (NeedsCluster, NeedsRBAC, ManagesHooks); it is
+// factory, qualified by opts (NeedsCluster, NeedsRBAC, ManagesHooks,
+// KeepsBacklog); it is
 // called from the type package's init and panics on a duplicate key or a
 // kind that is not Push, Pull or Watch.
 func Register(key string, kind Kind, f Factory, opts ...Option) {

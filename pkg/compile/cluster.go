@@ -142,7 +142,7 @@ func Cluster(g *Graph, opts ClusterOptions) ([]Object, error) {
 			continue
 		}
 		wake := ""
-		if typ.Kind == sources.Pull && !keptWarm(src.EventSource.Annotations) {
+		if typ.Kind == sources.Pull && typ.Backlog && !keptWarm(src.EventSource.Annotations) {
 			var fe *apis.FieldError
 			if wake, fe = wakeSchedule(src.EventSource.Annotations); fe != nil {
 				errs = errs.Also(fe)
@@ -317,12 +317,18 @@ func sourceObjects(src Source, typ sources.Type, svc sourceService, configMap, w
 			Note{Key: "containerPort", Text: svc.portNote()})
 	case sources.Pull:
 		annotations[annotationMaxScale] = "1"
-		if wake == "" {
+		switch {
+		case !typ.Backlog:
+			annotations[annotationMinScale] = "1"
+			notes = append(notes, Note{Key: annotationMinScale, Text: "" +
+				"A publish/subscribe origin keeps nothing for a reader that is away, so this source\n" +
+				"cannot scale to zero without losing events: it runs always."})
+		case wake == "":
 			annotations[annotationMinScale] = "1"
 			notes = append(notes, Note{Key: annotationMinScale, Text: "" +
 				"The EventSource's min-scale keeps this pull source running: events go on as they\n" +
 				"arrive, and one pod always runs."})
-		} else {
+		default:
 			annotations[annotationMinScale] = "0"
 			container.Env = append(container.Env, corev1.EnvVar{Name: envWake, Value: DefaultWakeDrain.String()})
 			notes = append(notes,

@@ -17,7 +17,7 @@ import (
 // Types registered in this test binary only, for keys no built-in source
 // type serves yet: file as a watch type whose entries need rights in the
 // cluster (what the entry names, so the rights visibly come from the type),
-// hdfs as a pull type that needs none, and calendar, which testdata/graph.yaml
+// hdfs as a pull type that needs none and keeps a backlog, and calendar, which testdata/graph.yaml
 // uses, as a pull type unless a built-in type serves it.
 func init() {
 	refuse := func(*v1alpha1.EventSource, sources.Deps) (sources.Source, error) {
@@ -34,7 +34,7 @@ func init() {
 				ResourceNames: dirs, Verbs: []string{"get", "update"}}}},
 		}
 	}))
-	sources.Register(v1alpha1.TypeHDFS, sources.Pull, refuse)
+	sources.Register(v1alpha1.TypeHDFS, sources.Pull, refuse, sources.KeepsBacklog())
 	if _, ok := sources.Lookup(v1alpha1.TypeCalendar); !ok {
 		sources.Register(v1alpha1.TypeCalendar, sources.Pull, refuse)
 	}

@@ -97,3 +97,31 @@ func envOf(c corev1.Container, name string) string {
 	}
 	return ""
 }
+
+// TestPublishSubscribeSourceStaysWarm compiles a redis source, whose
+// channels keep nothing for a reader that is away: it runs always, with no
+// PingSource, whatever the EventSource says.
+func TestPublishSubscribeSourceStaysWarm(t *testing.T) {
+	t.Parallel()
+	objs := mustCluster(t, loadPath(t, "../../examples/redis"))
+	var found bool
+	for _, o := range objs {
+		if o.Kind() == "PingSource" {
+			t.Errorf("a publish/subscribe source got PingSource %s", o.Value.GetName())
+		}
+		ksvc, ok := o.Value.(*servingv1.Service)
+		if !ok || ksvc.Labels[compile.LabelSourceType] != "redis" {
+			continue
+		}
+		found = true
+		if got := ksvc.Spec.Template.Annotations["autoscaling.knative.dev/min-scale"]; got != "1" {
+			t.Errorf("redis source %s has min-scale %q, want 1", ksvc.Name, got)
+		}
+		if w := envOf(ksvc.Spec.Template.Spec.Containers[0], host.EnvWake); w != "" {
+			t.Errorf("redis source %s has %s=%q", ksvc.Name, host.EnvWake, w)
+		}
+	}
+	if !found {
+		t.Fatal("no redis source Service compiled")
+	}
+}

@@ -67,7 +67,7 @@ import (
 // Type is the EventSource type key, and the CloudEvent type, of amqp events.
 const Type = v1alpha1.TypeAMQP
 
-func init() { sources.Register(Type, sources.Pull, New) }
+func init() { sources.Register(Type, sources.Pull, New, sources.KeepsBacklog()) }
 
 // New builds the source of es's amqp entries: it checks each entry and reads
 // its secrets (urlSecret, auth, tls), connecting to nothing. Problems are

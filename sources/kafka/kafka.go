@@ -68,7 +68,7 @@ const setupTimeout = 30 * time.Second
 // committed at once on a rebalance and when the source stops.
 const autoCommitInterval = time.Second
 
-func init() { sources.Register(Type, sources.Pull, New) }
+func init() { sources.Register(Type, sources.Pull, New, sources.KeepsBacklog()) }
 
 // New builds the source of every kafka entry of es: it validates the entries
 // and reads their secrets, and dials nothing until Run. Problems are at

@@ -61,7 +61,7 @@ const Type = v1alpha1.TypeNSQ
 func init() {
 	sources.Register(Type, sources.Pull, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		return New(es, deps)
-	})
+	}, sources.KeepsBacklog())
 }
 
 // Defaults of how an entry reads NSQ.

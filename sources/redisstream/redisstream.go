@@ -61,7 +61,7 @@ const (
 func init() {
 	sources.Register(Type, sources.Pull, func(es *v1alpha1.EventSource, deps sources.Deps) (sources.Source, error) {
 		return New(es, deps)
-	})
+	}, sources.KeepsBacklog())
 }
 
 // New returns the source of es's redisStream entries, one pull runner each.
