@@ -12,10 +12,11 @@ import (
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 )
 
-// Scale to zero of pull sources: each pull source's Service runs with
-// FLINT_WAKE and min-scale 0, and a PingSource posts a wake request to it on
-// a schedule; the request drains the origin's backlog and ends when it is
-// empty, so Knative counts the pod busy exactly while it has work.
+// Scale to zero of pull sources: the Service of a pull type whose origin
+// keeps a backlog (sources.KeepsBacklog) runs with FLINT_WAKE and min-scale
+// 0, and a PingSource posts a wake request to it on a schedule; the request
+// drains the origin's backlog and ends when it is empty, so Knative counts
+// the pod busy exactly while it has work.
 const (
 	// AnnotationWakeSchedule, on an EventSource, is the cron schedule on
 	// which its pull sources are woken; DefaultWakeSchedule when absent.
