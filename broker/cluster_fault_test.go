@@ -3,6 +3,7 @@ package broker_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -40,6 +41,30 @@ func newTimedSink(t *testing.T) *timedSink {
 		w.WriteHeader(http.StatusOK)
 	})
 	return s
+}
+
+// waitDelivered waits until sink got every event of ids, or fails the test
+// naming how many never arrived (and the first of them) within timeout.
+func waitDelivered(t *testing.T, sink *brokertest.Sink, ids []string, timeout time.Duration, when string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := sink.IDs()
+		var missing []string
+		for _, id := range ids {
+			if got[id] == 0 {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			slices.Sort(missing)
+			t.Fatalf("%d of %d accepted events never delivered %s: %v", len(missing), len(ids), when, missing[:min(len(missing), 20)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // longestGapAfter is the longest time without a delivery from since to the
@@ -161,24 +186,7 @@ func TestStreamLeaderKilledMidBurst(t *testing.T) {
 	close(next)
 	sent.Wait()
 
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		got := sink.IDs()
-		var missing []string
-		for id := range accepted {
-			if got[id] == 0 {
-				missing = append(missing, id)
-			}
-		}
-		if len(missing) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			slices.Sort(missing)
-			t.Fatalf("%d of %d accepted events never delivered after the stream leader %s was killed: %v", len(missing), len(accepted), leader, missing[:min(len(missing), 20)])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitDelivered(t, sink.Sink, slices.Collect(maps.Keys(accepted)), 90*time.Second, "after the stream leader "+leader+" was killed")
 	gap := sink.longestGapAfter(killedAt)
 	slices.SortFunc(acceptAt, func(a, b time.Time) int { return a.Compare(b) })
 	acceptGap, prev := time.Duration(0), killedAt

@@ -141,24 +141,12 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 	sent.Wait()
 
 	n := int(count.Load())
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		got := sink.IDs()
-		missing := 0
-		accepted.Range(func(k, _ any) bool {
-			if got[k.(string)] == 0 {
-				missing++
-			}
-			return true
-		})
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d accepted events never delivered across the rolling restart", missing, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var ids []string
+	accepted.Range(func(k, _ any) bool {
+		ids = append(ids, k.(string))
+		return true
+	})
+	waitDelivered(t, sink, ids, 60*time.Second, "across the rolling restart")
 	dups := sink.Count() - len(sink.IDs())
 	t.Logf("rolling restart of 2 ingresses and 2 dispatchers under load: %d events accepted, all delivered, %d delivered again under the same id", n, dups)
 	if n < 100 {
